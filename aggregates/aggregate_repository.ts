@@ -1,0 +1,145 @@
+/**
+ * `store.aggregate`: loads aggregates (from snapshots and events), makes new ones and
+ * saves several atomically.
+ *
+ * @module
+ */
+
+import type { AnyEventFactory } from "../events/factory.ts";
+import type { EventRecord } from "../events/record.ts";
+import type { FoldResult } from "../reducers/reduce.ts";
+import { fold } from "../reducers/reduce.ts";
+import type { EventStore } from "../stores/event_store.ts";
+import type { AggregateClass, AggregateRoot } from "./aggregate_root.ts";
+import { uuidv7 } from "../events/id.ts";
+
+/**
+ * Loads and saves aggregates of one store (reached as `store.aggregate`).
+ *
+ * @typeParam TEvents the event factory
+ */
+export class AggregateRepository<TEvents extends AnyEventFactory> {
+  readonly #store: EventStore<TEvents>;
+
+  /** @param store the store */
+  constructor(store: EventStore<TEvents>) {
+    this.#store = store;
+  }
+
+  /**
+   * A new, empty aggregate (revision 0: saving it expects the stream not to exist).
+   *
+   * @param Class the aggregate class
+   * @param stream its stream (a new UUIDv7 when left out)
+   * @returns the aggregate
+   */
+  from<TAggregate extends AggregateRoot<TEvents>>(
+    Class: AggregateClass<TEvents, TAggregate>,
+    stream: string = uuidv7(),
+  ): TAggregate {
+    return new Class(this.#store, stream);
+  }
+
+  /**
+   * Loads an aggregate from its stream: its latest snapshot (same class version), then
+   * the events after it. Remembers the revision for `save()`.
+   *
+   * @param Class the aggregate class
+   * @param stream the stream
+   * @returns the aggregate, or `undefined` when the stream has no events
+   */
+  async getByStream<TAggregate extends AggregateRoot<TEvents>>(
+    Class: AggregateClass<TEvents, TAggregate>,
+    stream: string,
+  ): Promise<TAggregate | undefined> {
+    const aggregate = new Class(this.#store, stream);
+    const result = await this.#fold(Class, aggregate, { stream });
+    if (result.state === undefined) return undefined;
+    aggregate.settle([[stream, result.revision]], true);
+    return aggregate;
+  }
+
+  /**
+   * Loads an aggregate from every stream linked to a relation key, in position order.
+   * Its `id` is the linked stream when there is exactly one, else the key; `save()`
+   * expects each read stream to be at the revision it was read at.
+   *
+   * @param Class the aggregate class
+   * @param key the relation key
+   * @returns the aggregate, or `undefined` when the relation has no events
+   */
+  async getByRelation<TAggregate extends AggregateRoot<TEvents>>(
+    Class: AggregateClass<TEvents, TAggregate>,
+    key: string,
+  ): Promise<TAggregate | undefined> {
+    const streams = await this.#store.relations.getByKey(key);
+    const aggregate = new Class(this.#store, streams.length === 1 ? streams[0] : key);
+    const revisions = new Map<string, number>(streams.map((stream) => [stream, 0]));
+    let any = false;
+    for await (const record of this.#store.readAll({ streams })) {
+      aggregate.with(record);
+      revisions.set(record.stream, record.revision);
+      any = true;
+    }
+    if (!any) return undefined;
+    aggregate.settle(revisions, true);
+    return aggregate;
+  }
+
+  /**
+   * Saves the pushed events of several aggregates in one atomic call, each stream
+   * guarded by the revision its aggregate was loaded at.
+   *
+   * @param aggregates the aggregates
+   * @returns the stored records
+   * @throws {ConcurrencyError} when any stream moved; nothing is saved
+   */
+  async save(...aggregates: AggregateRoot<TEvents>[]): Promise<EventRecord[]> {
+    const events = aggregates.flatMap((aggregate) => aggregate.pending);
+    if (events.length === 0) return [];
+    const expectedRevision = Object.assign(
+      {},
+      ...aggregates.map((aggregate) => aggregate.expectedRevisions()),
+    );
+    const records = await this.#store.pushManyEvents(events as never, { expectedRevision });
+    const last = new Map<string, number>();
+    for (const record of records) {
+      last.set(record.stream, Math.max(last.get(record.stream) ?? 0, record.revision));
+    }
+    for (const aggregate of aggregates) {
+      const own = aggregate.pending.map((event) => event.stream);
+      aggregate.settle([...last].filter(([stream]) => own.includes(stream)), true);
+    }
+    return records;
+  }
+
+  #fold<TAggregate extends AggregateRoot<TEvents>>(
+    Class: AggregateClass<TEvents, TAggregate>,
+    aggregate: TAggregate,
+    source: { stream: string },
+  ): Promise<FoldResult<TAggregate>> {
+    return fold(
+      this.#store.adapter,
+      {
+        stream: (stream, fromRevision) => this.#store.readStream(stream, { fromRevision }),
+        log: (streams, after) => this.#store.readAll({ streams, after }),
+      },
+      source,
+      {
+        name: Class.name,
+        initial: () => aggregate,
+        step: (state, record) => {
+          state.with(record as never);
+          return state;
+        },
+        version: Class.version ?? 1,
+        snapshot: Class.snapshot ?? "never",
+        save: (state) => state.snapshotState(),
+        restore: (saved) => {
+          aggregate.restore(saved);
+          return aggregate;
+        },
+      },
+    );
+  }
+}

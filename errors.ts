@@ -1,0 +1,316 @@
+/**
+ * The error tree of Eventfold: one base class, {@linkcode EventStoreError}, and a named
+ * subclass for each way a store call can fail. Every error carries a `name` and, where a
+ * lower layer failed, a `cause`. The `is…` guards check a brand that survives duplicated
+ * copies of the package, where `instanceof` would not.
+ *
+ * @module
+ */
+
+const BRAND: unique symbol = Symbol.for("eventfold.error") as never;
+
+/**
+ * Base class of every error Eventfold throws on purpose.
+ *
+ * @example
+ * ```ts
+ * import { EventStoreError, isEventStoreError } from "@eventfold/eventfold";
+ * const error = new EventStoreError("boom");
+ * console.assert(isEventStoreError(error));
+ * ```
+ */
+export class EventStoreError extends Error {
+  /** Brand read by the guards, so they work across copies of the package. */
+  readonly [BRAND]: string;
+
+  /**
+   * @param message what went wrong and what was expected
+   * @param options the lower-level `cause`, when there is one
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this[BRAND] = new.target.name;
+  }
+}
+
+/** One problem a schema found in an event's `data` or `meta`. */
+export interface ValidationIssue {
+  /** Where the problem is, for example `data.email`. */
+  readonly path: string;
+  /** What the schema said. */
+  readonly message: string;
+}
+
+/**
+ * An event's `data` or `meta` failed its schema. Nothing of the call that carried it was
+ * written.
+ *
+ * @example
+ * ```ts
+ * import { EventValidationError } from "@eventfold/eventfold";
+ * const error = new EventValidationError("user:created", [{ path: "data.email", message: "Invalid email" }]);
+ * console.assert(error.message.includes("data.email"));
+ * ```
+ */
+export class EventValidationError extends EventStoreError {
+  /** The event type whose payload was invalid. */
+  readonly type: string;
+  /** Every problem the schema reported. */
+  readonly issues: readonly ValidationIssue[];
+
+  /**
+   * @param type the event type
+   * @param issues the problems found, each with its path
+   */
+  constructor(type: string, issues: readonly ValidationIssue[]) {
+    const listed = issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
+    super(`Invalid event "${type}": ${listed}`);
+    this.type = type;
+    this.issues = issues;
+  }
+}
+
+/**
+ * An event's type is not among the definitions the store was given.
+ *
+ * @example
+ * ```ts
+ * import { UnknownEventError } from "@eventfold/eventfold";
+ * console.assert(new UnknownEventError("user:deleted", ["user:created"]).type === "user:deleted");
+ * ```
+ */
+export class UnknownEventError extends EventStoreError {
+  /** The type that has no definition. */
+  readonly type: string;
+
+  /**
+   * @param type the unknown type
+   * @param known the types the store does know, listed in the message
+   */
+  constructor(type: string, known: readonly string[] = []) {
+    const hint = known.length > 0 ? ` (known types: ${known.join(", ")})` : "";
+    super(`Unknown event type "${type}"${hint}`);
+    this.type = type;
+  }
+}
+
+/** What a writer expects of a stream before appending to it. */
+export type ExpectedRevision = number | "any" | "exists";
+
+/**
+ * A stream did not hold the revision the writer expected. Nothing of the call was written.
+ *
+ * @example
+ * ```ts
+ * import { ConcurrencyError, isConcurrencyError } from "@eventfold/eventfold";
+ * const error = new ConcurrencyError("u1", 3, 4);
+ * console.assert(isConcurrencyError(error) && error.actual === 4);
+ * ```
+ */
+export class ConcurrencyError extends EventStoreError {
+  /** The stream whose revision did not match. */
+  readonly stream: string;
+  /** The revision the writer expected. */
+  readonly expected: ExpectedRevision;
+  /** The revision the stream had. */
+  readonly actual: number;
+
+  /**
+   * @param stream the stream
+   * @param expected what the writer expected
+   * @param actual what the stream held
+   * @param options extra detail, such as how many attempts were made
+   */
+  constructor(
+    stream: string,
+    expected: ExpectedRevision,
+    actual: number,
+    options?: ErrorOptions & { attempts?: number },
+  ) {
+    const wanted = expected === "exists"
+      ? "an existing stream"
+      : expected === 0
+      ? "no stream yet"
+      : `revision ${expected}`;
+    const found = actual === 0 ? "no events" : `revision ${actual}`;
+    const tries = options?.attempts ? ` after ${options.attempts} attempts` : "";
+    super(`Stream "${stream}": expected ${wanted}, found ${found}${tries}`, options);
+    this.stream = stream;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/**
+ * The storage failed to write events (a driver or constraint error). Nothing of the call
+ * was written; `cause` holds the driver's error.
+ *
+ * @example
+ * ```ts
+ * import { EventInsertionError } from "@eventfold/eventfold";
+ * const error = new EventInsertionError("disk full", { cause: new Error("SQLITE_FULL") });
+ * console.assert(error.cause instanceof Error);
+ * ```
+ */
+export class EventInsertionError extends EventStoreError {}
+
+/**
+ * A stored payload could not be decoded. Names the position so the event can be found;
+ * other events stay readable.
+ *
+ * @example
+ * ```ts
+ * import { DecodeError } from "@eventfold/eventfold";
+ * console.assert(new DecodeError("0000000000000007", "data").position === "0000000000000007");
+ * ```
+ */
+export class DecodeError extends EventStoreError {
+  /** Global position of the event that failed to decode. */
+  readonly position: string;
+  /** Which payload failed: `data`, `meta` or a snapshot/state blob. */
+  readonly field: string;
+
+  /**
+   * @param position global position of the event
+   * @param field the payload that failed
+   * @param options the codec's error as `cause`, and where the store lives
+   */
+  constructor(position: string, field: string, options?: ErrorOptions & { source?: string }) {
+    const where = options?.source ? ` in ${options.source}` : "";
+    super(`Cannot decode ${field} of the event at position ${position}${where}`, options);
+    this.position = position;
+    this.field = field;
+  }
+}
+
+/**
+ * The store was closed; no further calls are possible.
+ *
+ * @example
+ * ```ts
+ * import { StoreClosedError } from "@eventfold/eventfold";
+ * console.assert(new StoreClosedError().name === "StoreClosedError");
+ * ```
+ */
+export class StoreClosedError extends EventStoreError {
+  /** @param what what was closed */
+  constructor(what = "event store") {
+    super(`The ${what} is closed`);
+  }
+}
+
+/**
+ * A store could not be opened: a missing directory, a file that is not a database, a
+ * schema newer than this version understands, a refused connection or a wrong password.
+ * The message names the store (never a password).
+ *
+ * @example
+ * ```ts
+ * import { StoreOpenError } from "@eventfold/eventfold";
+ * console.assert(new StoreOpenError("sqlite:./x.db", "not a database").message.includes("./x.db"));
+ * ```
+ */
+export class StoreOpenError extends EventStoreError {
+  /** The store, as a path or URL with any password removed. */
+  readonly store: string;
+
+  /**
+   * @param store the path or URL (without password)
+   * @param reason why it could not be opened
+   * @param options the driver's error as `cause`
+   */
+  constructor(store: string, reason: string, options?: ErrorOptions) {
+    super(`Cannot open ${store}: ${reason}`, options);
+    this.store = store;
+  }
+}
+
+/**
+ * A wait (for example for a subscription to reach a position) ran out of time.
+ *
+ * @example
+ * ```ts
+ * import { TimeoutError } from "@eventfold/eventfold";
+ * console.assert(new TimeoutError("waiting", 100).ms === 100);
+ * ```
+ */
+export class TimeoutError extends EventStoreError {
+  /** How long the wait lasted, in milliseconds. */
+  readonly ms: number;
+
+  /**
+   * @param what what was waited for
+   * @param ms how long, in milliseconds
+   */
+  constructor(what: string, ms: number) {
+    super(`Timed out after ${ms} ms ${what}`);
+    this.ms = ms;
+  }
+}
+
+function branded(error: unknown, name?: string): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const brand = (error as { [BRAND]?: unknown })[BRAND];
+  return typeof brand === "string" && (name === undefined || brand === name);
+}
+
+/**
+ * Whether `error` is any Eventfold error, even from another copy of the package.
+ *
+ * @param error anything caught
+ * @returns true for an {@linkcode EventStoreError}
+ * @example
+ * ```ts
+ * import { isEventStoreError } from "@eventfold/eventfold";
+ * console.assert(!isEventStoreError(new Error("x")));
+ * ```
+ */
+export function isEventStoreError(error: unknown): error is EventStoreError {
+  return branded(error);
+}
+
+/**
+ * Whether `error` is a {@linkcode ConcurrencyError}, even from another copy of the package.
+ *
+ * @param error anything caught
+ * @returns true for a concurrency conflict
+ * @example
+ * ```ts
+ * import { ConcurrencyError, isConcurrencyError } from "@eventfold/eventfold";
+ * console.assert(isConcurrencyError(new ConcurrencyError("s", 0, 1)));
+ * ```
+ */
+export function isConcurrencyError(error: unknown): error is ConcurrencyError {
+  return branded(error, "ConcurrencyError");
+}
+
+/**
+ * Whether `error` is an {@linkcode EventValidationError}, even from another copy of the package.
+ *
+ * @param error anything caught
+ * @returns true for a schema failure
+ * @example
+ * ```ts
+ * import { EventValidationError, isEventValidationError } from "@eventfold/eventfold";
+ * console.assert(isEventValidationError(new EventValidationError("t", [])));
+ * ```
+ */
+export function isEventValidationError(error: unknown): error is EventValidationError {
+  return branded(error, "EventValidationError");
+}
+
+/**
+ * Whether `error` is a {@linkcode DecodeError}, even from another copy of the package.
+ *
+ * @param error anything caught
+ * @returns true for an undecodable payload
+ * @example
+ * ```ts
+ * import { DecodeError, isDecodeError } from "@eventfold/eventfold";
+ * console.assert(isDecodeError(new DecodeError("1", "data")));
+ * ```
+ */
+export function isDecodeError(error: unknown): error is DecodeError {
+  return branded(error, "DecodeError");
+}

@@ -1,0 +1,124 @@
+/**
+ * Eventfold: typed event sourcing for Deno and TypeScript. Define events once (with any
+ * Standard Schema validator), append them to streams with optimistic concurrency, fold
+ * streams into state with reducers or aggregates, and react with projectors. Events live
+ * in a swappable store: `./memory`, `./sqlite` (the embedded default) or `./postgres`.
+ *
+ * ```ts
+ * import { event, EventFactory, EventStore, makeReducer } from "@eventfold/eventfold";
+ * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+ * import { z } from "zod";
+ *
+ * const events = new EventFactory([
+ *   event.type("user:created").data(z.object({ name: z.string(), email: z.string() })),
+ *   event.type("user:email-set").data(z.string()),
+ * ]);
+ * const user = makeReducer<typeof events, { name: string; email: string }>((state, record) => {
+ *   switch (record.type) {
+ *     case "user:created":
+ *       return { ...record.data };
+ *     case "user:email-set":
+ *       return { ...state, email: record.data };
+ *   }
+ * }, () => ({ name: "", email: "" }));
+ *
+ * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+ * await store.pushEvent(store.event({ type: "user:created", stream: "u1", data: { name: "Ada", email: "a@x" } }));
+ * await store.pushEvent(store.event({ type: "user:email-set", stream: "u1", data: "b@x" }), { expectedRevision: 1 });
+ * const state = await store.reduce({ name: "user", stream: "u1", reducer: user });
+ * console.assert(state?.email === "b@x");
+ * ```
+ *
+ * @module
+ */
+
+export {
+  ConcurrencyError,
+  DecodeError,
+  EventInsertionError,
+  EventStoreError,
+  EventValidationError,
+  type ExpectedRevision,
+  isConcurrencyError,
+  isDecodeError,
+  isEventStoreError,
+  isEventValidationError,
+  StoreClosedError,
+  StoreOpenError,
+  TimeoutError,
+  UnknownEventError,
+  type ValidationIssue,
+} from "./errors.ts";
+export { type AnyEventDefinition, event, EventDefinition, type EventSchemas } from "./events/event.ts";
+export {
+  type AnyEventFactory,
+  EventFactory,
+  type EventInputOf,
+  type EventRecordOf,
+  type EventTypeOf,
+  type RecordOfType,
+} from "./events/factory.ts";
+export type { EventInput, EventRecord, PendingEvent } from "./events/record.ts";
+export type { StandardSchemaV1 } from "./events/standard_schema.ts";
+export { validateEvent, type ValidPayloads } from "./events/validate.ts";
+export { uuidv7 } from "./events/id.ts";
+export { type Clock, type FakeClock, fakeClock, systemClock } from "./events/clock.ts";
+export {
+  type Adapter,
+  type AdapterStats,
+  type AdapterTransaction,
+  type Checkpoint,
+  DuplicateIdError,
+  formatPosition,
+  type InsertableRecord,
+  type LogPageQuery,
+  parsePosition,
+  type RelationChange,
+  RevisionConflictError,
+  type Snapshot,
+  type StreamPageQuery,
+} from "./stores/adapter.ts";
+export type { Codec } from "./stores/codec.ts";
+export {
+  type ErrorListener,
+  EventStore,
+  type EventStoreOptions,
+  type HandleOf,
+  type ImportResult,
+  type InsertedContext,
+  type InsertedListener,
+  type InsertingListener,
+  type PushOptions,
+  type ReadAllOptions,
+  type ReadOptions,
+  type ReadStreamOptions,
+  type ReduceArgs,
+  type Subscription,
+} from "./stores/event_store.ts";
+export {
+  makeReducer,
+  type Reducer,
+  type ReducerOptions,
+  type SnapshotPolicy,
+} from "./reducers/make_reducer.ts";
+export type { FoldResult, FoldSource } from "./reducers/reduce.ts";
+export { type AggregateClass, AggregateRoot } from "./aggregates/aggregate_root.ts";
+export { AggregateRepository } from "./aggregates/aggregate_repository.ts";
+export {
+  type Decide,
+  type DecideContext,
+  type Decision,
+  type HandleOptions,
+  type HandleResult,
+  reject,
+  type Rejection,
+} from "./aggregates/handle.ts";
+export {
+  type BatchHandler,
+  type OnceOptions,
+  type ProjectedRecord,
+  type ProjectionStatus,
+  Projector,
+  type ProjectorHandler,
+  type ProjectorRegistration,
+} from "./projectors/projector.ts";

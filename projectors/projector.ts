@@ -1,0 +1,382 @@
+/**
+ * The projector: reacts to stored events with `once`, `on` and `all` handlers, keeping
+ * each stream in order.
+ *
+ * @module
+ */
+
+import type { EventRecord } from "../events/record.ts";
+import type { AnyEventFactory, EventRecordOf, EventTypeOf, RecordOfType } from "../events/factory.ts";
+import { StreamQueue } from "./_stream_queue.ts";
+
+/**
+ * Where a record comes from, as the caller of {@linkcode Projector.push} knows it.
+ */
+export interface ProjectionStatus {
+  /** True when the record was replayed, imported or synced rather than made here just now. */
+  readonly hydrated: boolean;
+  /** Overrides the record's stored `outdated` flag when given. */
+  readonly outdated?: boolean;
+}
+
+/**
+ * The record a handler for `TType` receives: that event's record when the factory
+ * defines it, otherwise a record of the factory's general shape with that type name.
+ *
+ * @typeParam TEvents the event factory
+ * @typeParam TType the event type name
+ */
+export type ProjectedRecord<TEvents extends AnyEventFactory, TType extends string> = [
+  RecordOfType<TEvents, TType>,
+] extends [never] ? EventRecordOf<TEvents> & { readonly type: TType }
+  : RecordOfType<TEvents, TType>;
+
+/**
+ * A handler for one event type. Its result is awaited; its return value is ignored.
+ *
+ * @typeParam TRecord the record it handles
+ */
+export type ProjectorHandler<TRecord> = (record: TRecord) => unknown;
+
+/**
+ * A handler for a whole batch pushed with {@linkcode Projector.pushMany}.
+ *
+ * @typeParam TRecord the records of the batch
+ */
+export type BatchHandler<TRecord> = (records: TRecord[], status: ProjectionStatus) => unknown;
+
+/** Callbacks of a `once` handler. */
+export interface OnceOptions<TRecord> {
+  /** Runs after the handler succeeded. */
+  readonly onSuccess?: (record: TRecord) => unknown;
+  /** Receives the handler's error instead of `push`; without it, `push` rejects. */
+  readonly onError?: (error: unknown, record: TRecord) => unknown;
+}
+
+/** What every registration returns. */
+export interface ProjectorRegistration {
+  /** Removes the handler; records it has not started on are no longer given to it. Idempotent. */
+  unsubscribe(): void;
+}
+
+type Mode = "once" | "on" | "all";
+
+interface Entry {
+  readonly mode: Mode;
+  readonly handler: ProjectorHandler<EventRecord>;
+  readonly options?: OnceOptions<EventRecord>;
+}
+
+function runs(mode: Mode, hydrated: boolean, outdated: boolean): boolean {
+  if (mode === "all") return true;
+  if (mode === "on") return !outdated;
+  return !hydrated && !outdated;
+}
+
+async function deliver(entry: Entry, record: EventRecord): Promise<void> {
+  if (entry.mode !== "once" || entry.options === undefined) {
+    await entry.handler(record);
+    return;
+  }
+  const { onSuccess, onError } = entry.options;
+  try {
+    await entry.handler(record);
+  } catch (error) {
+    if (onError === undefined) throw error;
+    await onError(error, record);
+    return;
+  }
+  await onSuccess?.(record);
+}
+
+function checkType(type: unknown, what: string): asserts type is string {
+  if (typeof type !== "string" || type.length === 0) {
+    throw new TypeError(`${what} must be a non-empty string, got ${JSON.stringify(type)}`);
+  }
+}
+
+function checkFunction(value: unknown, what: string): void {
+  if (typeof value !== "function") throw new TypeError(`${what} must be a function, got ${typeof value}`);
+}
+
+/**
+ * Reacts to events with handlers per event type, in three kinds:
+ *
+ * - `once`: fresh local events only (neither hydrated nor outdated), for side effects
+ *   such as emails and payments;
+ * - `on`: fresh and hydrated events, never outdated ones, for read models;
+ * - `all`: every event.
+ *
+ * Records of one stream are handled one at a time in the order they were pushed, and
+ * every handler is awaited; records of different streams run concurrently. A record's
+ * handlers run in registration order; one failing does not stop the others.
+ *
+ * Errors: a `once` handler with `onError` hands its error there; any other handler
+ * error makes that `push` reject (with an `AggregateError` when several handlers
+ * failed). Records queued behind a failed one still run.
+ *
+ * @typeParam TEvents the event factory (`typeof events`), which types every handler
+ * @example
+ * ```ts
+ * import { event, EventFactory, Projector } from "@eventfold/eventfold";
+ * import { z } from "zod";
+ *
+ * const events = new EventFactory([event.type("user:created").data(z.object({ name: z.string() }))]);
+ * const projector = new Projector<typeof events>();
+ * const names: string[] = [];
+ * projector.on("user:created", (record) => void names.push(record.data.name));
+ *
+ * await projector.push({
+ *   id: "e1", stream: "u1", type: "user:created", data: { name: "Ada" }, meta: null, revision: 1,
+ *   position: "1", created: "2026-01-01T00:00:00.000Z", recorded: "2026-01-01T00:00:00.000Z", outdated: false,
+ * }, { hydrated: true });
+ * console.assert(names[0] === "Ada");
+ * ```
+ */
+export class Projector<TEvents extends AnyEventFactory = AnyEventFactory> {
+  readonly #handlers = new Map<string, Entry[]>();
+  readonly #batches = new Map<string, BatchHandler<EventRecordOf<TEvents>>>();
+  readonly #queue = new StreamQueue();
+
+  /**
+   * Registers a handler for fresh local events only: it never sees hydrated or outdated
+   * records, so a replay or an import never repeats its side effect.
+   *
+   * @param type the event type
+   * @param handler runs once per fresh record of that type; awaited
+   * @param options `onSuccess` after it succeeded, `onError` to receive its error instead of `push`
+   * @returns a registration to unsubscribe with
+   * @throws {TypeError} when `type` is empty or `handler` is not a function
+   * @example
+   * ```ts
+   * import { event, EventFactory, Projector } from "@eventfold/eventfold";
+   * import { z } from "zod";
+   *
+   * const events = new EventFactory([event.type("user:created").data(z.object({ email: z.string() }))]);
+   * const projector = new Projector<typeof events>();
+   * const sent: string[] = [];
+   * projector.once("user:created", (record) => void sent.push(record.data.email), {
+   *   onError: (error) => console.error("welcome mail failed", error),
+   * });
+   * ```
+   */
+  once<TType extends EventTypeOf<TEvents>>(
+    type: TType,
+    handler: ProjectorHandler<ProjectedRecord<TEvents, TType>>,
+    options: OnceOptions<ProjectedRecord<TEvents, TType>> = {},
+  ): ProjectorRegistration {
+    if (options.onSuccess !== undefined) checkFunction(options.onSuccess, "onSuccess");
+    if (options.onError !== undefined) checkFunction(options.onError, "onError");
+    return this.#register(type, { mode: "once", handler, options } as Entry);
+  }
+
+  /**
+   * Registers a handler for fresh and hydrated events; outdated ones are skipped so they
+   * never overwrite newer data in a read model.
+   *
+   * @param type the event type
+   * @param handler runs per record of that type that is not outdated; awaited
+   * @returns a registration to unsubscribe with
+   * @throws {TypeError} when `type` is empty or `handler` is not a function
+   * @example
+   * ```ts
+   * import { event, EventFactory, Projector } from "@eventfold/eventfold";
+   * import { z } from "zod";
+   *
+   * const events = new EventFactory([event.type("user:email-set").data(z.string())]);
+   * const projector = new Projector<typeof events>();
+   * const emails = new Map<string, string>();
+   * const registration = projector.on("user:email-set", (record) => void emails.set(record.stream, record.data));
+   * registration.unsubscribe();
+   * ```
+   */
+  on<TType extends EventTypeOf<TEvents>>(
+    type: TType,
+    handler: ProjectorHandler<ProjectedRecord<TEvents, TType>>,
+  ): ProjectorRegistration {
+    return this.#register(type, { mode: "on", handler } as Entry);
+  }
+
+  /**
+   * Registers a handler for every event of a type: fresh, hydrated and outdated.
+   *
+   * @param type the event type
+   * @param handler runs per record of that type; awaited
+   * @returns a registration to unsubscribe with
+   * @throws {TypeError} when `type` is empty or `handler` is not a function
+   * @example
+   * ```ts
+   * import { event, EventFactory, Projector } from "@eventfold/eventfold";
+   *
+   * const events = new EventFactory([event.type("user:activated")]);
+   * const projector = new Projector<typeof events>();
+   * let seen = 0;
+   * projector.all("user:activated", (record) => void (seen += record.outdated ? 0 : 1));
+   * ```
+   */
+  all<TType extends EventTypeOf<TEvents>>(
+    type: TType,
+    handler: ProjectorHandler<ProjectedRecord<TEvents, TType>>,
+  ): ProjectorRegistration {
+    return this.#register(type, { mode: "all", handler } as Entry);
+  }
+
+  /**
+   * Registers the handler that receives whole batches pushed with
+   * {@linkcode Projector.pushMany} under `key`, instead of record by record.
+   *
+   * @param key the batch key
+   * @param handler receives the records of a batch and its status; awaited
+   * @returns a registration to unsubscribe with
+   * @throws {TypeError} when `key` is empty, `handler` is not a function or `key` already has a handler
+   * @example
+   * ```ts
+   * import { Projector } from "@eventfold/eventfold";
+   *
+   * const projector = new Projector();
+   * let rows = 0;
+   * projector.batch("import", (records) => void (rows += records.length));
+   * ```
+   */
+  batch(key: string, handler: BatchHandler<EventRecordOf<TEvents>>): ProjectorRegistration {
+    checkType(key, "A batch key");
+    checkFunction(handler, "A batch handler");
+    if (this.#batches.has(key)) {
+      throw new TypeError(`Batch key "${key}" already has a handler; unsubscribe it first`);
+    }
+    this.#batches.set(key, handler);
+    return {
+      unsubscribe: () => {
+        if (this.#batches.get(key) === handler) this.#batches.delete(key);
+      },
+    };
+  }
+
+  /**
+   * Runs the handlers of `record` that its status allows, after every record pushed
+   * earlier on the same stream was handled.
+   *
+   * @param record the stored record
+   * @param status `hydrated`, and `outdated` to override the record's own flag
+   * @returns a promise that resolves when its handlers finished
+   * @throws {TypeError} when `record` has no stream
+   * @throws the handler's error (an `AggregateError` for several) when a handler failed
+   *   and was not a `once` handler with `onError`
+   * @example
+   * ```ts
+   * import { Projector } from "@eventfold/eventfold";
+   *
+   * const projector = new Projector();
+   * const record = {
+   *   id: "e1", stream: "s1", type: "noted", data: null, meta: null, revision: 1, position: "1",
+   *   created: "2026-01-01T00:00:00.000Z", recorded: "2026-01-01T00:00:00.000Z", outdated: false,
+   * };
+   * await projector.push(record, { hydrated: false });
+   * ```
+   */
+  push(record: EventRecordOf<TEvents>, status: ProjectionStatus): Promise<void> {
+    const stored = record as EventRecord;
+    if (typeof stored?.stream !== "string") {
+      return Promise.reject(new TypeError("A projected record must have a string `stream`"));
+    }
+    const hydrated = status.hydrated === true;
+    const outdated = status.outdated ?? (stored.outdated === true);
+    return this.#queue.run([stored.stream], () => this.#handle(stored, hydrated, outdated));
+  }
+
+  /**
+   * Pushes a batch: to the {@linkcode Projector.batch} handler of `key` when there is
+   * one (it runs after earlier records of every stream in the batch, and later records
+   * of those streams wait for it), otherwise record by record in order.
+   *
+   * @param key the batch key
+   * @param records the records, in commit order
+   * @param status defaults to fresh (`hydrated: false`), each record's own `outdated` applying
+   * @returns a promise that resolves when the batch was handled
+   * @throws the batch handler's error, or the first failing record's as {@linkcode Projector.push} would
+   * @example
+   * ```ts
+   * import { Projector } from "@eventfold/eventfold";
+   *
+   * const projector = new Projector();
+   * const seen: string[] = [];
+   * projector.batch("b1", (records) => void seen.push(...records.map((r) => r.id)));
+   * await projector.pushMany("b1", [{
+   *   id: "e1", stream: "s1", type: "noted", data: null, meta: null, revision: 1, position: "1",
+   *   created: "2026-01-01T00:00:00.000Z", recorded: "2026-01-01T00:00:00.000Z", outdated: false,
+   * }]);
+   * console.assert(seen[0] === "e1");
+   * ```
+   */
+  async pushMany(
+    key: string,
+    records: readonly EventRecordOf<TEvents>[],
+    status: ProjectionStatus = { hydrated: false },
+  ): Promise<void> {
+    if (records.length === 0) return;
+    const handler = this.#batches.get(key);
+    if (handler === undefined) {
+      // Queue every record before awaiting any, so other streams of the batch run concurrently.
+      const settled = await Promise.allSettled(records.map((record) => this.push(record, status)));
+      const failed = settled.find((outcome) => outcome.status === "rejected");
+      if (failed !== undefined) throw failed.reason;
+      return;
+    }
+    const list = [...records];
+    await this.#queue.run(list.map((record) => (record as EventRecord).stream), () => handler(list, status));
+  }
+
+  /**
+   * Removes every handler and batch handler; records already queued run no handler.
+   *
+   * @example
+   * ```ts
+   * import { Projector } from "@eventfold/eventfold";
+   *
+   * const projector = new Projector();
+   * projector.all("noted", () => {});
+   * projector.clear();
+   * ```
+   */
+  clear(): void {
+    this.#handlers.clear();
+    this.#batches.clear();
+  }
+
+  #register(type: string, entry: Entry): ProjectorRegistration {
+    checkType(type, "An event type");
+    checkFunction(entry.handler, "A handler");
+    let entries = this.#handlers.get(type);
+    if (entries === undefined) this.#handlers.set(type, entries = []);
+    entries.push(entry);
+    return {
+      unsubscribe: () => {
+        const current = this.#handlers.get(type);
+        if (current === undefined) return;
+        const index = current.indexOf(entry);
+        if (index >= 0) current.splice(index, 1);
+        if (current.length === 0) this.#handlers.delete(type);
+      },
+    };
+  }
+
+  async #handle(record: EventRecord, hydrated: boolean, outdated: boolean): Promise<void> {
+    // Handlers are chosen when the record's turn comes, so an unsubscribe takes effect at once.
+    const entries = (this.#handlers.get(record.type) ?? []).filter((e) => runs(e.mode, hydrated, outdated));
+    const errors: unknown[] = [];
+    for (const entry of entries) {
+      try {
+        await deliver(entry, record);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) {
+      throw new AggregateError(
+        errors,
+        `${errors.length} handlers failed on event ${record.id} (${record.type})`,
+      );
+    }
+  }
+}

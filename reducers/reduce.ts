@@ -1,0 +1,137 @@
+/**
+ * Folding a stream or a relation into state, starting from the latest usable snapshot
+ * and saving a new one when the policy says so.
+ *
+ * @module
+ */
+
+import type { EventRecord } from "../events/record.ts";
+import type { Adapter } from "../stores/adapter.ts";
+import type { SnapshotPolicy } from "./make_reducer.ts";
+
+/** Where a fold reads from. */
+export type FoldSource =
+  | { readonly stream: string; readonly relation?: undefined }
+  | { readonly relation: string; readonly stream?: undefined };
+
+/** The generic parts of a fold: a state maker, a fold step and a snapshot policy. */
+export interface FoldSpec<TState> {
+  /** Snapshot name (the reducer or aggregate name). */
+  readonly name: string;
+  /** A fresh initial state. */
+  readonly initial: () => TState;
+  /** Folds one record. */
+  readonly step: (state: TState, record: EventRecord) => TState;
+  /** Snapshot version. */
+  readonly version: number;
+  /** Snapshot policy; `"never"` neither reads nor writes snapshots. */
+  readonly snapshot: SnapshotPolicy | "never";
+  /** Turns a state into what a snapshot keeps (default: the state itself). */
+  readonly save?: (state: TState) => unknown;
+  /** Rebuilds a state from a snapshot (default: the saved value itself). */
+  readonly restore?: (saved: unknown) => TState;
+  /** Only these event types. */
+  readonly types?: readonly string[];
+}
+
+/** How the store reads for a fold. */
+export interface FoldReader {
+  /** Records of a stream from a revision on, in revision order. */
+  stream(stream: string, fromRevision: number, types?: readonly string[]): AsyncIterable<EventRecord>;
+  /** Records of these streams after a position, in position order. */
+  log(
+    streams: readonly string[],
+    after: string | undefined,
+    types?: readonly string[],
+  ): AsyncIterable<EventRecord>;
+}
+
+/** The outcome of a fold. */
+export interface FoldResult<TState> {
+  /** The state, `undefined` when there was neither snapshot nor event. */
+  readonly state: TState | undefined;
+  /** Last revision covered (stream folds), 0 when none. */
+  readonly revision: number;
+  /** Last position covered, `null` when none is known. */
+  readonly position: string | null;
+  /** Events folded in this call (after the snapshot). */
+  readonly folded: number;
+}
+
+interface RelationSnapshotState {
+  readonly streams: readonly string[];
+  readonly state: unknown;
+}
+
+/**
+ * Folds a stream or relation, using and refreshing snapshots by the spec's policy.
+ *
+ * @param adapter where snapshots live
+ * @param reader how events are read
+ * @param source the stream or relation key
+ * @param spec the fold
+ * @param force save a snapshot whatever the policy (manual snapshots)
+ * @returns the state and what it covers
+ */
+export async function fold<TState>(
+  adapter: Adapter,
+  reader: FoldReader,
+  source: FoldSource,
+  spec: FoldSpec<TState>,
+  force = false,
+): Promise<FoldResult<TState>> {
+  const key = source.stream ?? source.relation;
+  const restore = spec.restore ?? ((saved: unknown) => saved as TState);
+  const useSnapshots = spec.snapshot !== "never";
+  const snapshot = useSnapshots ? await adapter.getSnapshot(spec.name, key) : undefined;
+  const usable = snapshot !== undefined && snapshot.version === spec.version ? snapshot : undefined;
+
+  let state: TState | undefined;
+  let revision = 0;
+  let position: string | null = null;
+  let records: AsyncIterable<EventRecord>;
+  let streams: readonly string[] = [];
+  if (source.stream !== undefined) {
+    if (usable) {
+      state = restore(usable.state);
+      revision = usable.revision ?? 0;
+      position = usable.position;
+    }
+    records = reader.stream(source.stream, revision + 1, spec.types);
+  } else {
+    streams = (await adapter.relationStreams([source.relation])).sort();
+    const saved = usable?.state as RelationSnapshotState | undefined;
+    // A relation snapshot only holds while the relation links the same streams.
+    if (usable && saved && saved.streams.join("\u0000") === streams.join("\u0000")) {
+      state = restore(saved.state);
+      position = usable.position;
+    }
+    records = streams.length > 0
+      ? reader.log(streams, position ?? undefined, spec.types)
+      : (async function* () {})();
+  }
+
+  let folded = 0;
+  for await (const record of records) {
+    state = spec.step(state === undefined ? spec.initial() : state, record);
+    if (source.stream !== undefined) revision = record.revision;
+    position = record.position;
+    folded++;
+  }
+  if (state === undefined) return { state, revision, position, folded };
+
+  const policy = spec.snapshot;
+  const due = policy !== "never" && policy !== "manual" && folded >= policy.every;
+  if (force || due) {
+    const kept = spec.save ? spec.save(state) : state;
+    await adapter.putSnapshot({
+      name: spec.name,
+      stream: key,
+      state: source.stream !== undefined ? kept : { streams, state: kept } satisfies RelationSnapshotState,
+      revision: source.stream !== undefined ? revision : null,
+      position,
+      version: spec.version,
+    });
+  }
+  return { state, revision, position, folded };
+}

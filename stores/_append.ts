@@ -1,0 +1,152 @@
+/**
+ * The append algorithm, written once for every adapter: skip ids that exist, check
+ * expected revisions, assign contiguous revisions, decide `outdated` for imports, insert,
+ * apply relation changes and run in-transaction listeners, all in one transaction.
+ *
+ * @module
+ */
+
+import { ConcurrencyError, type ExpectedRevision } from "../errors.ts";
+import type { EventRecord, PendingEvent } from "../events/record.ts";
+import {
+  type Adapter,
+  type AdapterTransaction,
+  DuplicateIdError,
+  type InsertableRecord,
+  type RelationChange,
+  RevisionConflictError,
+} from "./adapter.ts";
+
+/** Everything one append needs, already checked and validated. */
+export interface AppendPlan {
+  /** The events, with validated payloads, in call order. */
+  readonly events: readonly PendingEvent[];
+  /** Expected revision per stream. */
+  readonly expected: ReadonlyMap<string, ExpectedRevision>;
+  /** Relation changes committed with the events. */
+  readonly relations: readonly RelationChange[];
+  /** True for `import`: flags records hydrated and decides `outdated`. */
+  readonly imported: boolean;
+  /** Runs inside the transaction after the insert; its error rolls everything back. */
+  readonly inTransaction?: (records: EventRecord[], handle: unknown) => Promise<void>;
+}
+
+/** What an append stored and what it skipped. */
+export interface AppendOutcome {
+  /** Records inserted by this call, in call order. */
+  readonly stored: EventRecord[];
+  /** Ids of the call that were stored already (skipped). */
+  readonly skipped: ReadonlySet<string>;
+}
+
+const MAX_ATTEMPTS = 8;
+
+function mismatch(expected: ExpectedRevision, actual: number): boolean {
+  if (expected === "any") return false;
+  if (expected === "exists") return actual === 0;
+  return expected !== actual;
+}
+
+function freshEvents(events: readonly PendingEvent[], skipped: ReadonlySet<string>): PendingEvent[] {
+  const seen = new Set<string>();
+  const out: PendingEvent[] = [];
+  for (const event of events) {
+    if (skipped.has(event.id) || seen.has(event.id)) continue;
+    seen.add(event.id);
+    out.push(event);
+  }
+  return out;
+}
+
+function streamsToCheck(fresh: readonly PendingEvent[], plan: AppendPlan): string[] {
+  const streams = new Set(fresh.map((event) => event.stream));
+  // An expectation on a stream whose events were all skipped is met by the earlier call
+  // that stored them, so a retried call stays a no-op. Expectations on streams the call
+  // does not write to are checked as given.
+  const written = new Set(plan.events.map((event) => event.stream));
+  for (const stream of plan.expected.keys()) if (!written.has(stream)) streams.add(stream);
+  return [...streams].sort();
+}
+
+function firstMismatch(
+  streams: readonly string[],
+  plan: AppendPlan,
+  revisions: ReadonlyMap<string, number>,
+): ConcurrencyError | undefined {
+  for (const stream of streams) {
+    const expected = plan.expected.get(stream);
+    const actual = revisions.get(stream) ?? 0;
+    if (expected !== undefined && mismatch(expected, actual)) {
+      return new ConcurrencyError(stream, expected, actual);
+    }
+  }
+  return undefined;
+}
+
+async function outdatedFlags(tx: AdapterTransaction, fresh: readonly PendingEvent[]): Promise<boolean[]> {
+  const flags: boolean[] = [];
+  for (let i = 0; i < fresh.length; i++) {
+    const event = fresh[i];
+    let newer = false;
+    for (let j = 0; j < i && !newer; j++) {
+      const earlier = fresh[j];
+      newer = earlier.stream === event.stream && earlier.type === event.type &&
+        earlier.created > event.created;
+    }
+    flags.push(newer || await tx.hasNewer(event.stream, event.type, event.created));
+  }
+  return flags;
+}
+
+async function attempt(tx: AdapterTransaction, plan: AppendPlan, known: Set<string>): Promise<EventRecord[]> {
+  let fresh = freshEvents(plan.events, known);
+  let streams = streamsToCheck(fresh, plan);
+  const revisions = await tx.revisions(streams);
+  let conflict = firstMismatch(streams, plan, revisions);
+  if (conflict !== undefined) {
+    // Before reporting, see whether the call was stored already (a retry after a lost reply).
+    for (const id of await tx.existing(plan.events.map((event) => event.id))) known.add(id);
+    fresh = freshEvents(plan.events, known);
+    streams = streamsToCheck(fresh, plan);
+    conflict = firstMismatch(streams, plan, revisions);
+    if (conflict !== undefined) throw conflict;
+  }
+  const flags = plan.imported ? await outdatedFlags(tx, fresh) : undefined;
+  const next = new Map(revisions);
+  const rows: InsertableRecord[] = fresh.map((event, i) => {
+    const revision = (next.get(event.stream) ?? 0) + 1;
+    next.set(event.stream, revision);
+    return { ...event, revision, outdated: flags?.[i] ?? false };
+  });
+  const stored = rows.length > 0 ? await tx.insert(rows) : [];
+  if (plan.relations.length > 0) await tx.relate(plan.relations);
+  if (plan.inTransaction !== undefined && stored.length > 0) await plan.inTransaction(stored, tx.handle);
+  return stored;
+}
+
+/**
+ * Appends a plan in one transaction, retrying when the adapter reports an id that
+ * exists (it is then skipped) or a revision taken by a concurrent writer.
+ *
+ * @param adapter the storage
+ * @param plan the checked events and options
+ * @returns what was stored and what was skipped
+ * @throws {ConcurrencyError} when an expected revision does not hold
+ */
+export async function append(adapter: Adapter, plan: AppendPlan): Promise<AppendOutcome> {
+  const known = new Set<string>();
+  for (let tries = 1;; tries++) {
+    try {
+      const stored = await adapter.transaction((tx) => attempt(tx, plan, known));
+      const skipped = new Set(plan.events.filter((event) => known.has(event.id)).map((event) => event.id));
+      return { stored, skipped };
+    } catch (error) {
+      if (tries >= MAX_ATTEMPTS) throw error;
+      if (error instanceof DuplicateIdError) {
+        for (const id of error.ids) known.add(id);
+      } else if (!(error instanceof RevisionConflictError)) {
+        throw error;
+      }
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * After-commit hooks: listeners run in commit order, one batch at a time; a failing
+ * listener is reported to the error listeners and never undoes or loses the write.
+ *
+ * @module
+ */
+
+import type { EventRecord } from "../events/record.ts";
+
+/** What a hook learns about a committed batch. */
+export interface InsertedContext {
+  /** The batch key given to `pushManyEvents`, if any. */
+  readonly batch?: string;
+  /** True when the records were imported from elsewhere (replays skip `once` handlers). */
+  readonly hydrated: boolean;
+}
+
+/** A listener called after events were committed. */
+export type InsertedListener<TRecord> = (
+  records: TRecord[],
+  context: InsertedContext,
+) => void | Promise<void>;
+
+/** A listener told about failures of after-commit hooks. */
+export type ErrorListener = (error: unknown, context: { records: EventRecord[] }) => void;
+
+/** A registration that can be undone. */
+export interface Subscription {
+  /** Removes the registration. */
+  unsubscribe(): void;
+}
+
+/** Registers a value in a set and returns how to remove it. */
+export function register<T>(set: Set<T>, value: T): Subscription {
+  set.add(value);
+  return { unsubscribe: () => void set.delete(value) };
+}
+
+/** Runs after-commit listeners in commit order. */
+export class HookQueue<TRecord extends EventRecord> {
+  readonly inserted: Set<InsertedListener<TRecord>> = new Set();
+  readonly errors: Set<ErrorListener> = new Set();
+  #tail: Promise<void> = Promise.resolve();
+
+  /** Queues one committed batch; resolves when its listeners have run. */
+  dispatch(records: TRecord[], context: InsertedContext): Promise<void> {
+    if (this.inserted.size === 0) return this.#tail;
+    const run = this.#tail.then(async () => {
+      for (const listener of [...this.inserted]) {
+        try {
+          await listener(records, context);
+        } catch (error) {
+          this.#report(error, records);
+        }
+      }
+    });
+    this.#tail = run;
+    return run;
+  }
+
+  /** Resolves once every queued batch has been handled. */
+  idle(): Promise<void> {
+    return this.#tail;
+  }
+
+  #report(error: unknown, records: EventRecord[]): void {
+    if (this.errors.size === 0) {
+      console.error("eventfold: an onEventsInserted listener failed (the events are stored):", error);
+      return;
+    }
+    for (const listener of this.errors) {
+      try {
+        listener(error, { records });
+      } catch (inner) {
+        console.error("eventfold: an onError listener failed:", inner);
+      }
+    }
+  }
+}

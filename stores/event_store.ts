@@ -1,0 +1,805 @@
+/**
+ * The `EventStore`: one class holding the logic (validation, expected revisions,
+ * idempotency, imports, hooks, reducers, aggregates, commands) over a storage
+ * {@linkcode Adapter}.
+ *
+ * @module
+ */
+
+import { AggregateRepository } from "../aggregates/aggregate_repository.ts";
+import { type Decide, handleCommand, type HandleOptions, type HandleResult } from "../aggregates/handle.ts";
+import type { AggregateClass, AggregateRoot } from "../aggregates/aggregate_root.ts";
+import { StoreClosedError } from "../errors.ts";
+import type { ExpectedRevision } from "../errors.ts";
+import { type Clock, systemClock } from "../events/clock.ts";
+import type { AnyEventFactory, EventInputOf, EventRecordOf, EventTypeOf } from "../events/factory.ts";
+import { uuidv7 } from "../events/id.ts";
+import type { EventRecord, PendingEvent } from "../events/record.ts";
+import { validateEvent } from "../events/validate.ts";
+import type { Reducer } from "../reducers/make_reducer.ts";
+import { fold, type FoldReader, type FoldResult, type FoldSource } from "../reducers/reduce.ts";
+import { append, type AppendPlan } from "./_append.ts";
+import { HookQueue, type InsertedContext, register, type Subscription } from "./_hooks.ts";
+import type { ErrorListener, InsertedListener } from "./_hooks.ts";
+import { checkEvent, expectations } from "./_input.ts";
+import type { Adapter, AdapterStats, Checkpoint, RelationChange } from "./adapter.ts";
+
+export type { ErrorListener, InsertedContext, InsertedListener, Subscription };
+
+/** The transaction handle type of an adapter. */
+export type HandleOf<TAdapter> = TAdapter extends Adapter<infer THandle> ? THandle : unknown;
+
+/** A listener that runs inside the append's transaction. */
+export type InsertingListener<TRecord, THandle> = (
+  records: TRecord[],
+  context: InsertedContext & { readonly tx: THandle },
+) => void | Promise<void>;
+
+/** Options of {@linkcode EventStore}. */
+export interface EventStoreOptions<TEvents extends AnyEventFactory, TAdapter extends Adapter> {
+  /** Where events live: `MemoryAdapter`, `SqliteAdapter`, `PostgresAdapter` or your own. */
+  readonly adapter: TAdapter;
+  /** The event definitions. */
+  readonly events: TEvents;
+  /** Where `created` comes from (default: the system clock, ISO-8601). */
+  readonly clock?: Clock;
+  /** Listeners registered from the start. */
+  readonly hooks?: {
+    /** Runs after each commit (see {@linkcode EventStore.onEventsInserted}). */
+    readonly onEventsInserted?: InsertedListener<EventRecordOf<TEvents>>;
+    /** Receives failures of after-commit listeners. */
+    readonly onError?: ErrorListener;
+  };
+  /** Records per page when reading (default 1000). */
+  readonly pageSize?: number;
+}
+
+/** Options of {@linkcode EventStore.pushManyEvents}. */
+export interface PushOptions {
+  /** One expectation for every stream of the call, or one per stream. */
+  readonly expectedRevision?: ExpectedRevision | Readonly<Record<string, ExpectedRevision>>;
+  /** `false` skips the after-commit listeners (default `true`). */
+  readonly emit?: boolean;
+  /** A batch key handed to listeners (and `Projector.pushMany`). */
+  readonly batch?: string;
+  /** Relation changes committed in the same transaction. */
+  readonly relations?: readonly { key: string; stream: string; op?: "insert" | "remove" }[];
+}
+
+/** Options of reads that return arrays. */
+export interface ReadOptions {
+  /** Only these types. */
+  readonly types?: readonly string[];
+  /** Exclusive position cursor: records past it in the reading direction. */
+  readonly cursor?: string;
+  /** `"backward"` reads newest first. */
+  readonly direction?: "forward" | "backward";
+  /** At most this many records. */
+  readonly limit?: number;
+}
+
+/** Options of {@linkcode EventStore.readStream}. */
+export interface ReadStreamOptions {
+  /** First revision (inclusive); default the first forward, the last backward. */
+  readonly fromRevision?: number;
+  /** `"backward"` reads from the newest revision down. */
+  readonly direction?: "forward" | "backward";
+  /** At most this many records. */
+  readonly limit?: number;
+  /** Only these types. */
+  readonly types?: readonly string[];
+}
+
+/** Options of {@linkcode EventStore.readAll}. */
+export interface ReadAllOptions {
+  /** Only positions after this one (exclusive). */
+  readonly after?: string;
+  /** Only these types. */
+  readonly types?: readonly string[];
+  /** Only these streams. */
+  readonly streams?: readonly string[];
+  /** At most this many records. */
+  readonly limit?: number;
+  /** `"backward"` reads newest first (then `after` means "before"). */
+  readonly direction?: "forward" | "backward";
+}
+
+/** What `reduce` folds. */
+export type ReduceArgs<TEvents extends AnyEventFactory, TState> = FoldSource & {
+  /** Snapshot name of this reducer. */
+  readonly name: string;
+  /** The reducer. */
+  readonly reducer: Reducer<TEvents, TState>;
+  /** Only these event types. */
+  readonly filter?: { readonly types?: readonly EventTypeOf<TEvents>[] };
+};
+
+/** What {@linkcode EventStore.import} did. */
+export interface ImportResult<TRecord> {
+  /** Records stored by this import (hydrated; `outdated` decided now). */
+  readonly imported: TRecord[];
+  /** Ids that existed already and were left alone. */
+  readonly skipped: string[];
+}
+
+function positiveLimit(limit: number | undefined): number {
+  if (limit === undefined) return Infinity;
+  if (!(Number.isSafeInteger(limit) && limit >= 0)) {
+    throw new RangeError(`limit must be a whole number >= 0, got ${limit}`);
+  }
+  return limit;
+}
+
+function direction(value: unknown): "forward" | "backward" {
+  if (value === undefined || value === "forward") return "forward";
+  if (value === "backward") return "backward";
+  throw new TypeError(`direction must be "forward" or "backward", got ${JSON.stringify(value)}`);
+}
+
+function streamName(stream: unknown, what = "stream"): string {
+  if (typeof stream !== "string" || stream.length === 0) {
+    throw new TypeError(`${what} must be a non-empty string, got ${JSON.stringify(stream)}`);
+  }
+  return stream;
+}
+
+/**
+ * An event store: typed events in, ordered records out, over a swappable adapter.
+ *
+ * @typeParam TEvents the event factory (`typeof events`)
+ * @typeParam TAdapter the storage adapter
+ * @example
+ * ```ts
+ * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+ * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+ * import { z } from "zod";
+ *
+ * const events = new EventFactory([event.type("user:created").data(z.object({ name: z.string() }))]);
+ * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+ * const record = await store.pushEvent(store.event({ type: "user:created", stream: "u1", data: { name: "Ada" } }));
+ * console.assert(record.revision === 1 && record.data.name === "Ada");
+ * ```
+ */
+export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapter = Adapter> {
+  /** The storage adapter. */
+  readonly adapter: TAdapter;
+  /** The event definitions. */
+  readonly events: TEvents;
+  /** Loads and saves aggregates. */
+  readonly aggregate: AggregateRepository<TEvents>;
+  /** Relation keys that map to many streams. */
+  readonly relations: {
+    /** Links `key` to `stream`. */
+    insert(key: string, stream: string): Promise<void>;
+    /** Links many pairs. */
+    insertMany(pairs: readonly { key: string; stream: string }[]): Promise<void>;
+    /** Unlinks `key` from `stream`. */
+    remove(key: string, stream: string): Promise<void>;
+    /** Unlinks many pairs. */
+    removeMany(pairs: readonly { key: string; stream: string }[]): Promise<void>;
+    /** Streams linked to `key`. */
+    getByKey(key: string): Promise<string[]>;
+    /** Streams linked to any of `keys`. */
+    getByKeys(keys: readonly string[]): Promise<string[]>;
+  };
+  /** Named positions of subscriptions. */
+  readonly checkpoints: {
+    /** The checkpoint called `name`. */
+    get(name: string): Promise<Checkpoint | undefined>;
+    /** All checkpoints. */
+    list(): Promise<Checkpoint[]>;
+    /** Sets `name` to `position` if it is at `expected` now; returns whether it was set. */
+    set(name: string, position: string | null, expected: string | null): Promise<boolean>;
+    /** Removes a checkpoint (the subscription starts over). */
+    reset(name: string): Promise<void>;
+  };
+  readonly #clock: Clock;
+  readonly #hooks: HookQueue<EventRecordOf<TEvents>> = new HookQueue();
+  readonly #inserting: Set<InsertingListener<EventRecordOf<TEvents>, HandleOf<TAdapter>>> = new Set();
+  readonly #pageSize: number;
+  readonly #reader: FoldReader;
+  #closed = false;
+
+  /**
+   * @param options the adapter, the event definitions and optional clock and hooks
+   * @throws {TypeError} when the adapter or events are missing
+   */
+  constructor(options: EventStoreOptions<TEvents, TAdapter>) {
+    if (options?.adapter === undefined || typeof options.adapter.transaction !== "function") {
+      throw new TypeError("EventStore needs an adapter (MemoryAdapter, SqliteAdapter, PostgresAdapter...)");
+    }
+    if (options.events === undefined || typeof options.events.get !== "function") {
+      throw new TypeError("EventStore needs the event definitions: new EventFactory([...])");
+    }
+    this.adapter = options.adapter;
+    this.events = options.events;
+    this.#clock = options.clock ?? systemClock;
+    this.#pageSize = options.pageSize ?? 1000;
+    if (!Number.isSafeInteger(this.#pageSize) || this.#pageSize < 1) {
+      throw new RangeError(`pageSize must be a positive whole number, got ${options.pageSize}`);
+    }
+    if (options.hooks?.onEventsInserted) this.#hooks.inserted.add(options.hooks.onEventsInserted);
+    if (options.hooks?.onError) this.#hooks.errors.add(options.hooks.onError);
+    this.aggregate = new AggregateRepository(this as unknown as EventStore<TEvents>);
+    this.#reader = {
+      stream: (stream, fromRevision, types) => this.readStream(stream, { fromRevision, types }),
+      log: (streams, after, types) => this.readAll({ streams, after, types }),
+    };
+    const relate = async (pairs: readonly { key: string; stream: string }[], op: "insert" | "remove") => {
+      this.#open();
+      await this.adapter.relate(pairs.map(({ key, stream }) => ({ op, key, stream: streamName(stream) })));
+    };
+    this.relations = {
+      insert: (key, stream) => relate([{ key, stream }], "insert"),
+      insertMany: (pairs) => relate(pairs, "insert"),
+      remove: (key, stream) => relate([{ key, stream }], "remove"),
+      removeMany: (pairs) => relate(pairs, "remove"),
+      getByKey: (key) => this.#opened().relationStreams([key]),
+      getByKeys: (keys) => this.#opened().relationStreams(keys),
+    };
+    this.checkpoints = {
+      get: (name) => this.#opened().getCheckpoint(name),
+      list: () => this.#opened().listCheckpoints(),
+      set: (name, position, expected) => this.#opened().compareAndSetCheckpoint(name, expected, { position }),
+      reset: (name) => this.#opened().deleteCheckpoint(name),
+    };
+  }
+
+  #open(): void {
+    if (this.#closed) throw new StoreClosedError();
+  }
+
+  #opened(): TAdapter {
+    this.#open();
+    return this.adapter;
+  }
+
+  /**
+   * Makes an event ready to push: fills in the id (UUIDv7), the stream (a new one when
+   * left out) and `created`. Validation happens when it is pushed.
+   *
+   * @param input the type, payloads and optional stream, id and created time
+   * @returns the pending event
+   * @example
+   * ```ts
+   * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("user:activated")]);
+   * const store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * const pending = store.event({ type: "user:activated", stream: "u1" });
+   * console.assert(pending.stream === "u1" && pending.data === null);
+   * ```
+   */
+  event<TInput extends EventInputOf<TEvents>>(input: TInput): PendingEvent<TInput["type"]> {
+    if (typeof input !== "object" || input === null) throw new TypeError("store.event needs an event object");
+    return {
+      id: input.id ?? uuidv7(),
+      stream: input.stream ?? uuidv7(),
+      type: input.type,
+      data: (input as { data?: unknown }).data ?? null,
+      meta: (input as { meta?: unknown }).meta ?? null,
+      created: input.created ?? this.#clock.now(),
+    };
+  }
+
+  /**
+   * Appends one event. Same rules as {@linkcode EventStore.pushManyEvents}.
+   *
+   * @param event a pending event from {@linkcode EventStore.event}, or an input
+   * @param options expected revision, emit, batch, relations
+   * @returns the stored record (the earlier one when its id was stored already)
+   * @throws {ConcurrencyError} when the expected revision does not hold
+   * @throws {EventValidationError} when the payload fails its schema
+   * @throws {UnknownEventError} when the type is not defined
+   * @example
+   * ```ts
+   * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("user:activated")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * const first = await store.pushEvent(store.event({ type: "user:activated", stream: "u1" }), { expectedRevision: 0 });
+   * console.assert(first.revision === 1);
+   * ```
+   */
+  async pushEvent(
+    event: PendingEvent<EventTypeOf<TEvents>> | EventInputOf<TEvents>,
+    options?: PushOptions,
+  ): Promise<EventRecordOf<TEvents>> {
+    const [record] = await this.pushManyEvents([event], options);
+    return record;
+  }
+
+  /**
+   * Appends events atomically: all are committed, in the given order, or none. Events
+   * may span streams. Ids already stored are skipped (appending is idempotent). Every
+   * event is validated before anything is written. After the commit, the
+   * `onEventsInserted` listeners run (unless `emit` is false).
+   *
+   * @param events pending events (from {@linkcode EventStore.event}) or inputs
+   * @param options expected revision per stream, emit, batch key, relation changes
+   * @returns the stored records in call order (earlier records for skipped ids)
+   * @throws {ConcurrencyError} when an expected revision does not hold; nothing is written
+   * @throws {EventValidationError} when a payload fails its schema; nothing is written
+   * @throws {UnknownEventError} when a type is not defined
+   * @throws {TypeError} for a malformed event or option (for example a forged `revision`)
+   * @throws {RangeError} for a negative or fractional expected revision
+   * @example
+   * ```ts
+   * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("a"), event.type("b")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * const records = await store.pushManyEvents([
+   *   store.event({ type: "a", stream: "s1" }),
+   *   store.event({ type: "b", stream: "s2" }),
+   * ], { expectedRevision: { s1: 0, s2: 0 } });
+   * console.assert(records.length === 2);
+   * ```
+   */
+  async pushManyEvents(
+    events: readonly (PendingEvent<EventTypeOf<TEvents>> | EventInputOf<TEvents>)[],
+    options: PushOptions = {},
+  ): Promise<EventRecordOf<TEvents>[]> {
+    this.#open();
+    if (!Array.isArray(events)) throw new TypeError("pushManyEvents needs an array of events");
+    const pending = events.map((input, i) => {
+      const withDefaults = typeof input === "object" && input !== null
+        ? {
+          ...input,
+          id: input.id ?? uuidv7(),
+          stream: input.stream,
+          created: input.created ?? this.#clock.now(),
+        }
+        : input;
+      return checkEvent(this.events, withDefaults, i, false);
+    });
+    return (await this.#write(pending, options, false)).records;
+  }
+
+  /**
+   * Brings in events from elsewhere (another store, a sync, an export file), keeping
+   * their ids and `created`. Ids already stored are skipped. Each imported record is
+   * appended at the end of its stream, flagged hydrated for listeners, and marked
+   * `outdated` when the stream already holds a newer event (by `created`) of its type;
+   * that flag is stored and reported the same way to every later reader. Atomic.
+   *
+   * @param records records or events with `id`, `stream`, `type`, `data`, `meta`, `created`
+   * @param options `emit` and `batch` as for pushes
+   * @returns the records stored and the ids skipped
+   * @throws {EventValidationError} when a payload fails its schema; nothing is imported
+   * @example
+   * ```ts
+   * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("seen")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * const record = store.event({ type: "seen", stream: "s" });
+   * const { imported } = await store.import([record]);
+   * const again = await store.import([record]);
+   * console.assert(imported.length === 1 && again.skipped.length === 1);
+   * ```
+   */
+  async import(
+    records: readonly (PendingEvent | EventRecord)[],
+    options: Pick<PushOptions, "emit" | "batch"> = {},
+  ): Promise<ImportResult<EventRecordOf<TEvents>>> {
+    this.#open();
+    if (!Array.isArray(records)) throw new TypeError("import needs an array of records");
+    const pending = records.map((record, i) => checkEvent(this.events, record, i, true));
+    const { inserted, skipped } = await this.#write(pending, options, true);
+    return { imported: inserted, skipped };
+  }
+
+  async #write(
+    pending: PendingEvent[],
+    options: PushOptions,
+    imported: boolean,
+  ): Promise<{ records: EventRecordOf<TEvents>[]; inserted: EventRecordOf<TEvents>[]; skipped: string[] }> {
+    const validated = await Promise.all(pending.map(async (event) => {
+      const { data, meta } = await validateEvent(this.events, event.type, event.data, event.meta);
+      return { ...event, data, meta };
+    }));
+    const relations: RelationChange[] = (options.relations ?? []).map((r) => ({
+      op: r.op ?? "insert",
+      key: streamName(r.key, "relation key"),
+      stream: streamName(r.stream),
+    }));
+    const hydrated = imported;
+    const listeners = [...this.#inserting];
+    const plan: AppendPlan = {
+      events: validated,
+      expected: expectations(options.expectedRevision, validated.map((event) => event.stream)),
+      relations,
+      imported,
+      inTransaction: listeners.length === 0 ? undefined : async (records, handle) => {
+        const context = { batch: options.batch, hydrated, tx: handle as HandleOf<TAdapter> };
+        for (const listener of listeners) await listener(records as EventRecordOf<TEvents>[], context);
+      },
+    };
+    this.#open();
+    const outcome = await append(this.adapter, plan);
+    const inserted = outcome.stored as EventRecordOf<TEvents>[];
+    if (inserted.length > 0 && options.emit !== false) {
+      await this.#hooks.dispatch(inserted, { batch: options.batch, hydrated });
+    }
+    const skipped = [...outcome.skipped];
+    if (skipped.length === 0) return { records: inserted, inserted, skipped };
+    const byId = new Map<string, EventRecord>(inserted.map((record) => [record.id, record]));
+    for (const record of await this.adapter.getByIds(skipped)) byId.set(record.id, record);
+    const records = validated.map((event) => byId.get(event.id)).filter((record) => record !== undefined);
+    return { records: [...new Set(records)] as EventRecordOf<TEvents>[], inserted, skipped };
+  }
+
+  /**
+   * Reads one stream in revision order, page by page, so any length fits in memory.
+   *
+   * @param stream the stream
+   * @param options first revision, direction, limit, types
+   * @returns an async iterable of records
+   * @throws {TypeError} for a bad stream or direction
+   * @example
+   * ```ts
+   * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * await store.pushManyEvents([store.event({ type: "tick", stream: "s" }), store.event({ type: "tick", stream: "s" })]);
+   * const revisions = [];
+   * for await (const record of store.readStream("s", { direction: "backward" })) revisions.push(record.revision);
+   * console.assert(revisions.join() === "2,1");
+   * ```
+   */
+  async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<EventRecordOf<TEvents>> {
+    streamName(stream);
+    const dir = direction(options.direction);
+    let remaining = positiveLimit(options.limit);
+    let from = options.fromRevision;
+    if (from !== undefined && !(Number.isSafeInteger(from) && from >= 0)) {
+      throw new RangeError(`fromRevision must be a whole number >= 0, got ${from}`);
+    }
+    while (remaining > 0) {
+      const limit = Math.min(remaining, this.#pageSize);
+      const page = await this.#opened().readStream(stream, {
+        fromRevision: from,
+        direction: dir,
+        limit,
+        types: options.types,
+      });
+      for (const record of page) yield record as EventRecordOf<TEvents>;
+      remaining -= page.length;
+      if (page.length < limit) return;
+      const last = page[page.length - 1].revision;
+      from = dir === "forward" ? last + 1 : last - 1;
+      if (from < 1) return;
+    }
+  }
+
+  /**
+   * Reads the log in global position order, page by page. A reader that has seen a
+   * position never later receives an event that sorts before it.
+   *
+   * @param options cursor (`after`), types, streams, limit, direction
+   * @returns an async iterable of records
+   * @example
+   * ```ts
+   * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * const first = await store.pushEvent(store.event({ type: "tick", stream: "a" }));
+   * await store.pushEvent(store.event({ type: "tick", stream: "b" }));
+   * const after = [];
+   * for await (const record of store.readAll({ after: first.position })) after.push(record.stream);
+   * console.assert(after.join() === "b");
+   * ```
+   */
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventRecordOf<TEvents>> {
+    const dir = direction(options.direction);
+    let remaining = positiveLimit(options.limit);
+    let cursor = options.after;
+    if (cursor !== undefined && typeof cursor !== "string") {
+      throw new TypeError(`after must be a position string, got ${JSON.stringify(cursor)}`);
+    }
+    if (options.streams !== undefined && options.streams.length === 0) return;
+    while (remaining > 0) {
+      const limit = Math.min(remaining, this.#pageSize);
+      const page = await this.#opened().readLog({
+        cursor,
+        direction: dir,
+        limit,
+        types: options.types,
+        streams: options.streams,
+      });
+      for (const record of page) yield record as EventRecordOf<TEvents>;
+      remaining -= page.length;
+      if (page.length < limit) return;
+      cursor = page[page.length - 1].position;
+    }
+  }
+
+  async #collect(iterable: AsyncIterable<EventRecordOf<TEvents>>): Promise<EventRecordOf<TEvents>[]> {
+    const out: EventRecordOf<TEvents>[] = [];
+    for await (const record of iterable) out.push(record);
+    return out;
+  }
+
+  /**
+   * Events of the log as an array, in position order (valkyr's name).
+   *
+   * @param options types, cursor, direction, limit
+   * @returns the records
+   * @example
+   * ```ts
+   * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * await store.pushEvent(store.event({ type: "tick" }));
+   * console.assert((await store.getEvents({ limit: 10 })).length === 1);
+   * ```
+   */
+  getEvents(options: ReadOptions = {}): Promise<EventRecordOf<TEvents>[]> {
+    return this.#collect(this.readAll({ ...options, after: options.cursor }));
+  }
+
+  /**
+   * Events of some streams as an array, in position order.
+   *
+   * @param streams the streams
+   * @param options types, cursor, direction, limit
+   * @returns the records
+   * @example
+   * ```ts
+   * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * await store.pushEvent(store.event({ type: "tick", stream: "a" }));
+   * console.assert((await store.getEventsByStreams(["a", "b"])).length === 1);
+   * ```
+   */
+  getEventsByStreams(
+    streams: readonly string[],
+    options: ReadOptions = {},
+  ): Promise<EventRecordOf<TEvents>[]> {
+    if (!Array.isArray(streams)) throw new TypeError("getEventsByStreams needs an array of streams");
+    streams.forEach((stream) => streamName(stream));
+    return this.#collect(this.readAll({ ...options, streams, after: options.cursor }));
+  }
+
+  /**
+   * Events of every stream linked to any of `keys`, in position order.
+   *
+   * @param keys relation keys
+   * @param options types, cursor, direction, limit
+   * @returns the records
+   * @example
+   * ```ts
+   * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("post:created")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * await store.pushEvent(store.event({ type: "post:created", stream: "p1" }), { relations: [{ key: "user:u1:posts", stream: "p1" }] });
+   * console.assert((await store.getEventsByRelations(["user:u1:posts"])).length === 1);
+   * ```
+   */
+  async getEventsByRelations(
+    keys: readonly string[],
+    options: ReadOptions = {},
+  ): Promise<EventRecordOf<TEvents>[]> {
+    if (!Array.isArray(keys)) throw new TypeError("getEventsByRelations needs an array of relation keys");
+    const streams = await this.#opened().relationStreams(keys);
+    if (streams.length === 0) return [];
+    return this.getEventsByStreams(streams, options);
+  }
+
+  /**
+   * Folds a stream (or the streams of a relation) into state with a reducer, starting
+   * from the latest snapshot of this reducer version and folding only what came after.
+   *
+   * @param args `name`, `stream` or `relation`, `reducer`, optional `filter.types`
+   * @returns the state, or `undefined` when there is nothing to fold
+   * @example
+   * ```ts
+   * import { event, EventFactory, EventStore, makeReducer } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * import { z } from "zod";
+   * const events = new EventFactory([event.type("added").data(z.number())]);
+   * const sum = makeReducer<typeof events, number>((total, record) => total + record.data, 0);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * await store.pushManyEvents([store.event({ type: "added", stream: "s", data: 2 }), store.event({ type: "added", stream: "s", data: 3 })]);
+   * console.assert(await store.reduce({ name: "sum", stream: "s", reducer: sum }) === 5);
+   * console.assert(await store.reduce({ name: "sum", stream: "empty", reducer: sum }) === undefined);
+   * ```
+   */
+  async reduce<TState>(args: ReduceArgs<TEvents, TState>): Promise<TState | undefined> {
+    return (await this.fold(args)).state;
+  }
+
+  /**
+   * Like {@linkcode EventStore.reduce}, but also tells what the state covers: the last
+   * revision (stream folds) and position, and how many events were folded now.
+   *
+   * @param args as for `reduce`
+   * @param force save a snapshot whatever the reducer's policy
+   * @returns the state and what it covers
+   */
+  fold<TState>(args: ReduceArgs<TEvents, TState>, force = false): Promise<FoldResult<TState>> {
+    this.#open();
+    if (typeof args?.name !== "string" || args.name.length === 0) {
+      throw new TypeError("reduce needs a non-empty reducer name (used for its snapshots)");
+    }
+    const source: FoldSource = args.stream !== undefined
+      ? { stream: streamName(args.stream) }
+      : { relation: streamName(args.relation, "relation") };
+    const { reducer } = args;
+    return fold(this.adapter, this.#reader, source, {
+      name: args.name,
+      initial: reducer.initial,
+      step: reducer.fold as (state: TState, record: EventRecord) => TState,
+      version: reducer.version,
+      snapshot: reducer.snapshot,
+      types: args.filter?.types,
+    }, force);
+  }
+
+  /**
+   * Folds and saves a snapshot now, whatever the reducer's policy.
+   *
+   * @param args as for `reduce`
+   * @returns the state saved, or `undefined` when there was nothing to fold
+   * @example
+   * ```ts
+   * import { event, EventFactory, EventStore, makeReducer } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * const count = makeReducer<typeof events, number>((n) => n + 1, 0);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * await store.pushEvent(store.event({ type: "tick", stream: "s" }));
+   * await store.createSnapshot({ name: "count", stream: "s", reducer: count });
+   * console.assert((await store.adapter.getSnapshot("count", "s"))?.revision === 1);
+   * ```
+   */
+  async createSnapshot<TState>(args: ReduceArgs<TEvents, TState>): Promise<TState | undefined> {
+    return (await this.fold(args, true)).state;
+  }
+
+  /**
+   * Removes a snapshot (the next fold starts from the first event).
+   *
+   * @param name the reducer name
+   * @param stream the stream or relation key
+   */
+  deleteSnapshot(name: string, stream: string): Promise<void> {
+    return this.#opened().deleteSnapshot(name, stream);
+  }
+
+  /**
+   * Handles a command: loads the state and revision of `stream` (with a reducer or an
+   * aggregate class), calls `decide`, and appends what it returns with the loaded
+   * revision as the expected revision. On a `ConcurrencyError` it reloads and decides
+   * again, a bounded number of times. A rejection (`reject(reason)`) comes back as a value.
+   *
+   * @param stream the stream the command is about
+   * @param source a reducer (with options `name` for snapshots) or an aggregate class
+   * @param decide `(state, context) => events | reject(reason)`; with an aggregate it may also call its actions and return nothing
+   * @param options retries and reducer name
+   * @returns `{ ok: true, records, revision }` or `{ ok: false, rejection, revision }`
+   * @throws {ConcurrencyError} when every retry lost the race (with `attempts`)
+   * @example
+   * ```ts
+   * import { event, EventFactory, EventStore, makeReducer, reject } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * import { z } from "zod";
+   * const events = new EventFactory([event.type("deposited").data(z.number())]);
+   * const balance = makeReducer<typeof events, number>((total, record) => total + record.data, 0);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * const result = await store.handle("acct", balance, (total = 0) =>
+   *   total + 50 > 100 ? reject("limit" as const) : [{ type: "deposited", data: 50 }]
+   * );
+   * console.assert(result.ok && result.revision === 1);
+   * ```
+   */
+  handle<TState, TRejection = never>(
+    stream: string,
+    source: Reducer<TEvents, TState>,
+    decide: Decide<TEvents, TState | undefined, TRejection>,
+    options?: HandleOptions,
+  ): Promise<HandleResult<TEvents, TRejection>>;
+  handle<TAggregate extends AggregateRoot<TEvents>, TRejection = never>(
+    stream: string,
+    source: AggregateClass<TEvents, TAggregate>,
+    decide: Decide<TEvents, TAggregate, TRejection>,
+    options?: HandleOptions,
+  ): Promise<HandleResult<TEvents, TRejection>>;
+  handle(
+    stream: string,
+    source: Reducer<TEvents, unknown> | AggregateClass<TEvents, AggregateRoot<TEvents>>,
+    decide: Decide<TEvents, never, unknown>,
+    options: HandleOptions = {},
+  ): Promise<HandleResult<TEvents, unknown>> {
+    this.#open();
+    return handleCommand(this as unknown as EventStore<TEvents>, streamName(stream), source, decide, options);
+  }
+
+  /**
+   * Registers a listener that runs after each commit, in commit order, with the records
+   * of that commit. A failing listener goes to the `onError` listeners (or the console)
+   * and never undoes or loses the write. `pushManyEvents` resolves after its listeners ran.
+   *
+   * @param listener `(records, { batch, hydrated }) => void | Promise<void>`
+   * @returns a registration with `unsubscribe()`
+   * @example
+   * ```ts
+   * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * const seen: string[] = [];
+   * store.onEventsInserted((records) => void seen.push(...records.map((r) => r.type)));
+   * await store.pushEvent(store.event({ type: "tick" }));
+   * console.assert(seen.join() === "tick");
+   * ```
+   */
+  onEventsInserted(listener: InsertedListener<EventRecordOf<TEvents>>): Subscription {
+    return register(this.#hooks.inserted, listener);
+  }
+
+  /**
+   * Registers a listener that runs inside each append's transaction, after the insert,
+   * with the adapter's transaction handle (`tx`): what it writes through `tx` commits with
+   * the events, and if it throws, the append is rolled back and nothing is stored. For
+   * consistent views and uniqueness checks.
+   *
+   * @param listener `(records, { tx, batch, hydrated }) => void | Promise<void>`
+   * @returns a registration with `unsubscribe()`
+   * @example
+   * ```ts
+   * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * store.onEventsInserting(() => { throw new Error("no ticks allowed"); });
+   * await store.pushEvent(store.event({ type: "tick" })).catch(() => {});
+   * console.assert((await store.getEvents()).length === 0);
+   * ```
+   */
+  onEventsInserting(listener: InsertingListener<EventRecordOf<TEvents>, HandleOf<TAdapter>>): Subscription {
+    return register(this.#inserting, listener);
+  }
+
+  /**
+   * Registers a listener for failures of after-commit listeners.
+   *
+   * @param listener `(error, { records }) => void`
+   * @returns a registration with `unsubscribe()`
+   */
+  onError(listener: ErrorListener): Subscription {
+    return register(this.#hooks.errors, listener);
+  }
+
+  /**
+   * Counts of events and streams, and the head position.
+   *
+   * @returns the adapter's stats
+   */
+  stats(): Promise<AdapterStats> {
+    return this.#opened().stats();
+  }
+
+  /**
+   * Waits for queued after-commit listeners, then closes the adapter (which closes what
+   * it opened). Later calls throw {@linkcode StoreClosedError}. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#hooks.idle();
+    await this.adapter.close();
+  }
+
+  /** Closes the store, for `await using store = new EventStore(...)`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

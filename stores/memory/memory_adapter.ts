@@ -1,0 +1,294 @@
+/**
+ * `MemoryAdapter`: the store contract held in memory, for tests, examples and
+ * short-lived processes. Payloads are deep-copied in and out, so a caller mutating a
+ * record or a snapshot never changes what the store holds.
+ *
+ * @module
+ */
+
+import { StoreClosedError } from "../../errors.ts";
+import type { EventRecord } from "../../events/record.ts";
+import {
+  type Adapter,
+  type AdapterStats,
+  type AdapterTransaction,
+  type Checkpoint,
+  DuplicateIdError,
+  formatPosition,
+  type InsertableRecord,
+  type LogPageQuery,
+  parsePosition,
+  type RelationChange,
+  type Snapshot,
+  type StreamPageQuery,
+} from "../adapter.ts";
+
+/**
+ * The transaction handle in-transaction listeners get from a {@linkcode MemoryAdapter}:
+ * work staged with `onCommit` runs only if the append commits.
+ */
+export interface MemoryTransaction {
+  /** Runs `apply` when the transaction commits (in staging order); dropped on rollback. */
+  onCommit(apply: () => void): void;
+}
+
+const copy = <T>(
+  value: T,
+): T => (value === null || typeof value !== "object" ? value : structuredClone(value));
+
+function publicRecord(record: EventRecord): EventRecord {
+  return { ...record, data: copy(record.data), meta: copy(record.meta) };
+}
+
+/**
+ * Keeps events in memory with the same behaviour as the database stores.
+ *
+ * @example
+ * ```ts
+ * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+ * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+ * const events = new EventFactory([event.type("tick")]);
+ * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+ * await store.pushEvent(store.event({ type: "tick", stream: "s" }));
+ * console.assert((await store.stats()).events === 1);
+ * ```
+ */
+export class MemoryAdapter implements Adapter<MemoryTransaction> {
+  /** Always `"memory"`. */
+  readonly kind = "memory";
+  /** Always `"memory:"`. */
+  readonly source = "memory:";
+  #log: EventRecord[] = [];
+  #ids: Map<string, EventRecord> = new Map();
+  #streams: Map<string, EventRecord[]> = new Map();
+  #relations: Map<string, Set<string>> = new Map();
+  #snapshots: Map<string, Snapshot> = new Map();
+  #checkpoints: Map<string, Checkpoint> = new Map();
+  #lock: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  #open(): void {
+    if (this.#closed) throw new StoreClosedError("memory adapter");
+  }
+
+  /**
+   * Runs `work` with writes staged; they apply together when it resolves. Transactions
+   * run one at a time.
+   */
+  transaction<T>(work: (tx: AdapterTransaction<MemoryTransaction>) => Promise<T>): Promise<T> {
+    this.#open();
+    const run = this.#lock.then(() => this.#run(work));
+    this.#lock = run.catch(() => {});
+    return run;
+  }
+
+  async #run<T>(work: (tx: AdapterTransaction<MemoryTransaction>) => Promise<T>): Promise<T> {
+    const staged: EventRecord[] = [];
+    const stagedIds = new Set<string>();
+    const changes: RelationChange[] = [];
+    const onCommit: (() => void)[] = [];
+    const revisionOf = (stream: string) => {
+      let revision = this.#streams.get(stream)?.length ?? 0;
+      for (const record of staged) if (record.stream === stream) revision = record.revision;
+      return revision;
+    };
+    const tx: AdapterTransaction<MemoryTransaction> = {
+      handle: { onCommit: (apply) => void onCommit.push(apply) },
+      revisions: (streams) => Promise.resolve(new Map(streams.map((stream) => [stream, revisionOf(stream)]))),
+      existing: (ids) => Promise.resolve(new Set(ids.filter((id) => this.#ids.has(id) || stagedIds.has(id)))),
+      hasNewer: (stream, type, created) => {
+        const all = [
+          ...(this.#streams.get(stream) ?? []),
+          ...staged.filter((record) => record.stream === stream),
+        ];
+        return Promise.resolve(all.some((record) => record.type === type && record.created > created));
+      },
+      insert: (records) => Promise.resolve(this.#stage(records, staged, stagedIds)),
+      relate: (list) => Promise.resolve(void changes.push(...list)),
+    };
+    const result = await work(tx);
+    this.#open();
+    for (const record of staged) {
+      this.#log.push(record);
+      this.#ids.set(record.id, record);
+      const stream = this.#streams.get(record.stream) ?? [];
+      stream.push(record);
+      this.#streams.set(record.stream, stream);
+    }
+    this.#applyRelations(changes);
+    for (const apply of onCommit) apply();
+    return result;
+  }
+
+  #stage(records: readonly InsertableRecord[], staged: EventRecord[], stagedIds: Set<string>): EventRecord[] {
+    const duplicates = records.filter((record) => this.#ids.has(record.id) || stagedIds.has(record.id));
+    if (duplicates.length > 0) throw new DuplicateIdError(duplicates.map((record) => record.id));
+    const recorded = new Date().toISOString();
+    const out: EventRecord[] = [];
+    for (const record of records) {
+      const stored: EventRecord = {
+        id: record.id,
+        stream: record.stream,
+        type: record.type,
+        data: copy(record.data),
+        meta: copy(record.meta),
+        revision: record.revision,
+        position: formatPosition(this.#log.length + staged.length + 1),
+        created: record.created,
+        recorded,
+        outdated: record.outdated,
+      };
+      staged.push(stored);
+      stagedIds.add(stored.id);
+      out.push(publicRecord(stored));
+    }
+    return out;
+  }
+
+  #applyRelations(changes: readonly RelationChange[]): void {
+    for (const change of changes) {
+      const streams = this.#relations.get(change.key) ?? new Set();
+      if (change.op === "insert") streams.add(change.stream);
+      else streams.delete(change.stream);
+      if (streams.size > 0) this.#relations.set(change.key, streams);
+      else this.#relations.delete(change.key);
+    }
+  }
+
+  /** One page of a stream in revision order. */
+  readStream(stream: string, query: StreamPageQuery): Promise<EventRecord[]> {
+    this.#open();
+    const all = this.#streams.get(stream) ?? [];
+    const types = query.types ? new Set(query.types) : undefined;
+    const out: EventRecord[] = [];
+    const forward = query.direction === "forward";
+    let i = forward
+      ? (query.fromRevision ?? 1) - 1
+      : Math.min(all.length, query.fromRevision ?? all.length) - 1;
+    for (; i >= 0 && i < all.length && out.length < query.limit; i += forward ? 1 : -1) {
+      if (!types || types.has(all[i].type)) out.push(publicRecord(all[i]));
+    }
+    return Promise.resolve(out);
+  }
+
+  /** One page of the log in position order. */
+  readLog(query: LogPageQuery): Promise<EventRecord[]> {
+    this.#open();
+    const types = query.types ? new Set(query.types) : undefined;
+    const streams = query.streams ? new Set(query.streams) : undefined;
+    const forward = query.direction === "forward";
+    const cursor = query.cursor === undefined ? undefined : parsePosition(query.cursor);
+    let i = forward ? (cursor ?? 0) : Math.min(this.#log.length, (cursor ?? this.#log.length + 1) - 1) - 1;
+    const out: EventRecord[] = [];
+    for (; i >= 0 && i < this.#log.length && out.length < query.limit; i += forward ? 1 : -1) {
+      const record = this.#log[i];
+      if ((!types || types.has(record.type)) && (!streams || streams.has(record.stream))) {
+        out.push(publicRecord(record));
+      }
+    }
+    return Promise.resolve(out);
+  }
+
+  /** Stored events by id. */
+  getByIds(ids: readonly string[]): Promise<EventRecord[]> {
+    this.#open();
+    return Promise.resolve(ids.flatMap((id) => {
+      const record = this.#ids.get(id);
+      return record ? [publicRecord(record)] : [];
+    }));
+  }
+
+  /** Streams linked to any of `keys`. */
+  relationStreams(keys: readonly string[]): Promise<string[]> {
+    this.#open();
+    const out = new Set<string>();
+    for (const key of keys) for (const stream of this.#relations.get(key) ?? []) out.add(stream);
+    return Promise.resolve([...out]);
+  }
+
+  /** Applies relation changes, one transaction after another. */
+  relate(changes: readonly RelationChange[]): Promise<void> {
+    return this.transaction((tx) => tx.relate(changes));
+  }
+
+  /** The snapshot (`name`, `stream`). */
+  getSnapshot(name: string, stream: string): Promise<Snapshot | undefined> {
+    this.#open();
+    const snapshot = this.#snapshots.get(JSON.stringify([name, stream]));
+    return Promise.resolve(snapshot && { ...snapshot, state: copy(snapshot.state) });
+  }
+
+  /** Saves a snapshot. */
+  putSnapshot(snapshot: Snapshot): Promise<void> {
+    this.#open();
+    this.#snapshots.set(JSON.stringify([snapshot.name, snapshot.stream]), {
+      ...snapshot,
+      state: copy(snapshot.state),
+    });
+    return Promise.resolve();
+  }
+
+  /** Removes a snapshot. */
+  deleteSnapshot(name: string, stream: string): Promise<void> {
+    this.#open();
+    this.#snapshots.delete(JSON.stringify([name, stream]));
+    return Promise.resolve();
+  }
+
+  /** The checkpoint `name`. */
+  getCheckpoint(name: string): Promise<Checkpoint | undefined> {
+    this.#open();
+    const checkpoint = this.#checkpoints.get(name);
+    return Promise.resolve(checkpoint && { ...checkpoint, state: copy(checkpoint.state) });
+  }
+
+  /** All checkpoints by name. */
+  listCheckpoints(): Promise<Checkpoint[]> {
+    this.#open();
+    return Promise.resolve(
+      [...this.#checkpoints.values()].sort((a, b) => a.name < b.name ? -1 : 1).map((c) => ({
+        ...c,
+        state: copy(c.state),
+      })),
+    );
+  }
+
+  /** Compare-and-set of a checkpoint. */
+  compareAndSetCheckpoint(
+    name: string,
+    expected: string | null,
+    next: { position: string | null; state?: unknown; version?: number },
+  ): Promise<boolean> {
+    this.#open();
+    const current = this.#checkpoints.get(name)?.position ?? null;
+    if (current !== expected) return Promise.resolve(false);
+    this.#checkpoints.set(name, {
+      name,
+      position: next.position,
+      updated: new Date().toISOString(),
+      state: copy(next.state),
+      version: next.version,
+    });
+    return Promise.resolve(true);
+  }
+
+  /** Removes a checkpoint. */
+  deleteCheckpoint(name: string): Promise<void> {
+    this.#open();
+    this.#checkpoints.delete(name);
+    return Promise.resolve();
+  }
+
+  /** Counts and head. */
+  stats(): Promise<AdapterStats> {
+    this.#open();
+    const head = this.#log.at(-1)?.position ?? null;
+    return Promise.resolve({ events: this.#log.length, streams: this.#streams.size, head });
+  }
+
+  /** Forgets nothing (memory ends with the process) but refuses later calls. */
+  close(): Promise<void> {
+    this.#closed = true;
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * Creating and migrating the store's tables. Runs on first use, in one transaction under
+ * an advisory lock keyed by the schema name, so many processes starting together leave
+ * one consistent schema. The codec is recorded in the schema when it is created; readers
+ * take it from there.
+ *
+ * @module
+ */
+
+import { StoreOpenError } from "../../errors.ts";
+import { cborCodec, type Codec, jsonCodec } from "../codec.ts";
+import type { PostgresClient } from "./_options.ts";
+
+/** The schema version this code writes and reads. */
+export const SCHEMA_VERSION = 1;
+
+/** How payloads are kept: CBOR (or another binary codec) in `bytea`, JSON in `jsonb`. */
+export type PayloadColumn = "bytea" | "jsonb";
+
+/** What the adapter learns from the schema. */
+export interface SchemaInfo {
+  /** The codec the schema was created with. */
+  readonly codec: Codec;
+  /** The column type of `data`, `meta` and saved states. */
+  readonly payload: PayloadColumn;
+}
+
+// First key of the two-key advisory lock ("EVFD"), so our lock cannot collide with an
+// application's single-key locks; the second key is a hash of the schema name.
+const LOCK_CLASS = 0x45564644;
+
+type Tx = Parameters<Parameters<PostgresClient["begin"]>[0]>[0];
+
+interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly up: (tx: Tx, schema: string, payload: PayloadColumn) => Promise<void>;
+}
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "events, streams, relations, snapshots, checkpoints",
+    async up(tx, schema, payload) {
+      const s = tx(schema);
+      const blob = payload === "jsonb" ? tx`jsonb` : tx`bytea`;
+      // "C" collation: string order is byte order, as the store's contract compares
+      // `created` and names, and it is the fastest to index.
+      await tx`
+        CREATE TABLE ${s}.events (
+          seq bigserial NOT NULL,
+          transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
+          id text COLLATE "C" NOT NULL PRIMARY KEY,
+          stream text COLLATE "C" NOT NULL,
+          type text COLLATE "C" NOT NULL,
+          revision integer NOT NULL CHECK (revision > 0),
+          created text COLLATE "C" NOT NULL,
+          recorded timestamptz NOT NULL DEFAULT now(),
+          outdated boolean NOT NULL DEFAULT false,
+          data ${blob},
+          meta ${blob},
+          CONSTRAINT events_stream_revision UNIQUE (stream, revision)
+        )`;
+      await tx`CREATE UNIQUE INDEX events_log ON ${s}.events (transaction_id, seq)`;
+      await tx`
+        CREATE TABLE ${s}.streams (
+          stream text COLLATE "C" NOT NULL PRIMARY KEY,
+          revision integer NOT NULL DEFAULT 0
+        )`;
+      await tx`
+        CREATE TABLE ${s}.relations (
+          key text COLLATE "C" NOT NULL,
+          stream text COLLATE "C" NOT NULL,
+          PRIMARY KEY (key, stream)
+        )`;
+      await tx`CREATE INDEX relations_stream ON ${s}.relations (stream)`;
+      await tx`
+        CREATE TABLE ${s}.snapshots (
+          name text COLLATE "C" NOT NULL,
+          stream text COLLATE "C" NOT NULL,
+          state ${blob},
+          revision integer,
+          position text COLLATE "C",
+          version integer NOT NULL,
+          updated timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (name, stream)
+        )`;
+      await tx`
+        CREATE TABLE ${s}.checkpoints (
+          name text COLLATE "C" NOT NULL PRIMARY KEY,
+          position text COLLATE "C",
+          state ${blob},
+          version integer,
+          updated timestamptz NOT NULL DEFAULT now()
+        )`;
+    },
+  },
+];
+
+function chooseCodec(recorded: string | undefined, requested: Codec | undefined, store: string): Codec {
+  if (recorded === undefined) return requested ?? cborCodec;
+  if (requested !== undefined) {
+    if (requested.name !== recorded) {
+      throw new StoreOpenError(
+        store,
+        `its payloads are encoded with the "${recorded}" codec, not "${requested.name}" (omit the codec option to use the recorded one)`,
+      );
+    }
+    return requested;
+  }
+  if (recorded === cborCodec.name) return cborCodec;
+  if (recorded === jsonCodec.name) return jsonCodec;
+  throw new StoreOpenError(store, `it was created with the custom codec "${recorded}": pass that codec as the codec option`);
+}
+
+function checkVersion(version: number, store: string): void {
+  if (version > SCHEMA_VERSION) {
+    throw new StoreOpenError(
+      store,
+      `schema version ${version} is newer than this version of Eventfold understands (${SCHEMA_VERSION}); upgrade Eventfold`,
+    );
+  }
+}
+
+interface Recorded {
+  version: number;
+  codec?: string;
+  payload?: PayloadColumn;
+}
+
+async function readRecorded(sql: PostgresClient | Tx, schema: string): Promise<Recorded> {
+  const s = sql(schema);
+  const [row] = await sql<{ version: number | null; codec: string | null; payload: string | null }[]>`
+    SELECT (SELECT max(version) FROM ${s}.migrations) AS version,
+           (SELECT value FROM ${s}.settings WHERE name = 'codec') AS codec,
+           (SELECT value FROM ${s}.settings WHERE name = 'payload') AS payload`;
+  return {
+    version: row.version ?? 0,
+    codec: row.codec ?? undefined,
+    payload: row.payload === "jsonb" || row.payload === "bytea" ? row.payload : undefined,
+  };
+}
+
+/**
+ * Makes sure the schema exists at {@linkcode SCHEMA_VERSION} and reads its codec.
+ *
+ * @param sql the client
+ * @param schema the schema name (checked)
+ * @param requested the codec the user asked for, if any
+ * @param store the store's name for messages
+ * @returns the codec and payload column type
+ * @throws {StoreOpenError} for a newer schema or a codec that differs from the recorded one
+ */
+export async function ensureSchema(
+  sql: PostgresClient,
+  schema: string,
+  requested: Codec | undefined,
+  store: string,
+): Promise<SchemaInfo> {
+  const [{ present }] = await sql<{ present: boolean }[]>`
+    SELECT count(*) = 2 AS present FROM pg_catalog.pg_tables
+    WHERE schemaname = ${schema} AND tablename IN ('migrations', 'settings')`;
+  if (present) {
+    // The common case takes no lock: a schema at the current version is only read.
+    const recorded = await readRecorded(sql, schema);
+    checkVersion(recorded.version, store);
+    if (recorded.version === SCHEMA_VERSION && recorded.codec !== undefined && recorded.payload !== undefined) {
+      return { codec: chooseCodec(recorded.codec, requested, store), payload: recorded.payload };
+    }
+  }
+  return await sql.begin(async (tx) => {
+    await tx`SET LOCAL client_min_messages = warning`;
+    await tx`SELECT pg_advisory_xact_lock(${LOCK_CLASS}::integer, hashtext(${schema}))`;
+    const [{ exists }] = await tx<{ exists: boolean }[]>`
+      SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ${schema}) AS exists`;
+    // Checked first because CREATE SCHEMA IF NOT EXISTS needs a privilege that a user
+    // of an existing schema may not have.
+    if (!exists) await tx`CREATE SCHEMA ${tx(schema)}`;
+    const s = tx(schema);
+    await tx`
+      CREATE TABLE IF NOT EXISTS ${s}.migrations (
+        version integer NOT NULL PRIMARY KEY,
+        description text NOT NULL,
+        applied timestamptz NOT NULL DEFAULT now()
+      )`;
+    await tx`
+      CREATE TABLE IF NOT EXISTS ${s}.settings (
+        name text COLLATE "C" NOT NULL PRIMARY KEY,
+        value text NOT NULL
+      )`;
+    const recorded = await readRecorded(tx, schema);
+    checkVersion(recorded.version, store);
+    const codec = chooseCodec(recorded.codec, requested, store);
+    const payload: PayloadColumn = recorded.payload ?? (codec.name === jsonCodec.name ? "jsonb" : "bytea");
+    if (recorded.codec === undefined) {
+      await tx`
+        INSERT INTO ${s}.settings (name, value) VALUES ('codec', ${codec.name}), ('payload', ${payload})
+        ON CONFLICT (name) DO NOTHING`;
+    }
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= recorded.version) continue;
+      await migration.up(tx, schema, payload);
+      await tx`
+        INSERT INTO ${s}.migrations (version, description)
+        VALUES (${migration.version}, ${migration.description})`;
+    }
+    return { codec, payload };
+  }) as SchemaInfo;
+}

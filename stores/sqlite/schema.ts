@@ -1,0 +1,173 @@
+/**
+ * The SQLite store's tables, their version and the migrations between versions. The
+ * version and the codec live in `eventfold_meta`, so a newer file is refused rather than
+ * misread, an older one is brought up to date in one transaction, and a reader never
+ * guesses how payloads were encoded.
+ *
+ * @module
+ */
+
+import { StoreOpenError } from "../../errors.ts";
+import { type Codec, resolveCodec } from "../codec.ts";
+import type { _Connection } from "./database.ts";
+
+/** The schema version this code writes and understands. */
+export const SCHEMA_VERSION = 1;
+
+/** One step of the schema: the SQL that brings a file from `version - 1` to `version`. */
+export interface Migration {
+  /** The version this step produces. */
+  readonly version: number;
+  /** The statements, run inside the migration's transaction. */
+  readonly sql: string;
+}
+
+/**
+ * Version 1. Positions are the rowid, so insert order is position order and positions are
+ * never reused once committed (events are never deleted). `(stream, revision)` is unique,
+ * which serves both stream reads and the revision lookup (`max(revision)` reads one index
+ * entry); the partial index on first revisions counts and lists streams without a scan.
+ */
+const V1 = `
+CREATE TABLE eventfold_events (
+  position INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  type TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  data BLOB,
+  meta BLOB,
+  created TEXT NOT NULL,
+  recorded TEXT NOT NULL,
+  outdated INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX eventfold_events_id ON eventfold_events (id);
+CREATE UNIQUE INDEX eventfold_events_stream ON eventfold_events (stream, revision);
+CREATE INDEX eventfold_events_streams ON eventfold_events (stream) WHERE revision = 1;
+CREATE TABLE eventfold_relations (
+  key TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  PRIMARY KEY (key, stream)
+) WITHOUT ROWID;
+CREATE TABLE eventfold_snapshots (
+  name TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  state BLOB,
+  revision INTEGER,
+  position TEXT,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (name, stream)
+);
+CREATE TABLE eventfold_checkpoints (
+  name TEXT PRIMARY KEY NOT NULL,
+  position TEXT,
+  updated TEXT NOT NULL,
+  state BLOB,
+  version INTEGER
+);
+`;
+
+/** Every step, in order. A new schema version appends one here and bumps {@linkcode SCHEMA_VERSION}. */
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, sql: V1 }];
+
+/** The events table's DDL (for the benchmark's raw baseline, which must use the same table). */
+export const EVENTS_TABLE_SQL: string = V1.slice(0, V1.indexOf("CREATE TABLE eventfold_relations"));
+
+const META = "CREATE TABLE IF NOT EXISTS eventfold_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)";
+
+interface Recorded {
+  version: number;
+  codec: string | undefined;
+}
+
+function readMeta(connection: _Connection): Recorded | undefined {
+  const table = connection.statement(
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'eventfold_meta'",
+    true,
+  ).row([]);
+  if (table === undefined) return undefined;
+  const rows = connection.statement("SELECT key, value FROM eventfold_meta", true).rows([]);
+  const meta = new Map(rows.map((row) => [row[0] as string, row[1] as string]));
+  const version = meta.get("schema_version");
+  if (version === undefined) return undefined;
+  return { version: Number(version), codec: meta.get("codec") };
+}
+
+/** Options of {@linkcode prepareSchema}. */
+export interface PrepareSchemaOptions {
+  /** Where the database lives, for error messages. */
+  readonly source: string;
+  /** The codec the caller asked for; `undefined` takes the recorded one (CBOR for a new file). */
+  readonly codec: "cbor" | "json" | Codec | undefined;
+  /** The steps to apply (tests add a future one). */
+  readonly migrations?: readonly Migration[];
+}
+
+/**
+ * Creates the tables of a new database, migrates an older one and checks the codec.
+ * Reads first without a lock, so opening an up-to-date file never waits for writers;
+ * creation and migration run in one `BEGIN IMMEDIATE` transaction, rechecked inside it,
+ * so two processes opening a new file at once create it once.
+ *
+ * @param connection the write connection
+ * @param options source, requested codec and migrations
+ * @returns the codec to use: the requested one, or the one recorded in the file
+ * @throws {StoreOpenError} for a newer schema version, a codec other than the recorded one, or a custom codec that was not given
+ */
+export function prepareSchema(connection: _Connection, options: PrepareSchemaOptions): Codec {
+  const migrations = options.migrations ?? MIGRATIONS;
+  const latest = migrations.length === 0 ? 0 : migrations[migrations.length - 1].version;
+  let recorded = readMeta(connection);
+  if (recorded === undefined || recorded.version < latest) {
+    connection.exec("BEGIN IMMEDIATE");
+    try {
+      recorded = readMeta(connection);
+      const from = recorded?.version ?? 0;
+      if (from < latest) {
+        const codec = recorded?.codec ?? resolveCodec(options.codec).name;
+        connection.exec(META);
+        for (const migration of migrations) {
+          if (migration.version > from) connection.exec(migration.sql);
+        }
+        const put = connection.statement(
+          "INSERT INTO eventfold_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        );
+        put.run(["schema_version", String(latest)]);
+        put.run(["codec", codec]);
+        recorded = { version: latest, codec };
+      }
+      connection.exec("COMMIT");
+    } catch (error) {
+      connection.exec("ROLLBACK");
+      throw error;
+    }
+  }
+  if (recorded.version > latest) {
+    throw new StoreOpenError(
+      options.source,
+      `its schema version ${recorded.version} is newer than this version of Eventfold understands ` +
+        `(${latest}); upgrade Eventfold to open it`,
+    );
+  }
+  return chooseCodec(options, recorded.codec ?? "cbor");
+}
+
+function chooseCodec(options: PrepareSchemaOptions, recorded: string): Codec {
+  const { codec: requested, source } = options;
+  if (requested === undefined) {
+    if (recorded === "cbor" || recorded === "json") return resolveCodec(recorded);
+    throw new StoreOpenError(
+      source,
+      `its payloads are encoded with the custom codec "${recorded}"; pass that codec as the codec option`,
+    );
+  }
+  const codec = resolveCodec(requested);
+  if (codec.name !== recorded) {
+    throw new StoreOpenError(
+      source,
+      `its payloads are encoded with the "${recorded}" codec, not "${codec.name}"; ` +
+        `open it with codec "${recorded}" or leave the codec option out`,
+    );
+  }
+  return codec;
+}

@@ -14,9 +14,10 @@ const BRAND: unique symbol = Symbol.for("eventfold.error") as never;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EventStoreError, isEventStoreError } from "@eventfold/eventfold";
  * const error = new EventStoreError("boom");
- * console.assert(isEventStoreError(error));
+ * assert(isEventStoreError(error));
  * ```
  */
 export class EventStoreError extends Error {
@@ -24,6 +25,8 @@ export class EventStoreError extends Error {
   readonly [BRAND]: string;
 
   /**
+   * Creates it.
+   *
    * @param message what went wrong and what was expected
    * @param options the lower-level `cause`, when there is one
    */
@@ -48,9 +51,10 @@ export interface ValidationIssue {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EventValidationError } from "@eventfold/eventfold";
  * const error = new EventValidationError("user:created", [{ path: "data.email", message: "Invalid email" }]);
- * console.assert(error.message.includes("data.email"));
+ * assert(error.message.includes("data.email"));
  * ```
  */
 export class EventValidationError extends EventStoreError {
@@ -60,6 +64,8 @@ export class EventValidationError extends EventStoreError {
   readonly issues: readonly ValidationIssue[];
 
   /**
+   * Creates it.
+   *
    * @param type the event type
    * @param issues the problems found, each with its path
    */
@@ -76,8 +82,9 @@ export class EventValidationError extends EventStoreError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { UnknownEventError } from "@eventfold/eventfold";
- * console.assert(new UnknownEventError("user:deleted", ["user:created"]).type === "user:deleted");
+ * assert(new UnknownEventError("user:deleted", ["user:created"]).type === "user:deleted");
  * ```
  */
 export class UnknownEventError extends EventStoreError {
@@ -85,6 +92,8 @@ export class UnknownEventError extends EventStoreError {
   readonly type: string;
 
   /**
+   * Creates it.
+   *
    * @param type the unknown type
    * @param known the types the store does know, listed in the message
    */
@@ -103,9 +112,10 @@ export type ExpectedRevision = number | "any" | "exists";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConcurrencyError, isConcurrencyError } from "@eventfold/eventfold";
  * const error = new ConcurrencyError("u1", 3, 4);
- * console.assert(isConcurrencyError(error) && error.actual === 4);
+ * assert(isConcurrencyError(error) && error.actual === 4);
  * ```
  */
 export class ConcurrencyError extends EventStoreError {
@@ -117,6 +127,8 @@ export class ConcurrencyError extends EventStoreError {
   readonly actual: number;
 
   /**
+   * Creates it.
+   *
    * @param stream the stream
    * @param expected what the writer expected
    * @param actual what the stream held
@@ -148,9 +160,10 @@ export class ConcurrencyError extends EventStoreError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EventInsertionError } from "@eventfold/eventfold";
  * const error = new EventInsertionError("disk full", { cause: new Error("SQLITE_FULL") });
- * console.assert(error.cause instanceof Error);
+ * assert(error.cause instanceof Error);
  * ```
  */
 export class EventInsertionError extends EventStoreError {}
@@ -161,8 +174,9 @@ export class EventInsertionError extends EventStoreError {}
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DecodeError } from "@eventfold/eventfold";
- * console.assert(new DecodeError("0000000000000007", "data").position === "0000000000000007");
+ * assert(new DecodeError("0000000000000007", "data").position === "0000000000000007");
  * ```
  */
 export class DecodeError extends EventStoreError {
@@ -172,6 +186,8 @@ export class DecodeError extends EventStoreError {
   readonly field: string;
 
   /**
+   * Creates it.
+   *
    * @param position global position of the event
    * @param field the payload that failed
    * @param options the codec's error as `cause`, and where the store lives
@@ -189,12 +205,17 @@ export class DecodeError extends EventStoreError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StoreClosedError } from "@eventfold/eventfold";
- * console.assert(new StoreClosedError().name === "StoreClosedError");
+ * assert(new StoreClosedError().name === "StoreClosedError");
  * ```
  */
 export class StoreClosedError extends EventStoreError {
-  /** @param what what was closed */
+  /**
+   * Creates it.
+   *
+   * @param what what was closed
+   */
   constructor(what = "event store") {
     super(`The ${what} is closed`);
   }
@@ -207,8 +228,9 @@ export class StoreClosedError extends EventStoreError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StoreOpenError } from "@eventfold/eventfold";
- * console.assert(new StoreOpenError("sqlite:./x.db", "not a database").message.includes("./x.db"));
+ * assert(new StoreOpenError("sqlite:./x.db", "not a database").message.includes("./x.db"));
  * ```
  */
 export class StoreOpenError extends EventStoreError {
@@ -216,6 +238,8 @@ export class StoreOpenError extends EventStoreError {
   readonly store: string;
 
   /**
+   * Creates it.
+   *
    * @param store the path or URL (without password)
    * @param reason why it could not be opened
    * @param options the driver's error as `cause`
@@ -231,8 +255,9 @@ export class StoreOpenError extends EventStoreError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TimeoutError } from "@eventfold/eventfold";
- * console.assert(new TimeoutError("waiting", 100).ms === 100);
+ * assert(new TimeoutError("waiting", 100).ms === 100);
  * ```
  */
 export class TimeoutError extends EventStoreError {
@@ -240,6 +265,8 @@ export class TimeoutError extends EventStoreError {
   readonly ms: number;
 
   /**
+   * Creates it.
+   *
    * @param what what was waited for
    * @param ms how long, in milliseconds
    */
@@ -262,8 +289,9 @@ function branded(error: unknown, name?: string): boolean {
  * @returns true for an {@linkcode EventStoreError}
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isEventStoreError } from "@eventfold/eventfold";
- * console.assert(!isEventStoreError(new Error("x")));
+ * assert(!isEventStoreError(new Error("x")));
  * ```
  */
 export function isEventStoreError(error: unknown): error is EventStoreError {
@@ -277,8 +305,9 @@ export function isEventStoreError(error: unknown): error is EventStoreError {
  * @returns true for a concurrency conflict
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConcurrencyError, isConcurrencyError } from "@eventfold/eventfold";
- * console.assert(isConcurrencyError(new ConcurrencyError("s", 0, 1)));
+ * assert(isConcurrencyError(new ConcurrencyError("s", 0, 1)));
  * ```
  */
 export function isConcurrencyError(error: unknown): error is ConcurrencyError {
@@ -292,8 +321,9 @@ export function isConcurrencyError(error: unknown): error is ConcurrencyError {
  * @returns true for a schema failure
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EventValidationError, isEventValidationError } from "@eventfold/eventfold";
- * console.assert(isEventValidationError(new EventValidationError("t", [])));
+ * assert(isEventValidationError(new EventValidationError("t", [])));
  * ```
  */
 export function isEventValidationError(error: unknown): error is EventValidationError {
@@ -307,8 +337,9 @@ export function isEventValidationError(error: unknown): error is EventValidation
  * @returns true for an undecodable payload
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DecodeError, isDecodeError } from "@eventfold/eventfold";
- * console.assert(isDecodeError(new DecodeError("1", "data")));
+ * assert(isDecodeError(new DecodeError("1", "data")));
  * ```
  */
 export function isDecodeError(error: unknown): error is DecodeError {

@@ -5,6 +5,7 @@
  * in a swappable store: `./memory`, `./sqlite` (the embedded default) or `./postgres`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { event, EventFactory, EventStore, makeReducer } from "@eventfold/eventfold";
  * import { MemoryAdapter } from "@eventfold/eventfold/memory";
  * import { z } from "zod";
@@ -26,7 +27,7 @@
  * await store.pushEvent(store.event({ type: "user:created", stream: "u1", data: { name: "Ada", email: "a@x" } }));
  * await store.pushEvent(store.event({ type: "user:email-set", stream: "u1", data: "b@x" }), { expectedRevision: 1 });
  * const state = await store.reduce({ name: "user", stream: "u1", reducer: user });
- * console.assert(state?.email === "b@x");
+ * assert(state?.email === "b@x");
  * ```
  *
  * @module
@@ -58,7 +59,7 @@ export {
   type EventTypeOf,
   type RecordOfType,
 } from "./events/factory.ts";
-export type { EventInput, EventRecord, PendingEvent } from "./events/record.ts";
+export type { DataField, EventInput, EventRecord, MetaField, PendingEvent } from "./events/record.ts";
 export type { StandardSchemaV1 } from "./events/standard_schema.ts";
 export { validateEvent, type ValidPayloads } from "./events/validate.ts";
 export { uuidv7 } from "./events/id.ts";
@@ -110,8 +111,10 @@ export {
   type Decision,
   type HandleOptions,
   type HandleResult,
+  type Intent,
   reject,
   type Rejection,
+  type RejectionOf,
 } from "./aggregates/handle.ts";
 export {
   type BatchHandler,

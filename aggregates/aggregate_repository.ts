@@ -21,7 +21,11 @@ import { uuidv7 } from "../events/id.ts";
 export class AggregateRepository<TEvents extends AnyEventFactory> {
   readonly #store: EventStore<TEvents>;
 
-  /** @param store the store */
+  /**
+   * Creates it.
+   *
+   * @param store the store
+   */
   constructor(store: EventStore<TEvents>) {
     this.#store = store;
   }

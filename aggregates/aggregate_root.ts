@@ -36,6 +36,7 @@ export interface AggregateClass<TEvents extends AnyEventFactory, TAggregate exte
  * @typeParam TEvents the event factory (`typeof events`)
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AggregateRoot, event, EventFactory, EventStore } from "@eventfold/eventfold";
  * import { MemoryAdapter } from "@eventfold/eventfold/memory";
  * import { z } from "zod";
@@ -54,7 +55,7 @@ export interface AggregateClass<TEvents extends AnyEventFactory, TAggregate exte
  * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
  * await store.aggregate.from(User, "u1").setEmail("a@x").save();
  * const user = await store.aggregate.getByStream(User, "u1");
- * console.assert(user?.email === "a@x" && user.revision === 1);
+ * assert(user?.email === "a@x" && user.revision === 1);
  * ```
  */
 export abstract class AggregateRoot<TEvents extends AnyEventFactory> {
@@ -65,6 +66,8 @@ export abstract class AggregateRoot<TEvents extends AnyEventFactory> {
   #revisions: Map<string, number> = new Map();
 
   /**
+   * Creates it.
+   *
    * @param store the store it loads from and saves to
    * @param stream its stream
    */

@@ -5,18 +5,16 @@
  * @module
  */
 
-import { ConcurrencyError, isConcurrencyError } from "../errors.ts";
+import { ConcurrencyError, type ExpectedRevision, isConcurrencyError } from "../errors.ts";
 import type { AnyEventFactory, EventInputOf, EventRecordOf } from "../events/factory.ts";
 import type { Reducer } from "../reducers/make_reducer.ts";
-import type { EventStore } from "../stores/event_store.ts";
+import type { EventStore, PushOptions } from "../stores/event_store.ts";
 import { type AggregateClass, AggregateRoot } from "./aggregate_root.ts";
 
-const REJECTION: unique symbol = Symbol.for("eventfold.rejection") as never;
-
-/** A decision not to act, carrying a reason the caller can switch on. */
+/** A decision not to act, carrying a reason the caller can switch on. Made by {@linkcode reject}. */
 export interface Rejection<TReason> {
-  /** Marks the value as a rejection. */
-  readonly [REJECTION]: true;
+  /** Marks the value as a rejection (checked by `store.handle`). */
+  readonly rejected: "eventfold.rejection";
   /** Why the command was rejected. */
   readonly reason: TReason;
 }
@@ -28,20 +26,39 @@ export interface Rejection<TReason> {
  * @returns the rejection
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { reject } from "@eventfold/eventfold";
- * console.assert(reject("insufficient-funds").reason === "insufficient-funds");
+ * assert(reject("insufficient-funds").reason === "insufficient-funds");
  * ```
  */
-export function reject<TReason>(reason: TReason): Rejection<TReason> {
-  return { [REJECTION]: true, reason };
+export function reject<const TReason>(reason: TReason): Rejection<TReason> {
+  return { rejected: "eventfold.rejection", reason };
 }
 
-/** What `decide` may return. */
+/**
+ * Events to append together with what they must guard: expected revisions of other
+ * streams (for example a `user-email:<address>` stream that must not exist yet, which
+ * makes a uniqueness claim atomic with the command) and relation changes.
+ */
+export interface Intent<TEvents extends AnyEventFactory> {
+  /** The events (on the command's stream unless they name another). */
+  readonly events: readonly EventInputOf<TEvents>[];
+  /** Expected revisions of other streams; the command's own stream is always guarded. */
+  readonly expectedRevision?: Readonly<Record<string, ExpectedRevision>>;
+  /** Relation changes committed with the events. */
+  readonly relations?: PushOptions["relations"];
+}
+
+/** What `decide` may return: events, an {@linkcode Intent}, a rejection, or nothing. */
 export type Decision<TEvents extends AnyEventFactory, TRejection> =
   | EventInputOf<TEvents>
   | readonly EventInputOf<TEvents>[]
+  | Intent<TEvents>
   | Rejection<TRejection>
   | void;
+
+/** The rejection reason type of a decision (the union over every `reject(...)` it returns). */
+export type RejectionOf<TDecision> = TDecision extends Rejection<infer TReason> ? TReason : never;
 
 /** What a command's `decide` learns besides the state. */
 export interface DecideContext {
@@ -54,10 +71,10 @@ export interface DecideContext {
 }
 
 /** Decides what a command does, given the current state. */
-export type Decide<TEvents extends AnyEventFactory, TState, TRejection> = (
+export type Decide<TState, TDecision> = (
   state: TState,
   context: DecideContext,
-) => Decision<TEvents, TRejection> | Promise<Decision<TEvents, TRejection>>;
+) => TDecision | Promise<TDecision>;
 
 /** Options of `store.handle`. */
 export interface HandleOptions {
@@ -73,12 +90,17 @@ export type HandleResult<TEvents extends AnyEventFactory, TRejection> =
   | { readonly ok: false; readonly rejection: TRejection; readonly revision: number };
 
 function isRejection(value: unknown): value is Rejection<unknown> {
-  return typeof value === "object" && value !== null && (value as Rejection<unknown>)[REJECTION] === true;
+  return typeof value === "object" && value !== null &&
+    (value as Rejection<unknown>).rejected === "eventfold.rejection";
 }
 
 type Source<TEvents extends AnyEventFactory> =
   | Reducer<TEvents, unknown>
   | AggregateClass<TEvents, AggregateRoot<TEvents>>;
+
+function isIntent<TEvents extends AnyEventFactory>(value: unknown): value is Intent<TEvents> {
+  return typeof value === "object" && value !== null && Array.isArray((value as Intent<TEvents>).events);
+}
 
 function isAggregateClass<TEvents extends AnyEventFactory>(
   value: Source<TEvents>,
@@ -119,7 +141,7 @@ export async function handleCommand<TEvents extends AnyEventFactory>(
   store: EventStore<TEvents>,
   stream: string,
   source: Source<TEvents>,
-  decide: Decide<TEvents, never, unknown>,
+  decide: Decide<never, Decision<TEvents, unknown>>,
   options: HandleOptions,
 ): Promise<HandleResult<TEvents, unknown>> {
   const attempts = options.attempts ?? 16;
@@ -133,16 +155,17 @@ export async function handleCommand<TEvents extends AnyEventFactory>(
     const { state, revision } = await load(store, stream, source, options);
     const decision = await decide(state as never, { stream, revision, attempt });
     if (isRejection(decision)) return { ok: false, rejection: decision.reason, revision };
-    const events = decision === undefined
-      ? (state instanceof AggregateRoot ? [...state.pending] : [])
-      : Array.isArray(decision)
+    const intent: Intent<TEvents> = isIntent<TEvents>(decision)
       ? decision
-      : [decision];
+      : decision === undefined
+      ? { events: state instanceof AggregateRoot ? state.pending as never : [] }
+      : { events: Array.isArray(decision) ? decision : [decision as EventInputOf<TEvents>] };
+    const events = intent.events;
     if (events.length === 0) return { ok: true, records: [], revision };
     try {
       const records = await store.pushManyEvents(
         events.map((event) => ({ ...event, stream: event.stream ?? stream })) as never,
-        { expectedRevision: { [stream]: revision } },
+        { expectedRevision: { ...intent.expectedRevision, [stream]: revision }, relations: intent.relations },
       );
       const last = records.filter((record) => record.stream === stream).at(-1)?.revision ?? revision;
       return { ok: true, records, revision: last };

@@ -16,8 +16,9 @@ export interface Clock {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { systemClock } from "@eventfold/eventfold";
- * console.assert(systemClock.now().endsWith("Z"));
+ * assert(systemClock.now().endsWith("Z"));
  * ```
  */
 export const systemClock: Clock = { now: () => new Date().toISOString() };
@@ -37,10 +38,11 @@ export interface FakeClock extends Clock {
  * @returns a {@linkcode FakeClock}
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fakeClock } from "@eventfold/eventfold";
  * const clock = fakeClock("2026-01-01T00:00:00.000Z");
  * clock.tick(1500);
- * console.assert(clock.now() === "2026-01-01T00:00:01.500Z");
+ * assert(clock.now() === "2026-01-01T00:00:01.500Z");
  * ```
  */
 export function fakeClock(start = "2026-01-01T00:00:00.000Z"): FakeClock {

@@ -42,6 +42,8 @@ export class EventDefinition<
   declare readonly $input: EventInput<TType, TDataIn, TMetaIn>;
 
   /**
+   * Creates it.
+   *
    * @param type the event type name
    * @param schemas the schemas (use {@linkcode event} rather than this constructor)
    */
@@ -60,10 +62,11 @@ export class EventDefinition<
    * @returns a new definition whose records carry the schema's output type
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { event } from "@eventfold/eventfold";
    * import { z } from "zod";
    * const emailSet = event.type("user:email-set").data(z.string().email());
-   * console.assert(emailSet.schemas.data !== undefined);
+   * assert(emailSet.schemas.data !== undefined);
    * ```
    */
   data<S extends StandardSchemaV1>(
@@ -79,10 +82,11 @@ export class EventDefinition<
    * @returns a new definition whose records carry the schema's output type as `meta`
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { event } from "@eventfold/eventfold";
    * import * as v from "valibot";
    * const created = event.type("user:created").meta(v.object({ auditor: v.string() }));
-   * console.assert(created.schemas.meta !== undefined);
+   * assert(created.schemas.meta !== undefined);
    * ```
    */
   meta<S extends StandardSchemaV1>(
@@ -101,9 +105,10 @@ export type AnyEventDefinition = EventDefinition<string, any, any, any, any>;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { event } from "@eventfold/eventfold";
  * const activated = event.type("user:activated");
- * console.assert(activated.type === "user:activated");
+ * assert(activated.type === "user:activated");
  * ```
  */
 export const event: {

@@ -15,13 +15,14 @@ import type { AnyEventDefinition } from "./event.ts";
  * @typeParam TDefinitions the definitions, as a tuple
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { event, EventFactory } from "@eventfold/eventfold";
  * import { z } from "zod";
  * const events = new EventFactory([
  *   event.type("user:created").data(z.object({ name: z.string() })),
  *   event.type("user:activated"),
  * ]);
- * console.assert(events.has("user:activated"));
+ * assert(events.has("user:activated"));
  * ```
  */
 export class EventFactory<
@@ -38,6 +39,8 @@ export class EventFactory<
   readonly #byType: Map<string, AnyEventDefinition>;
 
   /**
+   * Creates it.
+   *
    * @param definitions event definitions made with `event.type(...)`; type names must be unique
    * @throws {TypeError} when two definitions share a type name
    */

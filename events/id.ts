@@ -17,9 +17,10 @@ let sequence = 0;
  * @returns a lower-case UUID string
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { uuidv7 } from "@eventfold/eventfold";
  * const [a, b] = [uuidv7(), uuidv7()];
- * console.assert(a < b && a[14] === "7");
+ * assert(a < b && a[14] === "7");
  * ```
  */
 export function uuidv7(now: number = Date.now()): string {

@@ -53,8 +53,10 @@ export interface PendingEvent<TType extends string = string, TData = unknown, TM
   readonly created: string;
 }
 
-type DataField<T> = [T] extends [null] ? { readonly data?: null } : { readonly data: T };
-type MetaField<T> = [T] extends [null] ? { readonly meta?: null } : { readonly meta: T };
+/** The `data` field of an {@linkcode EventInput}: optional when the event has no payload. */
+export type DataField<T> = [T] extends [null] ? { readonly data?: null } : { readonly data: T };
+/** The `meta` field of an {@linkcode EventInput}: optional when the event has no metadata. */
+export type MetaField<T> = [T] extends [null] ? { readonly meta?: null } : { readonly meta: T };
 
 /**
  * What a producer writes to make an event: its type, payloads and, optionally, the

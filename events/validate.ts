@@ -69,10 +69,11 @@ function settle(
  * @throws {EventValidationError} naming each invalid path
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { event, EventFactory, validateEvent } from "@eventfold/eventfold";
  * import { z } from "zod";
  * const events = new EventFactory([event.type("n").data(z.number())]);
- * console.assert((validateEvent(events, "n", 4, undefined) as { data: unknown }).data === 4);
+ * assert((validateEvent(events, "n", 4, undefined) as { data: unknown }).data === 4);
  * ```
  */
 export function validateEvent(

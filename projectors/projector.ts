@@ -118,6 +118,7 @@ function checkFunction(value: unknown, what: string): void {
  * @typeParam TEvents the event factory (`typeof events`), which types every handler
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { event, EventFactory, Projector } from "@eventfold/eventfold";
  * import { z } from "zod";
  *
@@ -130,7 +131,7 @@ function checkFunction(value: unknown, what: string): void {
  *   id: "e1", stream: "u1", type: "user:created", data: { name: "Ada" }, meta: null, revision: 1,
  *   position: "1", created: "2026-01-01T00:00:00.000Z", recorded: "2026-01-01T00:00:00.000Z", outdated: false,
  * }, { hydrated: true });
- * console.assert(names[0] === "Ada");
+ * assert(names[0] === "Ada");
  * ```
  */
 export class Projector<TEvents extends AnyEventFactory = AnyEventFactory> {
@@ -296,6 +297,7 @@ export class Projector<TEvents extends AnyEventFactory = AnyEventFactory> {
    * @throws the batch handler's error, or the first failing record's as {@linkcode Projector.push} would
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Projector } from "@eventfold/eventfold";
    *
    * const projector = new Projector();
@@ -305,7 +307,7 @@ export class Projector<TEvents extends AnyEventFactory = AnyEventFactory> {
    *   id: "e1", stream: "s1", type: "noted", data: null, meta: null, revision: 1, position: "1",
    *   created: "2026-01-01T00:00:00.000Z", recorded: "2026-01-01T00:00:00.000Z", outdated: false,
    * }]);
-   * console.assert(seen[0] === "e1");
+   * assert(seen[0] === "e1");
    * ```
    */
   async pushMany(

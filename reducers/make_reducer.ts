@@ -44,6 +44,7 @@ export interface ReducerOptions {
  * @throws {RangeError} for a snapshot interval or version that is not a positive integer
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { event, EventFactory, makeReducer } from "@eventfold/eventfold";
  * import { z } from "zod";
  * const events = new EventFactory([event.type("counter:added").data(z.number())]);
@@ -55,7 +56,7 @@ export interface ReducerOptions {
  *   () => ({ total: 0 }),
  *   { snapshot: { every: 100 } },
  * );
- * console.assert(counter.initial().total === 0);
+ * assert(counter.initial().total === 0);
  * ```
  */
 export function makeReducer<TEvents extends AnyEventFactory, TState>(

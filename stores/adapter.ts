@@ -51,7 +51,11 @@ export interface RelationChange {
 export class DuplicateIdError extends Error {
   /** The ids that exist already (at least one). */
   readonly ids: readonly string[];
-  /** @param ids the ids found to exist */
+  /**
+   * Creates it.
+   *
+   * @param ids the ids found to exist
+   */
   constructor(ids: readonly string[]) {
     super(`Event ids exist already: ${ids.join(", ")}`);
     this.name = "DuplicateIdError";
@@ -68,7 +72,11 @@ export class DuplicateIdError extends Error {
 export class RevisionConflictError extends Error {
   /** The stream that moved. */
   readonly stream: string;
-  /** @param stream the stream that another writer appended to */
+  /**
+   * Creates it.
+   *
+   * @param stream the stream that another writer appended to
+   */
   constructor(stream: string, options?: ErrorOptions) {
     super(`Another writer appended to stream "${stream}"`, options);
     this.name = "RevisionConflictError";
@@ -89,6 +97,13 @@ export interface AdapterTransaction<THandle = unknown> {
   /**
    * The current revision of each stream (0 for a stream with no events). May lock the
    * streams until the end of the transaction.
+   *
+   * Within a stream, position order must equal revision order. An adapter whose position
+   * comes from the writing transaction (PostgreSQL's transaction id) must therefore take
+   * the stream locks before the transaction gets that id: on PostgreSQL, transaction-level
+   * advisory locks (which assign no transaction id) in sorted order, not row locks
+   * (`SELECT ... FOR UPDATE` or an upsert assigns the id before waiting for the lock, so a
+   * writer could hold an older id than the one it waited for).
    */
   revisions(streams: readonly string[]): Promise<Map<string, number>>;
   /** Which of `ids` are stored already. */
@@ -236,8 +251,9 @@ export interface Adapter<THandle = unknown> {
  * @returns 16 digits
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatPosition } from "@eventfold/eventfold";
- * console.assert(formatPosition(42) === "0000000000000042");
+ * assert(formatPosition(42) === "0000000000000042");
  * ```
  */
 export function formatPosition(n: number): string {
@@ -252,8 +268,9 @@ export function formatPosition(n: number): string {
  * @throws {RangeError} when it is not such a position
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePosition } from "@eventfold/eventfold";
- * console.assert(parsePosition("0000000000000042") === 42);
+ * assert(parsePosition("0000000000000042") === 42);
  * ```
  */
 export function parsePosition(position: string): number {

@@ -26,9 +26,10 @@ const cbor = new Encoder({ useRecords: false, mapsAsObjects: true });
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cborCodec } from "@eventfold/eventfold/sqlite";
  * const back = cborCodec.decode(cborCodec.encode({ at: new Date(0), n: 10n })) as { at: Date; n: bigint };
- * console.assert(back.at instanceof Date && back.n === 10n);
+ * assert(back.at instanceof Date && back.n === 10n);
  * ```
  */
 export const cborCodec: Codec = {
@@ -45,8 +46,9 @@ const fromUtf8 = new TextDecoder("utf-8", { fatal: true });
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { jsonCodec } from "@eventfold/eventfold/sqlite";
- * console.assert((jsonCodec.decode(jsonCodec.encode({ a: 1 })) as { a: number }).a === 1);
+ * assert((jsonCodec.decode(jsonCodec.encode({ a: 1 })) as { a: number }).a === 1);
  * ```
  */
 export const jsonCodec: Codec = {

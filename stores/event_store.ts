@@ -7,7 +7,14 @@
  */
 
 import { AggregateRepository } from "../aggregates/aggregate_repository.ts";
-import { type Decide, handleCommand, type HandleOptions, type HandleResult } from "../aggregates/handle.ts";
+import {
+  type Decide,
+  type Decision,
+  handleCommand,
+  type HandleOptions,
+  type HandleResult,
+  type RejectionOf,
+} from "../aggregates/handle.ts";
 import type { AggregateClass, AggregateRoot } from "../aggregates/aggregate_root.ts";
 import { StoreClosedError } from "../errors.ts";
 import type { ExpectedRevision } from "../errors.ts";
@@ -150,6 +157,7 @@ function streamName(stream: unknown, what = "stream"): string {
  * @typeParam TAdapter the storage adapter
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
  * import { MemoryAdapter } from "@eventfold/eventfold/memory";
  * import { z } from "zod";
@@ -157,7 +165,7 @@ function streamName(stream: unknown, what = "stream"): string {
  * const events = new EventFactory([event.type("user:created").data(z.object({ name: z.string() }))]);
  * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
  * const record = await store.pushEvent(store.event({ type: "user:created", stream: "u1", data: { name: "Ada" } }));
- * console.assert(record.revision === 1 && record.data.name === "Ada");
+ * assert(record.revision === 1 && record.data.name === "Ada");
  * ```
  */
 export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapter = Adapter> {
@@ -201,6 +209,8 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
   #closed = false;
 
   /**
+   * Creates it.
+   *
    * @param options the adapter, the event definitions and optional clock and hooks
    * @throws {TypeError} when the adapter or events are missing
    */
@@ -262,12 +272,13 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * @returns the pending event
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
    * import { MemoryAdapter } from "@eventfold/eventfold/memory";
    * const events = new EventFactory([event.type("user:activated")]);
    * const store = new EventStore({ adapter: new MemoryAdapter(), events });
    * const pending = store.event({ type: "user:activated", stream: "u1" });
-   * console.assert(pending.stream === "u1" && pending.data === null);
+   * assert(pending.stream === "u1" && pending.data === null);
    * ```
    */
   event<TInput extends EventInputOf<TEvents>>(input: TInput): PendingEvent<TInput["type"]> {
@@ -293,12 +304,13 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * @throws {UnknownEventError} when the type is not defined
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
    * import { MemoryAdapter } from "@eventfold/eventfold/memory";
    * const events = new EventFactory([event.type("user:activated")]);
    * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
    * const first = await store.pushEvent(store.event({ type: "user:activated", stream: "u1" }), { expectedRevision: 0 });
-   * console.assert(first.revision === 1);
+   * assert(first.revision === 1);
    * ```
    */
   async pushEvent(
@@ -325,6 +337,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * @throws {RangeError} for a negative or fractional expected revision
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
    * import { MemoryAdapter } from "@eventfold/eventfold/memory";
    * const events = new EventFactory([event.type("a"), event.type("b")]);
@@ -333,7 +346,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    *   store.event({ type: "a", stream: "s1" }),
    *   store.event({ type: "b", stream: "s2" }),
    * ], { expectedRevision: { s1: 0, s2: 0 } });
-   * console.assert(records.length === 2);
+   * assert(records.length === 2);
    * ```
    */
   async pushManyEvents(
@@ -369,6 +382,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * @throws {EventValidationError} when a payload fails its schema; nothing is imported
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
    * import { MemoryAdapter } from "@eventfold/eventfold/memory";
    * const events = new EventFactory([event.type("seen")]);
@@ -376,7 +390,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * const record = store.event({ type: "seen", stream: "s" });
    * const { imported } = await store.import([record]);
    * const again = await store.import([record]);
-   * console.assert(imported.length === 1 && again.skipped.length === 1);
+   * assert(imported.length === 1 && again.skipped.length === 1);
    * ```
    */
   async import(
@@ -439,6 +453,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * @throws {TypeError} for a bad stream or direction
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
    * import { MemoryAdapter } from "@eventfold/eventfold/memory";
    * const events = new EventFactory([event.type("tick")]);
@@ -446,7 +461,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * await store.pushManyEvents([store.event({ type: "tick", stream: "s" }), store.event({ type: "tick", stream: "s" })]);
    * const revisions = [];
    * for await (const record of store.readStream("s", { direction: "backward" })) revisions.push(record.revision);
-   * console.assert(revisions.join() === "2,1");
+   * assert(revisions.join() === "2,1");
    * ```
    */
   async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<EventRecordOf<TEvents>> {
@@ -482,6 +497,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * @returns an async iterable of records
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
    * import { MemoryAdapter } from "@eventfold/eventfold/memory";
    * const events = new EventFactory([event.type("tick")]);
@@ -490,7 +506,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * await store.pushEvent(store.event({ type: "tick", stream: "b" }));
    * const after = [];
    * for await (const record of store.readAll({ after: first.position })) after.push(record.stream);
-   * console.assert(after.join() === "b");
+   * assert(after.join() === "b");
    * ```
    */
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventRecordOf<TEvents>> {
@@ -530,12 +546,13 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * @returns the records
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
    * import { MemoryAdapter } from "@eventfold/eventfold/memory";
    * const events = new EventFactory([event.type("tick")]);
    * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
    * await store.pushEvent(store.event({ type: "tick" }));
-   * console.assert((await store.getEvents({ limit: 10 })).length === 1);
+   * assert((await store.getEvents({ limit: 10 })).length === 1);
    * ```
    */
   getEvents(options: ReadOptions = {}): Promise<EventRecordOf<TEvents>[]> {
@@ -550,12 +567,13 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * @returns the records
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
    * import { MemoryAdapter } from "@eventfold/eventfold/memory";
    * const events = new EventFactory([event.type("tick")]);
    * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
    * await store.pushEvent(store.event({ type: "tick", stream: "a" }));
-   * console.assert((await store.getEventsByStreams(["a", "b"])).length === 1);
+   * assert((await store.getEventsByStreams(["a", "b"])).length === 1);
    * ```
    */
   getEventsByStreams(
@@ -575,12 +593,13 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * @returns the records
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
    * import { MemoryAdapter } from "@eventfold/eventfold/memory";
    * const events = new EventFactory([event.type("post:created")]);
    * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
    * await store.pushEvent(store.event({ type: "post:created", stream: "p1" }), { relations: [{ key: "user:u1:posts", stream: "p1" }] });
-   * console.assert((await store.getEventsByRelations(["user:u1:posts"])).length === 1);
+   * assert((await store.getEventsByRelations(["user:u1:posts"])).length === 1);
    * ```
    */
   async getEventsByRelations(
@@ -601,6 +620,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * @returns the state, or `undefined` when there is nothing to fold
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { event, EventFactory, EventStore, makeReducer } from "@eventfold/eventfold";
    * import { MemoryAdapter } from "@eventfold/eventfold/memory";
    * import { z } from "zod";
@@ -608,8 +628,8 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * const sum = makeReducer<typeof events, number>((total, record) => total + record.data, 0);
    * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
    * await store.pushManyEvents([store.event({ type: "added", stream: "s", data: 2 }), store.event({ type: "added", stream: "s", data: 3 })]);
-   * console.assert(await store.reduce({ name: "sum", stream: "s", reducer: sum }) === 5);
-   * console.assert(await store.reduce({ name: "sum", stream: "empty", reducer: sum }) === undefined);
+   * assert(await store.reduce({ name: "sum", stream: "s", reducer: sum }) === 5);
+   * assert(await store.reduce({ name: "sum", stream: "empty", reducer: sum }) === undefined);
    * ```
    */
   async reduce<TState>(args: ReduceArgs<TEvents, TState>): Promise<TState | undefined> {
@@ -650,6 +670,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * @returns the state saved, or `undefined` when there was nothing to fold
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { event, EventFactory, EventStore, makeReducer } from "@eventfold/eventfold";
    * import { MemoryAdapter } from "@eventfold/eventfold/memory";
    * const events = new EventFactory([event.type("tick")]);
@@ -657,7 +678,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
    * await store.pushEvent(store.event({ type: "tick", stream: "s" }));
    * await store.createSnapshot({ name: "count", stream: "s", reducer: count });
-   * console.assert((await store.adapter.getSnapshot("count", "s"))?.revision === 1);
+   * assert((await store.adapter.getSnapshot("count", "s"))?.revision === 1);
    * ```
    */
   async createSnapshot<TState>(args: ReduceArgs<TEvents, TState>): Promise<TState | undefined> {
@@ -682,12 +703,13 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    *
    * @param stream the stream the command is about
    * @param source a reducer (with options `name` for snapshots) or an aggregate class
-   * @param decide `(state, context) => events | reject(reason)`; with an aggregate it may also call its actions and return nothing
+   * @param decide `(state, context) => events | intent | reject(reason)`
    * @param options retries and reducer name
    * @returns `{ ok: true, records, revision }` or `{ ok: false, rejection, revision }`
    * @throws {ConcurrencyError} when every retry lost the race (with `attempts`)
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { event, EventFactory, EventStore, makeReducer, reject } from "@eventfold/eventfold";
    * import { MemoryAdapter } from "@eventfold/eventfold/memory";
    * import { z } from "zod";
@@ -697,25 +719,36 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * const result = await store.handle("acct", balance, (total = 0) =>
    *   total + 50 > 100 ? reject("limit" as const) : [{ type: "deposited", data: 50 }]
    * );
-   * console.assert(result.ok && result.revision === 1);
+   * assert(result.ok && result.revision === 1);
    * ```
    */
-  handle<TState, TRejection = never>(
+  handle<TState, TDecision extends Decision<TEvents, unknown>>(
     stream: string,
     source: Reducer<TEvents, TState>,
-    decide: Decide<TEvents, TState | undefined, TRejection>,
+    decide: Decide<TState | undefined, TDecision>,
     options?: HandleOptions,
-  ): Promise<HandleResult<TEvents, TRejection>>;
-  handle<TAggregate extends AggregateRoot<TEvents>, TRejection = never>(
+  ): Promise<HandleResult<TEvents, RejectionOf<TDecision>>>;
+  /**
+   * Handles a command on an aggregate: `decide` gets the loaded aggregate (a new one at
+   * revision 0 when the stream is empty) and returns events, an intent, a rejection, or
+   * nothing after calling the aggregate's actions.
+   *
+   * @param stream the stream the command is about
+   * @param source the aggregate class
+   * @param decide `(aggregate, context) => events | intent | reject(reason) | void`
+   * @param options retries
+   * @returns `{ ok: true, records, revision }` or `{ ok: false, rejection, revision }`
+   */
+  handle<TAggregate extends AggregateRoot<TEvents>, TDecision extends Decision<TEvents, unknown>>(
     stream: string,
     source: AggregateClass<TEvents, TAggregate>,
-    decide: Decide<TEvents, TAggregate, TRejection>,
+    decide: Decide<TAggregate, TDecision>,
     options?: HandleOptions,
-  ): Promise<HandleResult<TEvents, TRejection>>;
+  ): Promise<HandleResult<TEvents, RejectionOf<TDecision>>>;
   handle(
     stream: string,
     source: Reducer<TEvents, unknown> | AggregateClass<TEvents, AggregateRoot<TEvents>>,
-    decide: Decide<TEvents, never, unknown>,
+    decide: Decide<never, Decision<TEvents, unknown>>,
     options: HandleOptions = {},
   ): Promise<HandleResult<TEvents, unknown>> {
     this.#open();
@@ -731,6 +764,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * @returns a registration with `unsubscribe()`
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
    * import { MemoryAdapter } from "@eventfold/eventfold/memory";
    * const events = new EventFactory([event.type("tick")]);
@@ -738,7 +772,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * const seen: string[] = [];
    * store.onEventsInserted((records) => void seen.push(...records.map((r) => r.type)));
    * await store.pushEvent(store.event({ type: "tick" }));
-   * console.assert(seen.join() === "tick");
+   * assert(seen.join() === "tick");
    * ```
    */
   onEventsInserted(listener: InsertedListener<EventRecordOf<TEvents>>): Subscription {
@@ -755,13 +789,14 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * @returns a registration with `unsubscribe()`
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
    * import { MemoryAdapter } from "@eventfold/eventfold/memory";
    * const events = new EventFactory([event.type("tick")]);
    * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
    * store.onEventsInserting(() => { throw new Error("no ticks allowed"); });
    * await store.pushEvent(store.event({ type: "tick" })).catch(() => {});
-   * console.assert((await store.getEvents()).length === 0);
+   * assert((await store.getEvents()).length === 0);
    * ```
    */
   onEventsInserting(listener: InsertingListener<EventRecordOf<TEvents>, HandleOf<TAdapter>>): Subscription {

@@ -45,12 +45,13 @@ function publicRecord(record: EventRecord): EventRecord {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
  * import { MemoryAdapter } from "@eventfold/eventfold/memory";
  * const events = new EventFactory([event.type("tick")]);
  * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
  * await store.pushEvent(store.event({ type: "tick", stream: "s" }));
- * console.assert((await store.stats()).events === 1);
+ * assert((await store.stats()).events === 1);
  * ```
  */
 export class MemoryAdapter implements Adapter<MemoryTransaction> {

@@ -12,6 +12,10 @@ import postgres from "postgres";
 // deno-lint-ignore no-explicit-any
 export type PostgresClient = postgres.Sql<any>;
 
+/** Either a client or a transaction: anything that runs a tagged template. */
+// deno-lint-ignore no-explicit-any
+export type Query = postgres.ISql<any>;
+
 /** postgres.js connection options. */
 // deno-lint-ignore no-explicit-any
 export type PostgresOptions = postgres.Options<any>;

@@ -9,7 +9,7 @@
 
 import { StoreOpenError } from "../../errors.ts";
 import { cborCodec, type Codec, jsonCodec } from "../codec.ts";
-import type { PostgresClient } from "./_options.ts";
+import type { PostgresClient, Query } from "./_options.ts";
 
 /** The schema version this code writes and reads. */
 export const SCHEMA_VERSION = 1;
@@ -29,7 +29,7 @@ export interface SchemaInfo {
 // application's single-key locks; the second key is a hash of the schema name.
 const LOCK_CLASS = 0x45564644;
 
-type Tx = Parameters<Parameters<PostgresClient["begin"]>[0]>[0];
+type Tx = Query;
 
 interface Migration {
   readonly version: number;
@@ -168,7 +168,8 @@ export async function ensureSchema(
       return { codec: chooseCodec(recorded.codec, requested, store), payload: recorded.payload };
     }
   }
-  return await sql.begin(async (tx) => {
+  return await sql.begin(async (handle) => {
+    const tx = handle as unknown as Query;
     await tx`SET LOCAL client_min_messages = warning`;
     await tx`SELECT pg_advisory_xact_lock(${LOCK_CLASS}::integer, hashtext(${schema}))`;
     const [{ exists }] = await tx<{ exists: boolean }[]>`

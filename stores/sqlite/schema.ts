@@ -47,8 +47,8 @@ CREATE INDEX eventfold_events_streams ON eventfold_events (stream) WHERE revisio
 CREATE TABLE eventfold_relations (
   key TEXT NOT NULL,
   stream TEXT NOT NULL,
-  PRIMARY KEY (key, stream)
-) WITHOUT ROWID;
+  UNIQUE (key, stream)
+);
 CREATE TABLE eventfold_snapshots (
   name TEXT NOT NULL,
   stream TEXT NOT NULL,
@@ -142,6 +142,7 @@ export function prepareSchema(connection: _Connection, options: PrepareSchemaOpt
       throw error;
     }
   }
+  if (recorded === undefined) throw new StoreOpenError(options.source, "no schema migrations were given");
   if (recorded.version > latest) {
     throw new StoreOpenError(
       options.source,

@@ -1,0 +1,28 @@
+/**
+ * The PostgreSQL store: many processes on many machines share one database. Appends
+ * lock only the streams they write, a unique `(stream, revision)` constraint keeps
+ * revisions contiguous, and the global log is read only below the oldest running
+ * transaction, so a tailing reader never misses an event that commits late.
+ * `LISTEN/NOTIFY` wakes readers in other processes; they poll as well.
+ *
+ * Importing this module loads the `postgres` driver; the core module does not.
+ *
+ * @example
+ * ```ts ignore
+ * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+ * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+ *
+ * const events = new EventFactory([event.type("user:created").data<{ name: string }>()]);
+ * await using adapter = new PostgresAdapter("postgres://app@localhost:5432/app", { schema: "events" });
+ * const store = new EventStore({ adapter, events });
+ * await store.pushEvent(store.event({ type: "user:created", stream: "u1", data: { name: "Ada" } }));
+ * console.log(await adapter.lag(null)); // { head, behind, waiting, heldBy }
+ * ```
+ *
+ * @module
+ */
+
+export { type PostgresAdapterOptions, type PostgresLag, PostgresAdapter, type PostgresTarget } from "./postgres_adapter.ts";
+export type { PostgresClient, PostgresOptions } from "./_options.ts";
+export { formatPostgresPosition, parsePostgresPosition, type PostgresPosition } from "./position.ts";
+export { cborCodec, type Codec, jsonCodec } from "../codec.ts";

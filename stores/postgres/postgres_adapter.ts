@@ -1,0 +1,529 @@
+/**
+ * `PostgresAdapter`: the storage adapter for PostgreSQL (13 or newer), on postgres.js.
+ *
+ * @module
+ */
+
+import type postgres from "postgres";
+import { StoreClosedError, StoreOpenError } from "../../errors.ts";
+import type { EventRecord } from "../../events/record.ts";
+import type {
+  Adapter,
+  AdapterStats,
+  AdapterTransaction,
+  Checkpoint,
+  LogPageQuery,
+  RelationChange,
+  Snapshot,
+  StreamPageQuery,
+} from "../adapter.ts";
+import { type Codec, resolveCodec } from "../codec.ts";
+import { channelOf, Watcher } from "./_notify.ts";
+import { checkSchemaName, connect, type PostgresClient, type PostgresOptions, scrub } from "./_options.ts";
+import { type EventRow, isoTime, Payloads, type Query, textList } from "./_rows.ts";
+import { ensureSchema } from "./_schema.ts";
+import { applyRelations, type Context, PostgresTransaction } from "./_transaction.ts";
+import { formatPostgresPosition, parsePostgresPosition } from "./position.ts";
+
+/** Options of {@linkcode PostgresAdapter}. */
+export interface PostgresAdapterOptions {
+  /**
+   * The schema holding the store's tables, created on first use (default `"eventfold"`).
+   * Any name PostgreSQL accepts quoted, except one with a dot or starting with `pg_`.
+   */
+  readonly schema?: string;
+  /**
+   * The payload codec for a new schema (default `"cbor"`, stored in `bytea`; `"json"` is
+   * stored in `jsonb`). An existing schema keeps the codec it was created with: leave this
+   * out to use it, or pass the same one.
+   */
+  readonly codec?: "cbor" | "json" | Codec;
+}
+
+/** Where the adapter connects: a URL, postgres.js options, or a postgres.js client to use as it is. */
+export type PostgresTarget = string | URL | PostgresOptions | PostgresClient;
+
+/** How far a reader is behind the log. */
+export interface PostgresLag {
+  /** The newest position readable now (`null` when nothing is). */
+  readonly head: string | null;
+  /** Events readable now that sort after the reader's position. */
+  readonly behind: number;
+  /**
+   * Events already committed that no reader can see yet, because a transaction that began
+   * writing before them is still open. They become readable when it ends.
+   */
+  readonly waiting: number;
+  /** The open transaction that holds readers back, when there is one. */
+  readonly heldBy: {
+    /** Its server process id (`null` when it is a prepared transaction). */
+    readonly pid: number | null;
+    /** Its transaction id. */
+    readonly transaction: string;
+    /** How long it has been open, in milliseconds (`null` when unknown). */
+    readonly ms: number | null;
+  } | null;
+}
+
+const DEFAULT_SCHEMA = "eventfold";
+
+interface PgError {
+  code?: string;
+  message?: string;
+}
+
+function openFailure(error: unknown): string {
+  const pg = error as PgError;
+  switch (pg?.code) {
+    case "ECONNREFUSED":
+      return "the connection was refused (is PostgreSQL running and listening there?)";
+    case "CONNECT_TIMEOUT":
+      return "the connection timed out";
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return "the host name could not be resolved";
+    default:
+      return pg?.message ?? String(error);
+  }
+}
+
+interface CheckpointRow {
+  name: string;
+  position: string | null;
+  state: Uint8Array | string | null;
+  version: number | null;
+  updated: string;
+}
+
+function limitOf(limit: number): number | null {
+  if (typeof limit !== "number" || Number.isNaN(limit) || limit < 0) {
+    throw new RangeError(`Invalid limit ${limit}: expected a non-negative number`);
+  }
+  return Number.isFinite(limit) ? Math.floor(limit) : null;
+}
+
+/**
+ * Stores events in PostgreSQL, for many processes on many machines sharing one database.
+ *
+ * **Global order.** An event's position is the id of the transaction that wrote it and a
+ * sequence number (see {@linkcode formatPostgresPosition}). Sequence numbers are taken at
+ * insert but become visible at commit, in another order; so `readLog` only returns
+ * events of transactions older than the oldest one still running
+ * (`transaction_id < pg_snapshot_xmin(pg_current_snapshot())`). Every such transaction
+ * has ended, and every later one sorts after them, so a reader that has seen a position
+ * never receives an event sorting before it, whatever the commit interleaving.
+ *
+ * **Long transactions.** The price: while any transaction that has written something
+ * (in any table, any database of the server) stays open, log readers see no events
+ * committed after it began. They wait; they skip nothing. Keep write transactions short;
+ * {@linkcode PostgresAdapter.lag} reports how many events are held back and by which
+ * transaction. Stream reads (`readStream`) are not held back.
+ *
+ * **Writers** of one stream serialise on its row in a `streams` table, and a unique
+ * `(stream, revision)` constraint makes a duplicate revision impossible. Each append
+ * sends `pg_notify` on {@linkcode PostgresAdapter.channel}, delivered at commit;
+ * `watch()` listens for it. Readers also poll: nothing depends on a notification.
+ *
+ * **Payloads** are CBOR in `bytea` by default, or JSON in `jsonb` (object keys then come
+ * back in `jsonb` order, and strings cannot hold `\u0000`). The codec is recorded in the
+ * schema when it is created.
+ *
+ * @example
+ * ```ts ignore
+ * import { EventStore } from "@eventfold/eventfold";
+ * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+ *
+ * await using adapter = new PostgresAdapter("postgres://app@db.internal/app", { schema: "events" });
+ * const store = new EventStore({ adapter, events });
+ * ```
+ */
+export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
+  /** Always `"postgres"`. */
+  readonly kind: string = "postgres";
+  /** The server as `postgres://user@host:port/database` and the schema; never a password. */
+  readonly source: string;
+  /** The schema holding the tables. */
+  readonly schema: string;
+  /** The `LISTEN/NOTIFY` channel appends notify (derived from the schema name). */
+  readonly channel: string;
+  /** The postgres.js client (for read models kept in the same database). */
+  readonly sql: PostgresClient;
+
+  readonly #owned: boolean;
+  readonly #secrets: readonly string[];
+  readonly #codec: Codec | undefined;
+  readonly #watcher: Watcher;
+  #opening: Promise<Context> | undefined;
+  #closing: Promise<void> | undefined;
+
+  /**
+   * Makes an adapter. Nothing connects until the first call; that call creates or
+   * migrates the schema.
+   *
+   * @param target a `postgres://` URL, postgres.js options, or a postgres.js client (which
+   *   the adapter then uses but never ends)
+   * @param options the schema name and codec
+   * @throws {TypeError} for a URL that cannot be parsed, an invalid schema name or an unknown codec
+   * @throws {RangeError} for a schema name longer than 63 bytes
+   * @example
+   * ```ts ignore
+   * import postgres from "postgres";
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   *
+   * const sql = postgres("postgres://app@localhost/app", { max: 20 });
+   * const adapter = new PostgresAdapter(sql, { schema: "billing_events", codec: "json" });
+   * ```
+   */
+  constructor(target: PostgresTarget, options: PostgresAdapterOptions = {}) {
+    this.schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA);
+    this.#codec = options.codec === undefined ? undefined : resolveCodec(options.codec);
+    const connection = connect(target);
+    this.sql = connection.sql;
+    this.#owned = connection.owned;
+    this.#secrets = connection.secrets;
+    this.source = `${connection.source} (schema ${JSON.stringify(this.schema)})`;
+    this.channel = channelOf(this.schema);
+    this.#watcher = new Watcher(this.sql, this.channel);
+  }
+
+  get #q(): Query {
+    return this.sql as unknown as Query;
+  }
+
+  #ready(): Promise<Context> {
+    if (this.#closing !== undefined) return Promise.reject(new StoreClosedError(`PostgreSQL store ${this.source}`));
+    this.#opening ??= this.#open().catch((error) => {
+      // A later call tries again (the server may come up).
+      this.#opening = undefined;
+      throw error;
+    });
+    return this.#opening;
+  }
+
+  async #open(): Promise<Context> {
+    try {
+      const { codec, payload } = await ensureSchema(this.sql, this.schema, this.#codec, this.source);
+      return { schema: this.schema, channel: this.channel, payloads: new Payloads(codec, payload, this.source) };
+    } catch (error) {
+      if (error instanceof StoreOpenError) throw error;
+      throw new StoreOpenError(this.source, scrub(openFailure(error), this.#secrets), { cause: error });
+    }
+  }
+
+  /**
+   * Opens the store now: connects and creates or migrates the schema. Other calls do
+   * this on first use; call it to fail early.
+   *
+   * @returns once the schema is ready
+   * @throws {StoreOpenError} when the server cannot be reached, refuses the login, the
+   *   database does not exist or the schema is newer than this version
+   */
+  async open(): Promise<void> {
+    await this.#ready();
+  }
+
+  /** The codec of the schema (the recorded one once open). */
+  async codec(): Promise<Codec> {
+    return (await this.#ready()).payloads.codec;
+  }
+
+  /**
+   * Runs `work` in one transaction (`sql.begin`); the handle is the postgres.js
+   * transaction, so in-transaction listeners can write to their own tables atomically.
+   */
+  async transaction<T>(work: (tx: AdapterTransaction<postgres.TransactionSql>) => Promise<T>): Promise<T> {
+    const context = await this.#ready();
+    return await this.sql.begin((tx) => work(new PostgresTransaction(tx, context))) as T;
+  }
+
+  async readStream(stream: string, query: StreamPageQuery): Promise<EventRecord[]> {
+    const { payloads } = await this.#ready();
+    const limit = limitOf(query.limit);
+    if (limit === 0 || query.types?.length === 0) return [];
+    const forward = query.direction !== "backward";
+    const q = this.#q;
+    const from = query.fromRevision;
+    const rows = await q<EventRow[]>`
+      SELECT ${payloads.columns(q)} FROM ${q(this.schema)}.events
+      WHERE stream = ${stream}
+      ${from === undefined ? q`` : forward ? q`AND revision >= ${from}` : q`AND revision <= ${from}`}
+      ${query.types === undefined ? q`` : q`AND type IN ${textList(q, query.types)}`}
+      ORDER BY revision ${forward ? q`ASC` : q`DESC`}
+      ${limit === null ? q`` : q`LIMIT ${limit}`}`;
+    return rows.map((row) => payloads.record(row));
+  }
+
+  /**
+   * One page of the log, in position order. Only events of transactions older than the
+   * oldest one still running are returned (see the class notes), so paging forward with
+   * the last position as cursor never misses an event that commits late.
+   *
+   * @throws {RangeError} for a cursor that is not a position of this store
+   */
+  async readLog(query: LogPageQuery): Promise<EventRecord[]> {
+    const { payloads } = await this.#ready();
+    const limit = limitOf(query.limit);
+    if (limit === 0 || query.types?.length === 0 || query.streams?.length === 0) return [];
+    const forward = query.direction !== "backward";
+    const cursor = query.cursor === undefined ? undefined : parsePostgresPosition(query.cursor);
+    const q = this.#q;
+    const after = cursor === undefined
+      ? q``
+      : forward
+      ? q`AND (transaction_id, seq) > (${cursor.transaction}::text::xid8, ${cursor.sequence}::text::bigint)`
+      : q`AND (transaction_id, seq) < (${cursor.transaction}::text::xid8, ${cursor.sequence}::text::bigint)`;
+    const rows = await q<EventRow[]>`
+      SELECT ${payloads.columns(q)} FROM ${q(this.schema)}.events AS e
+      WHERE true
+      ${after}
+      ${query.types === undefined ? q`` : q`AND type IN ${textList(q, query.types)}`}
+      ${query.streams === undefined ? q`` : q`AND stream IN ${textList(q, query.streams)}`}
+      ORDER BY ${forward ? q`e.transaction_id ASC, e.seq ASC` : q`e.transaction_id DESC, e.seq DESC`}
+      ${limit === null ? q`` : q`LIMIT ${limit}`}`;
+    return rows.map((row) => payloads.record(row));
+  }
+
+  async getByIds(ids: readonly string[]): Promise<EventRecord[]> {
+    const { payloads } = await this.#ready();
+    if (ids.length === 0) return [];
+    const q = this.#q;
+    const rows = await q<EventRow[]>`
+      SELECT ${payloads.columns(q)} FROM ${q(this.schema)}.events
+      WHERE id IN ${textList(q, [...new Set(ids)])}`;
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    // In the order asked for, like the other adapters.
+    return ids.flatMap((id) => {
+      const row = byId.get(id);
+      return row === undefined ? [] : [payloads.record(row)];
+    });
+  }
+
+  async relationStreams(keys: readonly string[]): Promise<string[]> {
+    await this.#ready();
+    if (keys.length === 0) return [];
+    const q = this.#q;
+    const rows = await q<{ stream: string }[]>`
+      SELECT DISTINCT stream FROM ${q(this.schema)}.relations WHERE key IN ${textList(q, keys)} ORDER BY stream`;
+    return rows.map((row) => row.stream);
+  }
+
+  async relate(changes: readonly RelationChange[]): Promise<void> {
+    await this.#ready();
+    if (changes.length === 0) return;
+    await this.sql.begin((tx) => applyRelations(tx as unknown as Query, this.schema, changes));
+  }
+
+  async getSnapshot(name: string, stream: string): Promise<Snapshot | undefined> {
+    const { payloads } = await this.#ready();
+    const q = this.#q;
+    const [row] = await q<
+      { state: Uint8Array | string | null; revision: number | null; position: string | null; version: number }[]
+    >`
+      SELECT ${payloads.column === "jsonb" ? q`state::text AS state` : q`state`}, revision, position, version
+      FROM ${q(this.schema)}.snapshots WHERE name = ${name} AND stream = ${stream}`;
+    if (row === undefined) return undefined;
+    const where = row.position ?? `revision ${row.revision}`;
+    return {
+      name,
+      stream,
+      state: payloads.decode(row.state, where, `state of snapshot "${name}" of "${stream}"`),
+      revision: row.revision,
+      position: row.position,
+      version: row.version,
+    };
+  }
+
+  async putSnapshot(snapshot: Snapshot): Promise<void> {
+    const { payloads } = await this.#ready();
+    const q = this.#q;
+    await q`
+      INSERT INTO ${q(this.schema)}.snapshots AS t (name, stream, state, revision, position, version, updated)
+      VALUES (${snapshot.name}, ${snapshot.stream}, ${payloads.param(q, snapshot.state ?? null)},
+              ${snapshot.revision ?? null}::integer, ${snapshot.position ?? null}::text, ${snapshot.version}::integer, now())
+      ON CONFLICT (name, stream) DO UPDATE SET state = excluded.state, revision = excluded.revision,
+        position = excluded.position, version = excluded.version, updated = excluded.updated`;
+  }
+
+  async deleteSnapshot(name: string, stream: string): Promise<void> {
+    await this.#ready();
+    const q = this.#q;
+    await q`DELETE FROM ${q(this.schema)}.snapshots WHERE name = ${name} AND stream = ${stream}`;
+  }
+
+  #checkpoint(payloads: Payloads, row: CheckpointRow): Checkpoint {
+    const checkpoint: { -readonly [K in keyof Checkpoint]: Checkpoint[K] } = {
+      name: row.name,
+      position: row.position,
+      updated: row.updated,
+    };
+    if (row.state !== null) {
+      checkpoint.state = payloads.decode(row.state, row.position ?? "(none)", `state of checkpoint "${row.name}"`);
+    }
+    if (row.version !== null) checkpoint.version = row.version;
+    return checkpoint;
+  }
+
+  #checkpointColumns(q: Query, payloads: Payloads): postgres.Fragment {
+    return q`name, position, ${payloads.column === "jsonb" ? q`state::text AS state` : q`state`}, version, ${
+      isoTime(q, "updated")
+    } AS updated`;
+  }
+
+  async getCheckpoint(name: string): Promise<Checkpoint | undefined> {
+    const { payloads } = await this.#ready();
+    const q = this.#q;
+    const [row] = await q<CheckpointRow[]>`
+      SELECT ${this.#checkpointColumns(q, payloads)} FROM ${q(this.schema)}.checkpoints WHERE name = ${name}`;
+    return row === undefined ? undefined : this.#checkpoint(payloads, row);
+  }
+
+  async listCheckpoints(): Promise<Checkpoint[]> {
+    const { payloads } = await this.#ready();
+    const q = this.#q;
+    const rows = await q<CheckpointRow[]>`
+      SELECT ${this.#checkpointColumns(q, payloads)} FROM ${q(this.schema)}.checkpoints ORDER BY name`;
+    return rows.map((row) => this.#checkpoint(payloads, row));
+  }
+
+  /** Sets a checkpoint in one statement, only if it is at `expected` now. */
+  async compareAndSetCheckpoint(
+    name: string,
+    expected: string | null,
+    next: { position: string | null; state?: unknown; version?: number },
+  ): Promise<boolean> {
+    const { payloads } = await this.#ready();
+    const q = this.#q;
+    const s = q(this.schema);
+    const state = payloads.param(q, next.state);
+    const version = next.version ?? null;
+    // One statement each way: the row lock taken by the UPDATE (or by ON CONFLICT) makes
+    // the comparison and the write atomic against concurrent savers.
+    const rows = expected === null
+      ? await q`
+        INSERT INTO ${s}.checkpoints AS t (name, position, state, version, updated)
+        VALUES (${name}, ${next.position}::text, ${state}, ${version}::integer, now())
+        ON CONFLICT (name) DO UPDATE SET position = excluded.position, state = excluded.state,
+          version = excluded.version, updated = excluded.updated
+        WHERE t.position IS NULL
+        RETURNING 1 AS done`
+      : await q`
+        UPDATE ${s}.checkpoints SET position = ${next.position}::text, state = ${state},
+          version = ${version}::integer, updated = now()
+        WHERE name = ${name} AND position = ${expected}::text
+        RETURNING 1 AS done`;
+    return rows.length === 1;
+  }
+
+  async deleteCheckpoint(name: string): Promise<void> {
+    await this.#ready();
+    const q = this.#q;
+    await q`DELETE FROM ${q(this.schema)}.checkpoints WHERE name = ${name}`;
+  }
+
+  /** Counts events and streams; `head` is the newest position readers can see now. */
+  async stats(): Promise<AdapterStats> {
+    await this.#ready();
+    const q = this.#q;
+    const s = q(this.schema);
+    const [row] = await q<{ events: number; streams: number; ptx: string | null; pseq: string | null }[]>`
+      SELECT (SELECT count(*) FROM ${s}.events)::float8 AS events,
+             (SELECT count(*) FROM ${s}.streams WHERE revision > 0)::float8 AS streams,
+             h.ptx, h.pseq
+      FROM (SELECT 1) AS one
+      LEFT JOIN LATERAL (
+        SELECT transaction_id::text AS ptx, seq::text AS pseq FROM ${s}.events AS e
+        WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY e.transaction_id DESC, e.seq DESC LIMIT 1
+      ) AS h ON true`;
+    return {
+      events: row.events,
+      streams: row.streams,
+      head: row.ptx === null || row.pseq === null ? null : formatPostgresPosition(row.ptx, row.pseq),
+    };
+  }
+
+  /**
+   * How far a reader at `position` is behind: events it can read now, events committed
+   * but held back by an open transaction, and that transaction.
+   *
+   * @param position the last position the reader handled (`null` or absent: none yet)
+   * @returns the lag
+   * @throws {RangeError} for a position that is not one of this store
+   * @example
+   * ```ts ignore
+   * const lag = await adapter.lag(checkpoint.position);
+   * if (lag.heldBy && lag.heldBy.ms! > 60_000) console.warn("a transaction has been open for a minute", lag.heldBy);
+   * ```
+   */
+  async lag(position?: string | null): Promise<PostgresLag> {
+    await this.#ready();
+    const cursor = position === undefined || position === null ? undefined : parsePostgresPosition(position);
+    const q = this.#q;
+    const s = q(this.schema);
+    const after = cursor === undefined
+      ? q``
+      : q`AND (transaction_id, seq) > (${cursor.transaction}::text::xid8, ${cursor.sequence}::text::bigint)`;
+    const [row] = await q<
+      {
+        behind: number;
+        waiting: number;
+        ptx: string | null;
+        pseq: string | null;
+        xmin: string;
+        pid: number | null;
+        ms: number | null;
+        held: boolean;
+      }[]
+    >`
+      WITH snap AS (
+        SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin, pg_snapshot_xmax(pg_current_snapshot()) AS xmax
+      )
+      SELECT
+        (SELECT count(*) FROM ${s}.events, snap WHERE transaction_id < snap.xmin ${after})::float8 AS behind,
+        (SELECT count(*) FROM ${s}.events, snap WHERE transaction_id >= snap.xmin)::float8 AS waiting,
+        h.ptx, h.pseq, snap.xmin::text AS xmin, snap.xmin <> snap.xmax AS held,
+        (SELECT pid FROM pg_stat_activity WHERE backend_xid = xid(snap.xmin) LIMIT 1) AS pid,
+        (SELECT extract(epoch FROM clock_timestamp() - xact_start)::float8 * 1000
+         FROM pg_stat_activity WHERE backend_xid = xid(snap.xmin) LIMIT 1) AS ms
+      FROM snap
+      LEFT JOIN LATERAL (
+        SELECT transaction_id::text AS ptx, seq::text AS pseq FROM ${s}.events AS e
+        WHERE e.transaction_id < snap.xmin ORDER BY e.transaction_id DESC, e.seq DESC LIMIT 1
+      ) AS h ON true`;
+    return {
+      head: row.ptx === null || row.pseq === null ? null : formatPostgresPosition(row.ptx, row.pseq),
+      behind: row.behind,
+      waiting: row.waiting,
+      heldBy: row.held ? { pid: row.pid, transaction: row.xmin, ms: row.ms === null ? null : Math.round(row.ms) } : null,
+    };
+  }
+
+  /**
+   * Calls `listener` when another connection (or this one) commits events: one shared
+   * `LISTEN` on {@linkcode PostgresAdapter.channel}. A hint only; readers must poll too.
+   *
+   * @param listener called on each notification
+   * @returns a function that stops this listener
+   * @throws {StoreClosedError} after `close()`
+   */
+  watch(listener: () => void): () => void {
+    if (this.#closing !== undefined) throw new StoreClosedError(`PostgreSQL store ${this.source}`);
+    return this.#watcher.add(listener);
+  }
+
+  /** Stops watching and, when the adapter made the client, ends it. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#watcher.close();
+      // Let a schema migration in flight finish before ending its connection.
+      await this.#opening?.catch(() => {});
+      if (this.#owned) await this.sql.end({ timeout: 5 });
+    })();
+    return this.#closing;
+  }
+
+  /** Same as {@linkcode PostgresAdapter.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

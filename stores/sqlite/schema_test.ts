@@ -1,0 +1,160 @@
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { StoreOpenError } from "../../errors.ts";
+import { type Codec, jsonCodec } from "../codec.ts";
+import { _Connection } from "./database.ts";
+import { row, tempDir } from "./_test_helpers.ts";
+import { MIGRATIONS, prepareSchema, SCHEMA_VERSION } from "./schema.ts";
+import { SqliteAdapter } from "./sqlite_adapter.ts";
+
+function meta(path: string): Record<string, string> {
+  const db = new DatabaseSync(path);
+  try {
+    const rows = db.prepare("SELECT key, value FROM eventfold_meta").all() as {
+      key: string;
+      value: string;
+    }[];
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  } finally {
+    db.close();
+  }
+}
+
+function setMeta(path: string, key: string, value: string): void {
+  const db = new DatabaseSync(path);
+  db.prepare("UPDATE eventfold_meta SET value = ? WHERE key = ?").run(value, key);
+  db.close();
+}
+
+Deno.test("a new file records the schema version and the codec", async () => {
+  await using dir = await tempDir();
+  const path = dir.file("events.db");
+  await new SqliteAdapter(path).close();
+  assert.deepEqual(meta(path), { schema_version: String(SCHEMA_VERSION), codec: "cbor" });
+  await new SqliteAdapter(dir.file("json.db"), { codec: "json" }).close();
+  assert.equal(meta(dir.file("json.db")).codec, "json");
+});
+
+Deno.test("opening a path in a missing directory is a StoreOpenError naming the path", async () => {
+  await using dir = await tempDir();
+  const path = dir.file("missing/events.db");
+  const error = (() => {
+    try {
+      new SqliteAdapter(path);
+    } catch (e) {
+      return e;
+    }
+  })();
+  assert.ok(error instanceof StoreOpenError);
+  assert.equal(error.store, path);
+  assert.match(error.message, /directory .*missing does not exist/);
+});
+
+Deno.test("opening a file that is not SQLite is a StoreOpenError naming the file", async () => {
+  await using dir = await tempDir();
+  const path = dir.file("notes.txt");
+  await Deno.writeTextFile(path, "these are my notes, not a database\n".repeat(200));
+  assert.throws(
+    () => new SqliteAdapter(path),
+    (error) =>
+      error instanceof StoreOpenError && error.store === path && /not a SQLite database/.test(error.message),
+  );
+  assert.equal(await Deno.readTextFile(path), "these are my notes, not a database\n".repeat(200));
+});
+
+Deno.test("opening a file with a newer schema version is a StoreOpenError naming the file and versions", async () => {
+  await using dir = await tempDir();
+  const path = dir.file("events.db");
+  await new SqliteAdapter(path).close();
+  setMeta(path, "schema_version", String(SCHEMA_VERSION + 1));
+  assert.throws(
+    () => new SqliteAdapter(path),
+    (error) =>
+      error instanceof StoreOpenError && error.message.includes(path) &&
+      error.message.includes(`schema version ${SCHEMA_VERSION + 1}`) &&
+      /upgrade Eventfold/.test(error.message),
+  );
+});
+
+Deno.test("an older schema is migrated in one transaction, and a failed migration changes nothing", async () => {
+  await using dir = await tempDir();
+  const path = dir.file("events.db");
+  {
+    await using adapter = new SqliteAdapter(path);
+    await adapter.transaction((tx) => tx.insert([row("a", 1)]));
+  }
+  const broken = [...MIGRATIONS, {
+    version: SCHEMA_VERSION + 1,
+    sql: "CREATE TABLE eventfold_extra (x); CREATE TABLE eventfold_extra (x);",
+  }];
+  const db = new DatabaseSync(path);
+  const connection = new _Connection(db);
+  assert.throws(
+    () => prepareSchema(connection, { source: path, codec: undefined, migrations: broken }),
+    /already exists/,
+  );
+  assert.equal(
+    db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'eventfold_extra'").get()!.n,
+    0,
+  );
+  const next = [...MIGRATIONS, {
+    version: SCHEMA_VERSION + 1,
+    sql: "ALTER TABLE eventfold_events ADD COLUMN extra TEXT; CREATE TABLE eventfold_extra (x);",
+  }];
+  const codec = prepareSchema(connection, { source: path, codec: undefined, migrations: next });
+  assert.equal(codec.name, "cbor");
+  db.close();
+  assert.equal(meta(path).schema_version, String(SCHEMA_VERSION + 1));
+  // Reading again with the same steps is a no-op: no write lock, no change.
+  const again = new _Connection(new DatabaseSync(path));
+  prepareSchema(again, { source: path, codec: "cbor", migrations: next });
+  (again.raw as DatabaseSync).close();
+});
+
+Deno.test("the codec recorded in the file is used when none is asked for", async () => {
+  await using dir = await tempDir();
+  const path = dir.file("events.db");
+  {
+    await using adapter = new SqliteAdapter(path, { codec: "json" });
+    await adapter.transaction((tx) => tx.insert([row("a", 1, { data: { when: "now" } })]));
+  }
+  await using adapter = new SqliteAdapter(path);
+  assert.equal(adapter.codec, jsonCodec);
+  assert.deepEqual((await adapter.readStream("a", { direction: "forward", limit: 1 }))[0].data, {
+    when: "now",
+  });
+});
+
+Deno.test("asking for another codec than the recorded one is a StoreOpenError", async () => {
+  await using dir = await tempDir();
+  const path = dir.file("events.db");
+  await new SqliteAdapter(path, { codec: "json" }).close();
+  assert.throws(
+    () => new SqliteAdapter(path, { codec: "cbor" }),
+    (error) => error instanceof StoreOpenError && /"json" codec, not "cbor"/.test(error.message),
+  );
+});
+
+Deno.test("a file written with a custom codec must be opened with that codec", async () => {
+  await using dir = await tempDir();
+  const path = dir.file("events.db");
+  const reversed: Codec = {
+    name: "reversed-json",
+    encode: (value) => jsonCodec.encode(value).reverse(),
+    decode: (bytes) => jsonCodec.decode(bytes.slice().reverse()),
+  };
+  {
+    await using adapter = new SqliteAdapter(path, { codec: reversed });
+    await adapter.transaction((tx) => tx.insert([row("a", 1)]));
+  }
+  assert.throws(() => new SqliteAdapter(path), /custom codec "reversed-json"/);
+  await using adapter = new SqliteAdapter(path, { codec: reversed });
+  assert.deepEqual((await adapter.readStream("a", { direction: "forward", limit: 1 }))[0].data, { n: 1 });
+});
+
+Deno.test("an unknown codec name is a TypeError before anything is opened", async () => {
+  await using dir = await tempDir();
+  const path = dir.file("events.db");
+  assert.throws(() => new SqliteAdapter(path, { codec: "yaml" as never }), TypeError);
+  await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
+});

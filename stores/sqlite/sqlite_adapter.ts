@@ -1,0 +1,925 @@
+/**
+ * {@linkcode SqliteAdapter}: the embedded store, on `node:sqlite`.
+ *
+ * @module
+ */
+
+import { AsyncLocalStorage } from "node:async_hooks";
+import { statSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { DecodeError, EventInsertionError, StoreClosedError, StoreOpenError } from "../../errors.ts";
+import type { EventRecord } from "../../events/record.ts";
+import {
+  type Adapter,
+  type AdapterStats,
+  type AdapterTransaction,
+  type Checkpoint,
+  DuplicateIdError,
+  formatPosition,
+  type InsertableRecord,
+  type LogPageQuery,
+  parsePosition,
+  type RelationChange,
+  RevisionConflictError,
+  type Snapshot,
+  type StreamPageQuery,
+} from "../adapter.ts";
+import { type Codec, resolveCodec } from "../codec.ts";
+import { _Connection, type _Statement, type SqliteDatabase, type SqliteValue } from "./database.ts";
+import { EVENT_COLUMNS, toRecords } from "./records.ts";
+import { prepareSchema } from "./schema.ts";
+import { _WriteLock } from "./write_lock.ts";
+
+/** Options of {@linkcode SqliteAdapter}. */
+export interface SqliteAdapterOptions {
+  /**
+   * How payloads are encoded: `"cbor"` (the default for a new file), `"json"` or a
+   * {@linkcode Codec}. The codec is recorded in the file; left out, the recorded one is
+   * used. Asking for another codec than the recorded one is a `StoreOpenError`.
+   */
+  readonly codec?: "cbor" | "json" | Codec;
+  /**
+   * `"normal"` (default, `synchronous=NORMAL`): a commit survives a crash of the process;
+   * a power loss or OS crash may lose the last commits but never corrupts the file.
+   * `"full"` (`synchronous=FULL`): a commit also survives a power loss, at the cost of a
+   * disk sync per commit. Left out for a handed-in database, its setting is kept.
+   */
+  readonly durability?: "normal" | "full";
+  /** How long a writer waits for another process's write lock, in ms (default 5000). */
+  readonly busyTimeout?: number;
+  /** How often {@linkcode SqliteAdapter.watch} checks for commits of other processes, in ms (default 50). */
+  readonly watchInterval?: number;
+}
+
+const DEFAULT_BUSY_TIMEOUT = 5000;
+const DEFAULT_WATCH_INTERVAL = 50;
+/** Rows per multi-row INSERT: one statement call per chunk is much cheaper than one per row. */
+const CHUNK = 64;
+const FAR = Number.MAX_SAFE_INTEGER;
+const EVENTS = "eventfold_events";
+const INSERT_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const INSERT_INTO =
+  `INSERT INTO ${EVENTS} (id, stream, type, revision, data, meta, created, recorded, outdated) VALUES `;
+
+/** The transaction whose work is running, so calls made from inside it join it instead of waiting for it. */
+const current = new AsyncLocalStorage<SqliteTransaction<SqliteDatabase>>();
+
+/**
+ * The SQLite store. Give it a file path (created with its tables on first use),
+ * `":memory:"`, or a database you opened yourself (`node:sqlite`'s `DatabaseSync`, or one
+ * from `@db/sqlite` or `better-sqlite3`; see {@linkcode SqliteDatabase}), which it uses but
+ * never closes.
+ *
+ * - Files use WAL: readers never wait for writers. Writers take `BEGIN IMMEDIATE` and wait up
+ *   to `busyTimeout` for another process, so several processes can append to one file.
+ * - One write connection per adapter, its transactions run one after the other; a file also
+ *   gets a read connection, so reads see committed events only. `":memory:"` and a
+ *   handed-in database have one connection, and reads wait for a running transaction.
+ * - Positions are the rowid, zero-padded: insert order is position order, commit order too
+ *   (writers are serialised), so a reader never sees a position appear behind one it read.
+ *
+ * @typeParam THandle the database type handed to in-transaction listeners
+ * @example
+ * ```ts
+ * import { SqliteAdapter } from "@eventfold/eventfold/sqlite";
+ * const adapter = new SqliteAdapter(":memory:");
+ * await adapter.transaction(async (tx) => {
+ *   await tx.insert([{
+ *     id: crypto.randomUUID(), stream: "u1", type: "user:created", data: { name: "Ada" }, meta: null,
+ *     revision: 1, created: new Date().toISOString(), outdated: false,
+ *   }]);
+ * });
+ * const [record] = await adapter.readStream("u1", { direction: "forward", limit: 10 });
+ * console.assert(record.position === "0000000000000001");
+ * await adapter.close();
+ * ```
+ */
+export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
+  implements Adapter<THandle>, AsyncDisposable {
+  /** Always `"sqlite"`. */
+  readonly kind: string = "sqlite";
+  /** The file path, `":memory:"`, or the path of a handed-in database. */
+  readonly source: string;
+  /** The payload codec in use (the one recorded in the file). */
+  readonly codec: Codec;
+
+  readonly #writer: _Connection;
+  readonly #reader: _Connection;
+  /** Whether the adapter opened the database (and so closes it). */
+  readonly #owned: boolean;
+  readonly #lock = new _WriteLock();
+  readonly #watchInterval: number;
+  readonly #watchers = new Set<{ listener: () => void }>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #dataVersion = 0;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  /**
+   * Opens (and on first use creates) the store.
+   *
+   * @param database a file path, `":memory:"`, or an open database
+   * @param options codec, durability, busy timeout
+   * @throws {StoreOpenError} when the file's directory is missing, the file is not a SQLite
+   *   database, its schema is newer than this code, or its codec differs from the one asked for
+   * @throws {TypeError} for an unknown codec or durability, or a `database` that is neither a path nor a database
+   * @throws {RangeError} for a negative or fractional busy timeout or watch interval
+   */
+  constructor(database: string | THandle, options: SqliteAdapterOptions = {}) {
+    const requested = options.codec === undefined ? undefined : resolveCodec(options.codec);
+    const durability = options.durability;
+    if (durability !== undefined && durability !== "normal" && durability !== "full") {
+      throw new TypeError(`Unknown durability ${JSON.stringify(durability)}: expected "normal" or "full"`);
+    }
+    const busyTimeout = milliseconds("busyTimeout", options.busyTimeout);
+    this.#watchInterval = milliseconds("watchInterval", options.watchInterval) ?? DEFAULT_WATCH_INTERVAL;
+    if (this.#watchInterval === 0) throw new RangeError("watchInterval must be at least 1 ms");
+
+    if (typeof database === "string") {
+      if (database === "") throw new TypeError('Expected a file path or ":memory:", got an empty string');
+      this.source = database;
+      this.#owned = true;
+      const memory = database === ":memory:";
+      const writer = openFile(database);
+      try {
+        configure(writer, {
+          memory,
+          busyTimeout: busyTimeout ?? DEFAULT_BUSY_TIMEOUT,
+          durability: durability ?? "normal",
+        });
+        this.codec = prepareSchema(writer, { source: database, codec: requested });
+        if (memory) {
+          this.#reader = writer;
+        } else {
+          this.#reader = openFile(database);
+          configure(this.#reader, { memory, busyTimeout: busyTimeout ?? DEFAULT_BUSY_TIMEOUT, reader: true });
+        }
+      } catch (error) {
+        closeQuietly(writer);
+        throw error instanceof StoreOpenError ? error : openError(database, error);
+      }
+      this.#writer = writer;
+    } else if (isDatabase(database)) {
+      this.#owned = false;
+      const connection = new _Connection(database);
+      let source = "SQLite database";
+      try {
+        const file = connection.statement("PRAGMA database_list", true).rows([]).find((row) =>
+          row[1] === "main"
+        );
+        source = file === undefined || file[2] === "" ? ":memory:" : String(file[2]);
+        const current = Number(connection.statement("PRAGMA busy_timeout", true).row([])![0]);
+        configure(connection, {
+          memory: source === ":memory:",
+          busyTimeout: busyTimeout ?? (current > 0 ? undefined : DEFAULT_BUSY_TIMEOUT),
+          durability,
+        });
+        this.codec = prepareSchema(connection, { source, codec: requested });
+      } catch (error) {
+        throw error instanceof StoreOpenError ? error : openError(source, error);
+      }
+      this.source = source;
+      this.#writer = this.#reader = connection;
+    } else {
+      throw new TypeError(
+        `Expected a file path, ":memory:" or an open SQLite database (with exec() and prepare()), got ${
+          describe(database)
+        }`,
+      );
+    }
+  }
+
+  /**
+   * Runs `work` in one `BEGIN IMMEDIATE` transaction on the write connection. Transactions
+   * of this adapter run one at a time, in call order; another process's writer is waited
+   * for up to the busy timeout.
+   *
+   * @param work what to do in the transaction; its result is returned after the commit
+   * @returns what `work` returned
+   * @throws {StoreClosedError} when the adapter is closed
+   * @throws whatever `work` threw (after rolling back)
+   */
+  async transaction<T>(work: (tx: AdapterTransaction<THandle>) => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    const inside = this.#inside();
+    if (inside !== undefined) {
+      throw new TypeError(
+        "transaction() was called inside a transaction of the same adapter; use its tx instead",
+      );
+    }
+    const wait = this.#lock.acquire();
+    if (wait !== undefined) await wait;
+    const writer = this.#writer;
+    try {
+      writer.exec("BEGIN IMMEDIATE");
+      const tx = new SqliteTransaction<THandle>(this, writer, this.codec, this.source);
+      try {
+        const result = await current.run(tx as SqliteTransaction<SqliteDatabase>, work, tx);
+        tx.active = false;
+        writer.exec("COMMIT");
+        return result;
+      } catch (error) {
+        tx.active = false;
+        rollback(writer);
+        throw error;
+      }
+    } finally {
+      this.#lock.release();
+    }
+  }
+
+  /**
+   * One page of a stream, in revision order (or reversed).
+   *
+   * @param stream the stream
+   * @param query where to start, direction, limit and types
+   * @returns the records of the page
+   * @throws {DecodeError} when a payload on the page does not decode
+   */
+  async readStream(stream: string, query: StreamPageQuery): Promise<EventRecord[]> {
+    const backward = query.direction === "backward";
+    const from = query.fromRevision ?? (backward ? FAR : 1);
+    const types = query.types;
+    const sql = `SELECT ${EVENT_COLUMNS} FROM ${EVENTS} WHERE stream = ? AND revision ${
+      backward ? "<=" : ">="
+    } ?${types === undefined ? "" : " AND type IN (SELECT value FROM json_each(?))"} ORDER BY revision ${
+      backward ? "DESC" : "ASC"
+    } LIMIT ?`;
+    const params: SqliteValue[] = types === undefined
+      ? [stream, from, query.limit]
+      : [stream, from, JSON.stringify(types), query.limit];
+    return await this.#read((reader) =>
+      toRecords(reader.statement(sql, true).rows(params), this.codec, this.source)
+    );
+  }
+
+  /**
+   * One page of the log, in position order (or reversed), after an exclusive cursor.
+   *
+   * @param query cursor, direction, limit, types and streams
+   * @returns the records of the page
+   * @throws {RangeError} when the cursor is not a position of this store
+   * @throws {DecodeError} when a payload on the page does not decode
+   */
+  async readLog(query: LogPageQuery): Promise<EventRecord[]> {
+    const backward = query.direction === "backward";
+    const cursor = query.cursor === undefined ? (backward ? FAR : 0) : parsePosition(query.cursor);
+    const params: SqliteValue[] = [cursor];
+    let sql = `SELECT ${EVENT_COLUMNS} FROM ${EVENTS} WHERE position ${backward ? "<" : ">"} ?`;
+    if (query.types !== undefined) {
+      sql += " AND type IN (SELECT value FROM json_each(?))";
+      params.push(JSON.stringify(query.types));
+    }
+    if (query.streams !== undefined) {
+      sql += " AND stream IN (SELECT value FROM json_each(?))";
+      params.push(JSON.stringify(query.streams));
+    }
+    sql += ` ORDER BY position ${backward ? "DESC" : "ASC"} LIMIT ?`;
+    params.push(query.limit);
+    return await this.#read((reader) =>
+      toRecords(reader.statement(sql, true).rows(params), this.codec, this.source)
+    );
+  }
+
+  /**
+   * Stored events by id, in the order of `ids`; missing ids are left out.
+   *
+   * @param ids the ids
+   * @returns the records found
+   */
+  async getByIds(ids: readonly string[]): Promise<EventRecord[]> {
+    this.#assertOpen();
+    if (ids.length === 0) return [];
+    const sql =
+      `SELECT ${EVENT_COLUMNS.replace(/\w+/g, "e.$&")} FROM json_each(?) AS k JOIN ${EVENTS} AS e ` +
+      "ON e.id = k.value ORDER BY k.key";
+    return await this.#read((reader) =>
+      toRecords(reader.statement(sql, true).rows([JSON.stringify(ids)]), this.codec, this.source)
+    );
+  }
+
+  /**
+   * Streams linked to any of `keys`, each once: by key in the given order, then in the
+   * order they were linked.
+   *
+   * @param keys relation keys
+   * @returns the streams
+   */
+  async relationStreams(keys: readonly string[]): Promise<string[]> {
+    this.#assertOpen();
+    if (keys.length === 0) return [];
+    const sql = "SELECT r.stream FROM json_each(?) AS k JOIN eventfold_relations AS r ON r.key = k.value " +
+      "ORDER BY k.key, r.rowid";
+    const rows = await this.#read((reader) => reader.statement(sql, true).rows([JSON.stringify(keys)]));
+    return [...new Set(rows.map((row) => row[0] as string))];
+  }
+
+  /**
+   * Links or unlinks streams and relation keys, in one transaction.
+   *
+   * @param changes the changes, applied in order
+   */
+  async relate(changes: readonly RelationChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    await this.#write((writer) => {
+      if (changes.length === 1 || this.#inside() !== undefined) return applyRelations(writer, changes);
+      writer.exec("BEGIN IMMEDIATE");
+      try {
+        applyRelations(writer, changes);
+        writer.exec("COMMIT");
+      } catch (error) {
+        rollback(writer);
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * The snapshot saved as (`name`, `stream`). A snapshot whose state no longer decodes is
+   * reported as missing, so the state is rebuilt from the events (and saved anew).
+   *
+   * @param name reducer or aggregate name
+   * @param stream stream or relation key
+   * @returns the snapshot, or `undefined`
+   */
+  async getSnapshot(name: string, stream: string): Promise<Snapshot | undefined> {
+    const row = await this.#read((reader) =>
+      reader.statement(
+        "SELECT state, revision, position, version FROM eventfold_snapshots WHERE name = ? AND stream = ?",
+        true,
+      ).row([name, stream])
+    );
+    if (row === undefined) return undefined;
+    let state: unknown;
+    try {
+      state = this.codec.decode(row[0] as Uint8Array);
+    } catch {
+      return undefined;
+    }
+    return {
+      name,
+      stream,
+      state,
+      revision: row[1] === null ? null : Number(row[1]),
+      position: row[2] as string | null,
+      version: Number(row[3]),
+    };
+  }
+
+  /**
+   * Saves a snapshot, replacing the one with the same name and stream.
+   *
+   * @param snapshot the snapshot
+   */
+  async putSnapshot(snapshot: Snapshot): Promise<void> {
+    const state = this.codec.encode(snapshot.state);
+    await this.#write((writer) => {
+      writer.statement(
+        "INSERT INTO eventfold_snapshots (name, stream, state, revision, position, version) VALUES (?, ?, ?, ?, ?, ?) " +
+          "ON CONFLICT (name, stream) DO UPDATE SET state = excluded.state, revision = excluded.revision, " +
+          "position = excluded.position, version = excluded.version",
+      ).run([snapshot.name, snapshot.stream, state, snapshot.revision, snapshot.position, snapshot.version]);
+    });
+  }
+
+  /**
+   * Removes a snapshot (nothing happens when there is none).
+   *
+   * @param name reducer or aggregate name
+   * @param stream stream or relation key
+   */
+  async deleteSnapshot(name: string, stream: string): Promise<void> {
+    await this.#write((writer) => {
+      writer.statement("DELETE FROM eventfold_snapshots WHERE name = ? AND stream = ?").run([name, stream]);
+    });
+  }
+
+  /**
+   * The checkpoint called `name`.
+   *
+   * @param name subscription name
+   * @returns the checkpoint, or `undefined`
+   * @throws {DecodeError} when its saved state does not decode
+   */
+  async getCheckpoint(name: string): Promise<Checkpoint | undefined> {
+    const row = await this.#read((reader) =>
+      reader.statement(
+        "SELECT name, position, updated, state, version FROM eventfold_checkpoints WHERE name = ?",
+        true,
+      ).row([name])
+    );
+    return row === undefined ? undefined : this.#checkpoint(row);
+  }
+
+  /**
+   * All checkpoints, by name.
+   *
+   * @returns the checkpoints
+   * @throws {DecodeError} when a saved state does not decode
+   */
+  async listCheckpoints(): Promise<Checkpoint[]> {
+    const rows = await this.#read((reader) =>
+      reader.statement(
+        "SELECT name, position, updated, state, version FROM eventfold_checkpoints ORDER BY name",
+        true,
+      ).rows([])
+    );
+    return rows.map((row) => this.#checkpoint(row));
+  }
+
+  /**
+   * Sets a checkpoint if it is at `expected` now, in one statement.
+   *
+   * @param name subscription name
+   * @param expected the position it must have now (`null`: missing or without position)
+   * @param next the new position and optional state
+   * @returns whether it was set
+   */
+  async compareAndSetCheckpoint(
+    name: string,
+    expected: string | null,
+    next: { position: string | null; state?: unknown; version?: number },
+  ): Promise<boolean> {
+    const state = next.state === undefined ? null : this.codec.encode(next.state);
+    const version = next.version ?? null;
+    const updated = new Date().toISOString();
+    return await this.#write((writer) => {
+      if (expected === null) {
+        return writer.statement(
+          "INSERT INTO eventfold_checkpoints (name, position, updated, state, version) VALUES (?, ?, ?, ?, ?) " +
+            "ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated = excluded.updated, " +
+            "state = excluded.state, version = excluded.version WHERE eventfold_checkpoints.position IS NULL",
+        ).run([name, next.position, updated, state, version]) === 1;
+      }
+      return writer.statement(
+        "UPDATE eventfold_checkpoints SET position = ?, updated = ?, state = ?, version = ? WHERE name = ? AND position = ?",
+      ).run([next.position, updated, state, version, name, expected]) === 1;
+    });
+  }
+
+  /**
+   * Removes a checkpoint (nothing happens when there is none).
+   *
+   * @param name subscription name
+   */
+  async deleteCheckpoint(name: string): Promise<void> {
+    await this.#write((writer) => {
+      writer.statement("DELETE FROM eventfold_checkpoints WHERE name = ?").run([name]);
+    });
+  }
+
+  /**
+   * Counts events and streams and reads the head position, from one read snapshot.
+   *
+   * @returns the stats
+   */
+  async stats(): Promise<AdapterStats> {
+    const row = await this.#read((reader) =>
+      reader.statement(
+        `SELECT (SELECT count(*) FROM ${EVENTS}), (SELECT count(*) FROM ${EVENTS} WHERE revision = 1), ` +
+          `(SELECT max(position) FROM ${EVENTS})`,
+        true,
+      ).row([])!
+    );
+    return {
+      events: Number(row[0]),
+      streams: Number(row[1]),
+      head: row[2] === null ? null : formatPosition(Number(row[2])),
+    };
+  }
+
+  /**
+   * Calls `listener` after another connection or process committed to the database
+   * (checked with `PRAGMA data_version` every `watchInterval` ms, only while someone
+   * watches). For a file this includes this adapter's own commits, which arrive on its
+   * write connection. A listener that throws is not called again for that change and does
+   * not stop the others.
+   *
+   * @param listener called without arguments
+   * @returns a function that stops watching (idempotent)
+   * @throws {StoreClosedError} when the adapter is closed
+   */
+  watch(listener: () => void): () => void {
+    this.#assertOpen();
+    const entry = { listener };
+    if (this.#watchers.size === 0) {
+      this.#dataVersion = this.#readDataVersion();
+      this.#timer = setInterval(() => this.#poll(), this.#watchInterval);
+    }
+    this.#watchers.add(entry);
+    return () => {
+      if (!this.#watchers.delete(entry) || this.#watchers.size > 0) return;
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    };
+  }
+
+  /**
+   * Waits for running transactions, then closes the connections this adapter opened (a
+   * handed-in database stays open). Idempotent; later calls throw `StoreClosedError`.
+   *
+   * @returns when closed
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  /** Same as {@linkcode close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#closed = true;
+    this.#watchers.clear();
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    const wait = this.#lock.acquire();
+    if (wait !== undefined) await wait;
+    this.#reader.clear();
+    this.#writer.clear();
+    if (this.#owned) {
+      if (this.#reader !== this.#writer) closeQuietly(this.#reader);
+      closeQuietly(this.#writer);
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreClosedError(`SQLite store ${this.source}`);
+  }
+
+  /** The running transaction of this adapter, when the caller runs inside its work. */
+  #inside(): SqliteTransaction<SqliteDatabase> | undefined {
+    const tx = current.getStore();
+    return tx !== undefined && tx.active && tx.adapter === this ? tx : undefined;
+  }
+
+  /**
+   * Runs a read. With one connection a running transaction's writes are visible on it, so
+   * the read waits its turn (unless it comes from inside that transaction).
+   */
+  #read<T>(read: (reader: _Connection) => T): T | Promise<T> {
+    this.#assertOpen();
+    if (this.#reader !== this.#writer || !this.#lock.held || this.#inside() !== undefined) {
+      return read(this.#reader);
+    }
+    return this.#readInTurn(read);
+  }
+
+  async #readInTurn<T>(read: (reader: _Connection) => T): Promise<T> {
+    await this.#lock.acquire();
+    try {
+      this.#assertOpen();
+      return read(this.#reader);
+    } finally {
+      this.#lock.release();
+    }
+  }
+
+  /** Runs a write outside an event transaction: after the running one, or inside it when called from it. */
+  async #write<T>(write: (writer: _Connection) => T): Promise<T> {
+    this.#assertOpen();
+    if (this.#inside() !== undefined) return write(this.#writer);
+    const wait = this.#lock.acquire();
+    if (wait !== undefined) await wait;
+    try {
+      this.#assertOpen();
+      return write(this.#writer);
+    } finally {
+      this.#lock.release();
+    }
+  }
+
+  #checkpoint(row: unknown[]): Checkpoint {
+    const checkpoint: { -readonly [K in keyof Checkpoint]: Checkpoint[K] } = {
+      name: row[0] as string,
+      position: row[1] as string | null,
+      updated: row[2] as string,
+    };
+    if (row[3] !== null) {
+      try {
+        checkpoint.state = this.codec.decode(row[3] as Uint8Array);
+      } catch (error) {
+        throw new DecodeError(checkpoint.position ?? "(none)", `state of checkpoint "${checkpoint.name}"`, {
+          cause: error,
+          source: this.source,
+        });
+      }
+    }
+    if (row[4] !== null) checkpoint.version = Number(row[4]);
+    return checkpoint;
+  }
+
+  #readDataVersion(): number {
+    return Number(this.#reader.statement("PRAGMA data_version", true).row([])![0]);
+  }
+
+  #poll(): void {
+    if (this.#closed) return;
+    let version: number;
+    try {
+      version = this.#readDataVersion();
+    } catch {
+      return; // A busy or failing check is retried on the next tick.
+    }
+    if (version === this.#dataVersion) return;
+    this.#dataVersion = version;
+    for (const { listener } of [...this.#watchers]) {
+      try {
+        listener();
+      } catch {
+        // A listener's failure is its own; the others still hear of the change.
+      }
+    }
+  }
+}
+
+/** The transaction handed to `work`: every call runs on the write connection, inside `BEGIN IMMEDIATE`. */
+class SqliteTransaction<THandle extends SqliteDatabase> implements AdapterTransaction<THandle> {
+  readonly adapter: object;
+  /** Cleared when the transaction commits or rolls back: later calls are refused. */
+  active = true;
+  readonly #connection: _Connection;
+  readonly #codec: Codec;
+  readonly #source: string;
+  /** The position of this transaction's first inserted event (to tell its rows from older ones). */
+  #first = -1;
+
+  constructor(adapter: object, connection: _Connection, codec: Codec, source: string) {
+    this.adapter = adapter;
+    this.#connection = connection;
+    this.#codec = codec;
+    this.#source = source;
+  }
+
+  get handle(): THandle {
+    return this.#connection.raw as THandle;
+  }
+
+  revisions(streams: readonly string[]): Promise<Map<string, number>> {
+    this.#assertActive();
+    const statement = this.#connection.statement(
+      `SELECT max(revision) FROM ${EVENTS} WHERE stream = ?`,
+      true,
+    );
+    const revisions = new Map<string, number>();
+    for (const stream of streams) {
+      const revision = statement.row([stream])![0];
+      revisions.set(stream, revision === null ? 0 : Number(revision));
+    }
+    return Promise.resolve(revisions);
+  }
+
+  existing(ids: readonly string[]): Promise<Set<string>> {
+    this.#assertActive();
+    if (ids.length === 0) return Promise.resolve(new Set());
+    const rows = this.#connection.statement(
+      `SELECT id FROM ${EVENTS} WHERE id IN (SELECT value FROM json_each(?))`,
+      true,
+    ).rows([JSON.stringify(ids)]);
+    return Promise.resolve(new Set(rows.map((row) => row[0] as string)));
+  }
+
+  hasNewer(stream: string, type: string, created: string): Promise<boolean> {
+    this.#assertActive();
+    const row = this.#connection.statement(
+      `SELECT 1 FROM ${EVENTS} WHERE stream = ? AND type = ? AND created > ? LIMIT 1`,
+      true,
+    ).row([stream, type, created]);
+    return Promise.resolve(row !== undefined);
+  }
+
+  insert(records: readonly InsertableRecord[]): Promise<EventRecord[]> {
+    this.#assertActive();
+    const total = records.length;
+    const stored = new Array<EventRecord>(total);
+    const recorded = new Date().toISOString();
+    const connection = this.#connection;
+    const codec = this.#codec;
+    for (let done = 0; done < total;) {
+      const size = Math.min(total - done, CHUNK);
+      const params = new Array<SqliteValue>(size * 9);
+      let field = "data";
+      let index = done;
+      try {
+        for (let o = 0; index < done + size; index++) {
+          const record = records[index];
+          params[o++] = record.id;
+          params[o++] = record.stream;
+          params[o++] = record.type;
+          params[o++] = record.revision;
+          field = "data";
+          params[o++] = record.data == null ? null : codec.encode(record.data);
+          field = "meta";
+          params[o++] = record.meta == null ? null : codec.encode(record.meta);
+          params[o++] = record.created;
+          params[o++] = recorded;
+          params[o++] = record.outdated ? 1 : 0;
+        }
+      } catch (error) {
+        const record = records[index];
+        return Promise.reject(
+          new EventInsertionError(
+            `Cannot encode ${field} of event ${record.id} (${record.type}) with the ${codec.name} codec: ${
+              (error as Error)?.message ?? error
+            }`,
+            { cause: error },
+          ),
+        );
+      }
+      let changes: number;
+      try {
+        changes = connection.statement(INSERT_INTO + rows(size)).run(params);
+      } catch (error) {
+        return Promise.reject(this.#failure(error, records));
+      }
+      if (changes !== size) {
+        return Promise.reject(
+          new EventInsertionError(`Inserted ${changes} of ${size} events into ${this.#source}; expected all`),
+        );
+      }
+      let position = connection.lastRowid - size + 1;
+      if (this.#first < 0) this.#first = position;
+      for (let i = done; i < done + size; i++) {
+        const record = records[i];
+        stored[i] = {
+          id: record.id,
+          stream: record.stream,
+          type: record.type,
+          data: record.data ?? null,
+          meta: record.meta ?? null,
+          revision: record.revision,
+          position: formatPosition(position++),
+          created: record.created,
+          recorded,
+          outdated: record.outdated,
+        };
+      }
+      done += size;
+    }
+    return Promise.resolve(stored);
+  }
+
+  relate(changes: readonly RelationChange[]): Promise<void> {
+    this.#assertActive();
+    applyRelations(this.#connection, changes);
+    return Promise.resolve();
+  }
+
+  #assertActive(): void {
+    if (!this.active) {
+      throw new TypeError("This SQLite transaction has ended; use the tx of a running transaction");
+    }
+  }
+
+  /** Explains a failed insert: an existing id, a taken revision, or a driver failure. */
+  #failure(error: unknown, records: readonly InsertableRecord[]): Error {
+    const message = String((error as Error)?.message ?? error);
+    const before = this.#first < 0 ? FAR : this.#first;
+    if (message.includes(`${EVENTS}.id`)) {
+      const found = new Set(
+        this.#connection.statement(
+          `SELECT id FROM ${EVENTS} WHERE id IN (SELECT value FROM json_each(?)) AND position < ?`,
+          true,
+        ).rows([JSON.stringify(records.map((record) => record.id)), before]).map((row) => row[0] as string),
+      );
+      if (found.size > 0) return new DuplicateIdError(records.map((r) => r.id).filter((id) => found.has(id)));
+      return new EventInsertionError(`The same event id appears twice in one append to ${this.#source}`, {
+        cause: error,
+      });
+    }
+    if (message.includes(`${EVENTS}.stream`)) {
+      const taken = this.#connection.statement(
+        `SELECT 1 FROM ${EVENTS} WHERE stream = ? AND revision = ? AND position < ?`,
+        true,
+      );
+      const moved = records.find((record) =>
+        taken.row([record.stream, record.revision, before]) !== undefined
+      );
+      if (moved !== undefined) return new RevisionConflictError(moved.stream, { cause: error });
+      return new EventInsertionError(
+        `The same stream revision appears twice in one append to ${this.#source}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    return new EventInsertionError(`Cannot insert events into ${this.#source}: ${message}`, { cause: error });
+  }
+}
+
+const rowLists: string[] = [];
+
+/** `(?, …), (?, …)` for `count` rows, made once per count. */
+function rows(count: number): string {
+  return rowLists[count] ??= Array.from({ length: count }, () => INSERT_ROW).join(", ");
+}
+
+function applyRelations(connection: _Connection, changes: readonly RelationChange[]): void {
+  let link: _Statement | undefined;
+  let unlink: _Statement | undefined;
+  for (const change of changes) {
+    if (change.op === "insert") {
+      link ??= connection.statement(
+        "INSERT INTO eventfold_relations (key, stream) VALUES (?, ?) ON CONFLICT DO NOTHING",
+      );
+      link.run([change.key, change.stream]);
+    } else if (change.op === "remove") {
+      unlink ??= connection.statement("DELETE FROM eventfold_relations WHERE key = ? AND stream = ?");
+      unlink.run([change.key, change.stream]);
+    } else {
+      throw new TypeError(
+        `Unknown relation change ${JSON.stringify(change.op)}: expected "insert" or "remove"`,
+      );
+    }
+  }
+}
+
+function openFile(path: string): _Connection {
+  try {
+    return new _Connection(new DatabaseSync(path));
+  } catch (error) {
+    throw openError(path, error);
+  }
+}
+
+interface Configuration {
+  readonly memory: boolean;
+  readonly busyTimeout: number | undefined;
+  readonly durability?: "normal" | "full";
+  readonly reader?: boolean;
+}
+
+function configure(connection: _Connection, configuration: Configuration): void {
+  if (configuration.busyTimeout !== undefined) {
+    connection.exec(`PRAGMA busy_timeout = ${configuration.busyTimeout}`);
+  }
+  // Reading the mode first touches the file, so a file that is not a database fails here.
+  const mode = String(connection.statement("PRAGMA journal_mode", true).row([])![0]).toLowerCase();
+  if (!configuration.memory && mode !== "wal") connection.exec("PRAGMA journal_mode = WAL");
+  if (configuration.reader) connection.exec("PRAGMA query_only = 1");
+  if (configuration.durability !== undefined) {
+    connection.exec(`PRAGMA synchronous = ${configuration.durability === "full" ? "FULL" : "NORMAL"}`);
+  }
+}
+
+function openError(path: string, error: unknown): StoreOpenError {
+  const message = String((error as Error)?.message ?? error);
+  let reason = message;
+  if (/not a database|file is encrypted/i.test(message)) {
+    reason = "it is not a SQLite database";
+  } else if (/unable to open/i.test(message)) {
+    const directory = dirname(path);
+    reason = exists(directory)
+      ? `the file cannot be opened (${message})`
+      : `its directory ${directory} does not exist`;
+  }
+  return new StoreOpenError(path, reason, { cause: error });
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function rollback(connection: _Connection): void {
+  try {
+    connection.exec("ROLLBACK");
+  } catch {
+    // SQLite already rolled back (an I/O or full-disk error ends the transaction itself).
+  }
+}
+
+function closeQuietly(connection: _Connection): void {
+  try {
+    (connection.raw as unknown as { close(): void }).close();
+  } catch {
+    // Already closed.
+  }
+}
+
+function isDatabase(value: unknown): value is SqliteDatabase {
+  return typeof value === "object" && value !== null &&
+    typeof (value as SqliteDatabase).exec === "function" &&
+    typeof (value as SqliteDatabase).prepare === "function";
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "object") return `an object without exec() and prepare()`;
+  return typeof value;
+}
+
+function milliseconds(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${name} must be a whole number of milliseconds (0 or more), got ${value}`);
+  }
+  return value;
+}

@@ -103,7 +103,11 @@ export function parseArgs(args: readonly string[], specs: FlagSpecs, where: stri
     const eq = arg.indexOf("=");
     const key = eq === -1 ? arg : arg.slice(0, eq);
     const inline = eq === -1 ? undefined : arg.slice(eq + 1);
-    const name = key.startsWith("--") ? key.slice(2) : key.length === 2 ? findShort(specs, key[1]) : undefined;
+    const name = key.startsWith("--")
+      ? key.slice(2)
+      : key.length === 2
+      ? findShort(specs, key[1])
+      : undefined;
     const spec = name === undefined ? undefined : specs[name];
     if (name === undefined || spec === undefined) {
       throw new UsageError(`unknown flag ${key} for "${where}" (see ${where} --help)`);

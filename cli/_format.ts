@@ -66,5 +66,19 @@ export function rate(n: number, ms: number): number {
 export function table(rows: readonly (readonly string[])[]): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => widths[i] = Math.max(widths[i] ?? 0, cell.length));
-  return rows.map((row) => row.map((cell, i) => i === row.length - 1 ? cell : cell.padEnd(widths[i])).join("  "));
+  return rows.map((row) =>
+    row.map((cell, i) => i === row.length - 1 ? cell : cell.padEnd(widths[i])).join("  ")
+  );
+}
+
+/**
+ * A count and a noun, in the singular for one.
+ *
+ * @param n the count
+ * @param noun the singular noun
+ * @param plural the plural, when not noun + "s"
+ * @returns for example `1 event`, `2,000 events`
+ */
+export function plural(n: number, noun: string, plural = `${noun}s`): string {
+  return `${count(n)} ${n === 1 ? noun : plural}`;
 }

@@ -79,7 +79,18 @@ export function recordLine(record: EventRecord, storeFields: boolean): string {
   );
 }
 
-const FIELDS = new Set(["id", "stream", "type", "revision", "position", "created", "recorded", "outdated", "data", "meta"]);
+const FIELDS = new Set([
+  "id",
+  "stream",
+  "type",
+  "revision",
+  "position",
+  "created",
+  "recorded",
+  "outdated",
+  "data",
+  "meta",
+]);
 const REQUIRED = ["id", "stream", "type", "created"] as const;
 
 function message(error: unknown): string {
@@ -117,7 +128,9 @@ export function parseLine(text: string, line: number): PendingEvent {
     try {
       return decode(fields[root] ?? null);
     } catch (error) {
-      if (error instanceof TaggedJsonError) throw new BadLineError(line, `${error.where(root)}: ${error.message}`);
+      if (error instanceof TaggedJsonError) {
+        throw new BadLineError(line, `${error.where(root)}: ${error.message}`);
+      }
       throw error;
     }
   };

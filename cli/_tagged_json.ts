@@ -77,11 +77,15 @@ function toBase64(view: ArrayBufferView | ArrayBuffer): string {
     : Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString("base64");
 }
 
-function fromBase64(text: unknown, tag: string): Uint8Array {
+function fromBase64(text: unknown, tag: string): Uint8Array<ArrayBuffer> {
   if (typeof text !== "string" || text.length % 4 !== 0 || !BASE64.test(text)) {
     throw new TaggedJsonError(`${tag} needs a base64 string`);
   }
-  return new Uint8Array(Buffer.from(text, "base64"));
+  // A copy of its own, so the value owns exactly its bytes (Buffer may share a pool).
+  const decoded = Buffer.from(text, "base64");
+  const bytes = new Uint8Array(decoded.byteLength);
+  bytes.set(decoded);
+  return bytes;
 }
 
 function tagged(tag: string, value: unknown): Record<string, unknown> {
@@ -140,8 +144,9 @@ function encodeObject(value: object): unknown {
   const keys = Object.keys(value);
   for (const key of keys) {
     const encoded = withKey(key, () => encode((value as Record<string, unknown>)[key]));
-    if (key === "__proto__") Object.defineProperty(out, key, { value: encoded, enumerable: true, writable: true });
-    else out[key] = encoded;
+    if (key === "__proto__") {
+      Object.defineProperty(out, key, { value: encoded, enumerable: true, writable: true });
+    } else out[key] = encoded;
   }
   return keys.length === 1 && keys[0].startsWith("$") ? tagged("$object", out) : out;
 }
@@ -172,7 +177,9 @@ export function encode(value: unknown): unknown {
 }
 
 function pair(value: unknown, tag: string): [unknown, unknown] {
-  if (!Array.isArray(value) || value.length !== 2) throw new TaggedJsonError(`${tag} needs a [first, second] pair`);
+  if (!Array.isArray(value) || value.length !== 2) {
+    throw new TaggedJsonError(`${tag} needs a [first, second] pair`);
+  }
   return [value[0], value[1]];
 }
 
@@ -196,7 +203,12 @@ function decodeTag(tag: string, value: unknown): unknown {
       }
       return BigInt(value);
     case "$number": {
-      const special: Record<string, number> = { "NaN": NaN, "Infinity": Infinity, "-Infinity": -Infinity, "-0": -0 };
+      const special: Record<string, number> = {
+        "NaN": NaN,
+        "Infinity": Infinity,
+        "-Infinity": -Infinity,
+        "-0": -0,
+      };
       if (typeof value !== "string" || !(value in special)) {
         throw new TaggedJsonError('$number needs "NaN", "Infinity", "-Infinity" or "-0"');
       }
@@ -212,7 +224,9 @@ function decodeTag(tag: string, value: unknown): unknown {
     case "$typed": {
       const [name, data] = strings(value, tag);
       const Typed = TYPED[name];
-      if (Typed === undefined) throw new TaggedJsonError(`$typed: unknown typed array ${JSON.stringify(name)}`);
+      if (Typed === undefined) {
+        throw new TaggedJsonError(`$typed: unknown typed array ${JSON.stringify(name)}`);
+      }
       const bytes = fromBase64(data, tag);
       if (bytes.byteLength % Typed.BYTES_PER_ELEMENT !== 0) {
         throw new TaggedJsonError(`$typed: ${bytes.byteLength} bytes do not make whole ${name} elements`);
@@ -254,7 +268,9 @@ function decodeTag(tag: string, value: unknown): unknown {
       }
       return decodeFields(value as Record<string, unknown>);
     default:
-      throw new TaggedJsonError(`unknown tag ${JSON.stringify(tag)} (an object whose only key starts with $)`);
+      throw new TaggedJsonError(
+        `unknown tag ${JSON.stringify(tag)} (an object whose only key starts with $)`,
+      );
   }
 }
 
@@ -262,8 +278,9 @@ function decodeFields(value: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
     const decoded = withKey(key, () => decode(value[key]));
-    if (key === "__proto__") Object.defineProperty(out, key, { value: decoded, enumerable: true, writable: true });
-    else out[key] = decoded;
+    if (key === "__proto__") {
+      Object.defineProperty(out, key, { value: decoded, enumerable: true, writable: true });
+    } else out[key] = decoded;
   }
   return out;
 }

@@ -244,14 +244,15 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
       insertMany: (pairs) => relate(pairs, "insert"),
       remove: (key, stream) => relate([{ key, stream }], "remove"),
       removeMany: (pairs) => relate(pairs, "remove"),
-      getByKey: (key) => this.#opened().relationStreams([key]),
-      getByKeys: (keys) => this.#opened().relationStreams(keys),
+      getByKey: async (key) => await this.#opened().relationStreams([key]),
+      getByKeys: async (keys) => await this.#opened().relationStreams(keys),
     };
     this.checkpoints = {
-      get: (name) => this.#opened().getCheckpoint(name),
-      list: () => this.#opened().listCheckpoints(),
-      set: (name, position, expected) => this.#opened().compareAndSetCheckpoint(name, expected, { position }),
-      reset: (name) => this.#opened().deleteCheckpoint(name),
+      get: async (name) => await this.#opened().getCheckpoint(name),
+      list: async () => await this.#opened().listCheckpoints(),
+      set: async (name, position, expected) =>
+        await this.#opened().compareAndSetCheckpoint(name, expected, { position }),
+      reset: async (name) => await this.#opened().deleteCheckpoint(name),
     };
   }
 
@@ -472,6 +473,11 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     if (from !== undefined && !(Number.isSafeInteger(from) && from >= 0)) {
       throw new RangeError(`fromRevision must be a whole number >= 0, got ${from}`);
     }
+    // Revisions start at 1: reading forward from 0 reads from the first event.
+    if (from !== undefined && from < 1) {
+      if (dir === "backward") return;
+      from = 1;
+    }
     while (remaining > 0) {
       const limit = Math.min(remaining, this.#pageSize);
       const page = await this.#opened().readStream(stream, {
@@ -555,8 +561,8 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * assert((await store.getEvents({ limit: 10 })).length === 1);
    * ```
    */
-  getEvents(options: ReadOptions = {}): Promise<EventRecordOf<TEvents>[]> {
-    return this.#collect(this.readAll({ ...options, after: options.cursor }));
+  async getEvents(options: ReadOptions = {}): Promise<EventRecordOf<TEvents>[]> {
+    return await this.#collect(this.readAll({ ...options, after: options.cursor }));
   }
 
   /**
@@ -576,13 +582,13 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * assert((await store.getEventsByStreams(["a", "b"])).length === 1);
    * ```
    */
-  getEventsByStreams(
+  async getEventsByStreams(
     streams: readonly string[],
     options: ReadOptions = {},
   ): Promise<EventRecordOf<TEvents>[]> {
     if (!Array.isArray(streams)) throw new TypeError("getEventsByStreams needs an array of streams");
     streams.forEach((stream) => streamName(stream));
-    return this.#collect(this.readAll({ ...options, streams, after: options.cursor }));
+    return await this.#collect(this.readAll({ ...options, streams, after: options.cursor }));
   }
 
   /**
@@ -609,7 +615,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     if (!Array.isArray(keys)) throw new TypeError("getEventsByRelations needs an array of relation keys");
     const streams = await this.#opened().relationStreams(keys);
     if (streams.length === 0) return [];
-    return this.getEventsByStreams(streams, options);
+    return await this.getEventsByStreams(streams, options);
   }
 
   /**
@@ -644,7 +650,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * @param force save a snapshot whatever the reducer's policy
    * @returns the state and what it covers
    */
-  fold<TState>(args: ReduceArgs<TEvents, TState>, force = false): Promise<FoldResult<TState>> {
+  async fold<TState>(args: ReduceArgs<TEvents, TState>, force = false): Promise<FoldResult<TState>> {
     this.#open();
     if (typeof args?.name !== "string" || args.name.length === 0) {
       throw new TypeError("reduce needs a non-empty reducer name (used for its snapshots)");
@@ -653,7 +659,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
       ? { stream: streamName(args.stream) }
       : { relation: streamName(args.relation, "relation") };
     const { reducer } = args;
-    return fold(this.adapter, this.#reader, source, {
+    return await fold(this.adapter, this.#reader, source, {
       name: args.name,
       initial: reducer.initial,
       step: reducer.fold as (state: TState, record: EventRecord) => TState,
@@ -691,8 +697,8 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * @param name the reducer name
    * @param stream the stream or relation key
    */
-  deleteSnapshot(name: string, stream: string): Promise<void> {
-    return this.#opened().deleteSnapshot(name, stream);
+  async deleteSnapshot(name: string, stream: string): Promise<void> {
+    return await this.#opened().deleteSnapshot(name, stream);
   }
 
   /**
@@ -745,14 +751,20 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     decide: Decide<TAggregate, TDecision>,
     options?: HandleOptions,
   ): Promise<HandleResult<TEvents, RejectionOf<TDecision>>>;
-  handle(
+  async handle(
     stream: string,
     source: Reducer<TEvents, unknown> | AggregateClass<TEvents, AggregateRoot<TEvents>>,
     decide: Decide<never, Decision<TEvents, unknown>>,
     options: HandleOptions = {},
   ): Promise<HandleResult<TEvents, unknown>> {
     this.#open();
-    return handleCommand(this as unknown as EventStore<TEvents>, streamName(stream), source, decide, options);
+    return await handleCommand(
+      this as unknown as EventStore<TEvents>,
+      streamName(stream),
+      source,
+      decide,
+      options,
+    );
   }
 
   /**
@@ -818,8 +830,8 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    *
    * @returns the adapter's stats
    */
-  stats(): Promise<AdapterStats> {
-    return this.#opened().stats();
+  async stats(): Promise<AdapterStats> {
+    return await this.#opened().stats();
   }
 
   /**

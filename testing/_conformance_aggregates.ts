@@ -10,7 +10,15 @@ import { reject } from "../aggregates/handle.ts";
 import { AggregateRoot } from "../aggregates/aggregate_root.ts";
 import { ConcurrencyError } from "../errors.ts";
 import { makeReducer, type SnapshotPolicy } from "../reducers/make_reducer.ts";
-import { type Case, collect, type Events, type Rec, rejects, type TestStore, tick } from "./_conformance_fixture.ts";
+import {
+  type Case,
+  collect,
+  type Events,
+  type Rec,
+  rejects,
+  type TestStore,
+  tick,
+} from "./_conformance_fixture.ts";
 
 /** A counter aggregate: `value` is the sum of its increments. */
 class Counter extends AggregateRoot<Events> {
@@ -159,11 +167,27 @@ export const aggregateCases: readonly Case[] = [
     async run(ctx) {
       await using store = await ctx.store();
       const results = await Promise.all(
-        Array.from({ length: 8 }, () =>
-          store.handle("c", total, (sum = 0) => [{ type: "counter:incremented", data: { by: 1, before: sum } }])),
+        Array.from(
+          { length: 8 },
+          () =>
+            store.handle(
+              "c",
+              total,
+              (sum = 0) => [{ type: "counter:incremented", data: { by: 1, before: sum } }],
+            ),
+        ),
       );
       assert.ok(results.every((result) => result.ok), "every command succeeded");
-      assert.deepEqual(results.map((result) => result.revision).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8]);
+      assert.deepEqual(results.map((result) => result.revision).sort((a, b) => a - b), [
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+        8,
+      ]);
       assert.equal(await store.reduce({ name: "total", stream: "c", reducer: total }), 8);
       const stream = await collect(store.readStream("c"));
       assert.deepEqual(stream.map((record) => record.revision), [1, 2, 3, 4, 5, 6, 7, 8]);
@@ -215,6 +239,34 @@ export const aggregateCases: readonly Case[] = [
     },
   },
   {
+    name: "handle with an intent guards other streams and commits its relations with the events",
+    async run(ctx) {
+      await using store = await ctx.store();
+      const register = (name: string, email: string) => () => ({
+        events: [
+          { type: "user:created" as const, data: { name, email } },
+          { type: "noted" as const, stream: `email:${email}`, data: name, meta: { by: "register" } },
+        ],
+        expectedRevision: { [`email:${email}`]: 0 },
+        relations: [{ key: "users", stream: `email:${email}` }],
+      });
+      const first = await store.handle("u1", total, register("Ada", "ada@example.com"));
+      assert.ok(first.ok);
+      assert.deepEqual(first.records.map((record) => [record.stream, record.revision]), [
+        ["u1", 1],
+        ["email:ada@example.com", 1],
+      ]);
+      assert.deepEqual(await store.relations.getByKey("users"), ["email:ada@example.com"]);
+      const before = await store.getEvents();
+      await rejects(
+        () => store.handle("u2", total, register("Eve", "ada@example.com"), { attempts: 2 }),
+        ConcurrencyError,
+        (error) => assert.equal(error.stream, "email:ada@example.com"),
+      );
+      assert.deepEqual(await store.getEvents(), before, "nothing of the losing command is stored");
+    },
+  },
+  {
     name: "handle throws ConcurrencyError when its attempts are exhausted",
     async run(ctx) {
       await using store = await ctx.store();
@@ -233,7 +285,11 @@ export const aggregateCases: readonly Case[] = [
           (error) => assert.equal(error.stream, stream),
         );
         assert.equal(decided, attempts);
-        assert.deepEqual(await streamTypes(store, stream), Array(attempts).fill("tick"), "no command event stored");
+        assert.deepEqual(
+          await streamTypes(store, stream),
+          Array(attempts).fill("tick"),
+          "no command event stored",
+        );
       }
     },
   },

@@ -31,7 +31,8 @@ function conflict(stream: string, expected: ExpectedRevision, actual: number) {
   };
 }
 
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const range = (from: number, to: number): number[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /** Cases about appending. */
 export const appendCases: readonly Case[] = [
@@ -201,7 +202,9 @@ export const appendCases: readonly Case[] = [
       const streams = ["s0", "s1", "s2", "s3", "s4"];
       const calls = Array.from({ length: 50 }, (_, i) => {
         const stream = streams[i % streams.length];
-        const batch = i % 3 === 0 ? [added(store, stream, i), tick(store, stream)] : [added(store, stream, i)];
+        const batch = i % 3 === 0
+          ? [added(store, stream, i), tick(store, stream)]
+          : [added(store, stream, i)];
         return store.pushManyEvents(batch, { expectedRevision: "any" });
       });
       const results = (await Promise.all(calls)).flat();
@@ -218,7 +221,9 @@ export const appendCases: readonly Case[] = [
       assert.equal(log.length, total);
       assertIncreasing(log.map((record) => record.position), "log positions");
       const byId = new Map(log.map((record) => [record.id, record]));
-      for (const record of results) assert.deepEqual(byId.get(record.id), record, "returned record is stored");
+      for (const record of results) {
+        assert.deepEqual(byId.get(record.id), record, "returned record is stored");
+      }
       assert.deepEqual(await store.stats(), { events: total, streams: 5, head: log.at(-1)?.position });
     },
   },
@@ -231,7 +236,9 @@ export const appendCases: readonly Case[] = [
       const second = await store.pushEvent(pending);
       assert.deepEqual(second, first);
       assert.equal((await store.stats()).events, 1);
-      const twice = await store.pushManyEvents([added(store, "t", 1), added(store, "t", 2)].flatMap((e) => [e, e]));
+      const twice = await store.pushManyEvents(
+        [added(store, "t", 1), added(store, "t", 2)].flatMap((e) => [e, e]),
+      );
       assert.equal(twice.length, 2, "the same id twice in one call is stored once");
       assert.deepEqual(await revisions(store, "t"), [1, 2]);
     },

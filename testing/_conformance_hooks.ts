@@ -50,14 +50,17 @@ function foreign(stream: string, n: number, seconds: number): EventRecord {
 
 function projectThrough(store: TestStore, projector: Projector<Events>): void {
   store.onEventsInserted(async (records, { hydrated }) => {
-    await Promise.all(records.map((record) => projector.push(record, { hydrated, outdated: record.outdated })));
+    await Promise.all(
+      records.map((record) => projector.push(record, { hydrated, outdated: record.outdated })),
+    );
   });
 }
 
 /** Cases about hooks, in-transaction listeners, imports and projectors. */
 export const hookCases: readonly Case[] = [
   {
-    name: "onEventsInserted runs after commit with the records in commit order, with batch and hydrated flags",
+    name:
+      "onEventsInserted runs after commit with the records in commit order, with batch and hydrated flags",
     async run(ctx) {
       await using store = await ctx.store();
       const calls: { ids: string[]; batch?: string; hydrated: boolean }[] = [];
@@ -72,10 +75,18 @@ export const hookCases: readonly Case[] = [
         await turn();
         running--;
       });
-      const first = await store.pushManyEvents([added(store, "a", 1), added(store, "b", 2), added(store, "a", 3)], {
+      const first = await store.pushManyEvents([
+        added(store, "a", 1),
+        added(store, "b", 2),
+        added(store, "a", 3),
+      ], {
         batch: "b1",
       });
-      assert.deepEqual(calls, [{ ids: idsOf(first), batch: "b1", hydrated: false }], "ran before the push resolved");
+      assert.deepEqual(
+        calls,
+        [{ ids: idsOf(first), batch: "b1", hydrated: false }],
+        "ran before the push resolved",
+      );
       const second = await store.pushEvent(tick(store, "a"));
       const { imported } = await store.import([foreign("c", 1, 1)], { batch: "sync" });
       assert.deepEqual(calls.slice(1), [
@@ -87,7 +98,11 @@ export const hookCases: readonly Case[] = [
         Array.from({ length: 12 }, (_, i) => store.pushEvent(added(store, `s${i % 3}`, i))),
       );
       assert.equal(calls.length, 12);
-      assert.deepEqual(calls.flatMap((call) => call.ids).sort(), idsOf(concurrent).sort(), "each record once");
+      assert.deepEqual(
+        calls.flatMap((call) => call.ids).sort(),
+        idsOf(concurrent).sort(),
+        "each record once",
+      );
       assert.equal(overlapped, false, "listeners run one batch at a time");
     },
   },
@@ -105,7 +120,10 @@ export const hookCases: readonly Case[] = [
       store.onEventsInserted(() => Promise.reject(boom));
       store.onEventsInserted((records) => void after.push(...idsOf(records)));
       const records = await store.pushManyEvents([added(store, "s", 1), added(store, "s", 2)]);
-      assert.deepEqual(reported, [{ error: boom, ids: idsOf(records) }, { error: boom, ids: idsOf(records) }]);
+      assert.deepEqual(reported, [{ error: boom, ids: idsOf(records) }, {
+        error: boom,
+        ids: idsOf(records),
+      }]);
       assert.deepEqual(after, idsOf(records), "the other listeners still ran");
       assert.deepEqual(await store.getEvents(), records, "the events are stored");
       const next = await store.pushEvent(added(store, "s", 3), { expectedRevision: 2 });
@@ -151,7 +169,9 @@ export const hookCases: readonly Case[] = [
       assert.deepEqual(await contents(store), before);
       assert.deepEqual(await store.relations.getByKey("k"), []);
       listener.unsubscribe();
-      const records = await store.pushManyEvents([added(store, "s", 2)], { relations: [{ key: "k", stream: "s" }] });
+      const records = await store.pushManyEvents([added(store, "s", 2)], {
+        relations: [{ key: "k", stream: "s" }],
+      });
       assert.equal(records[0].revision, 2, "the rolled back revision is used by the next append");
       assert.deepEqual(await store.relations.getByKey("k"), ["s"]);
     },
@@ -182,13 +202,19 @@ export const hookCases: readonly Case[] = [
     name: "import keeps ids and created, appends at the next revision and skips existing ids",
     async run(ctx) {
       await using store = await ctx.store();
-      const local = await store.pushEvent(store.event({ type: "item:added", stream: "s", data: { n: 0 }, created: at(50) }));
+      const local = await store.pushEvent(
+        store.event({ type: "item:added", stream: "s", data: { n: 0 }, created: at(50) }),
+      );
       const a = foreign("s", 1, 10);
       const b = foreign("t", 2, 11);
       const first = await store.import([a, b]);
       assert.deepEqual(first.skipped, []);
       assert.deepEqual(idsOf(first.imported), [a.id, b.id]);
-      assert.deepEqual(first.imported.map((r) => [r.stream, r.revision, r.created]), [["s", 2, at(10)], ["t", 1, at(11)]]);
+      assert.deepEqual(first.imported.map((r) => [r.stream, r.revision, r.created]), [["s", 2, at(10)], [
+        "t",
+        1,
+        at(11),
+      ]]);
       assert.ok(first.imported.every((r) => r.position !== "elsewhere-0042"), "the store assigns positions");
       assertIncreasing([local.position, ...first.imported.map((r) => r.position)], "positions");
       const c = foreign("t", 3, 12);
@@ -205,14 +231,20 @@ export const hookCases: readonly Case[] = [
     },
   },
   {
-    name: "import marks an event outdated when its stream holds a newer event of its type, and stores the flag",
+    name:
+      "import marks an event outdated when its stream holds a newer event of its type, and stores the flag",
     async run(ctx) {
       await using store = await ctx.store();
       await store.pushEvent(renamed(store, "u", "B", 20));
       const older = await store.import([renamed(store, "u", "A", 10)]);
       const newer = await store.import([renamed(store, "u", "C", 30)]);
       const otherType = await store.import([
-        store.event({ type: "user:created", stream: "u", data: { name: "Z", email: "z@example.com" }, created: at(5) }),
+        store.event({
+          type: "user:created",
+          stream: "u",
+          data: { name: "Z", email: "z@example.com" },
+          created: at(5),
+        }),
       ]);
       const otherStream = await store.import([renamed(store, "v", "A", 1)]);
       const between = await store.import([renamed(store, "u", "B2", 25)]);
@@ -250,7 +282,12 @@ export const hookCases: readonly Case[] = [
       assert.deepEqual(imported.map((r) => r.revision), [1, 2, 3, 4, 1]);
       const inOrder = await store.import([renamed(store, "y", "a", 10), renamed(store, "y", "b", 20)]);
       assert.deepEqual(inOrder.imported.map((r) => r.outdated), [false, false]);
-      assert.deepEqual((await collect(store.readStream("w"))).map((r) => r.outdated), [false, true, false, false]);
+      assert.deepEqual((await collect(store.readStream("w"))).map((r) => r.outdated), [
+        false,
+        true,
+        false,
+        false,
+      ]);
     },
   },
   {
@@ -300,7 +337,9 @@ export const hookCases: readonly Case[] = [
       });
       const queued: Promise<void>[] = [];
       store.onEventsInserted((records, { hydrated }) => {
-        for (const record of records) queued.push(projector.push(record, { hydrated, outdated: record.outdated }));
+        for (const record of records) {
+          queued.push(projector.push(record, { hydrated, outdated: record.outdated }));
+        }
       });
       await Promise.all(Array.from({ length: 12 }, (_, i) => store.pushEvent(added(store, `p${i % 3}`, i))));
       await store.pushManyEvents([added(store, "p0", 100), added(store, "p1", 101), added(store, "p0", 102)]);

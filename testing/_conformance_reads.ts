@@ -97,7 +97,8 @@ export const readCases: readonly Case[] = [
     },
   },
   {
-    name: "readAll reads in position order after a cursor, by streams and types, with a limit, and backward reverses",
+    name:
+      "readAll reads in position order after a cursor, by streams and types, with a limit, and backward reverses",
     async run(ctx) {
       await using store = await ctx.store({ pageSize: 2 });
       const written = await threeStreams(store);
@@ -115,13 +116,19 @@ export const readCases: readonly Case[] = [
       assert.deepEqual(await read({ streams: ["missing"] }), []);
       assert.deepEqual(await read({ streams: [] }), []);
       assert.deepEqual(await read({ types: ["tick"] }), where((r) => r.type === "tick"));
-      assert.deepEqual(await read({ types: ["tick"], streams: ["c"] }), where((r) => r.type === "tick" && r.stream === "c"));
+      assert.deepEqual(
+        await read({ types: ["tick"], streams: ["c"] }),
+        where((r) => r.type === "tick" && r.stream === "c"),
+      );
       assert.deepEqual(await read({ limit: 4 }), ids.slice(0, 4));
       assert.deepEqual(await read({ limit: 0 }), []);
       assert.deepEqual(await read({ after: all[1].position, limit: 3 }), ids.slice(2, 5));
       assert.deepEqual(await read({ direction: "backward" }), [...ids].reverse());
       assert.deepEqual(await read({ direction: "backward", limit: 3 }), ids.slice(6).reverse());
-      assert.deepEqual(await read({ direction: "backward", after: all[5].position }), ids.slice(0, 5).reverse());
+      assert.deepEqual(
+        await read({ direction: "backward", after: all[5].position }),
+        ids.slice(0, 5).reverse(),
+      );
       assert.deepEqual(await read({ direction: "backward", after: all[0].position }), []);
       assert.deepEqual(
         await read({ direction: "backward", streams: ["a", "b"], types: ["item:added"], limit: 2 }),
@@ -142,8 +149,14 @@ export const readCases: readonly Case[] = [
       assert.deepEqual(await store.getEvents(), all);
       assert.deepEqual(idsOf(await store.getEvents({ cursor: all[2].position, limit: 2 })), ids.slice(3, 5));
       assert.deepEqual(idsOf(await store.getEvents({ direction: "backward", limit: 2 })), [ids[8], ids[7]]);
-      assert.deepEqual(idsOf(await store.getEvents({ types: ["item:added"] })), where((r) => r.type === "item:added"));
-      assert.deepEqual(idsOf(await store.getEventsByStreams(["b", "missing"])), where((r) => r.stream === "b"));
+      assert.deepEqual(
+        idsOf(await store.getEvents({ types: ["item:added"] })),
+        where((r) => r.type === "item:added"),
+      );
+      assert.deepEqual(
+        idsOf(await store.getEventsByStreams(["b", "missing"])),
+        where((r) => r.stream === "b"),
+      );
       assert.deepEqual(
         idsOf(await store.getEventsByStreams(["a", "b"], { direction: "backward", types: ["tick"] })),
         where((r) => r.stream === "b" && r.type === "tick").reverse(),
@@ -162,10 +175,13 @@ export const readCases: readonly Case[] = [
       await using store = await ctx.store({ pageSize: 5 });
       const streams = ["r0", "r1", "r2", "r3"];
       const writers = Promise.all(
-        Array.from({ length: 40 }, (_, i) =>
-          store.pushManyEvents([added(store, streams[i % 4], i), tick(store, streams[(i + 1) % 4])], {
-            expectedRevision: "any",
-          })),
+        Array.from(
+          { length: 40 },
+          (_, i) =>
+            store.pushManyEvents([added(store, streams[i % 4], i), tick(store, streams[(i + 1) % 4])], {
+              expectedRevision: "any",
+            }),
+        ),
       );
       let done = false;
       writers.then(() => done = true, () => done = true);
@@ -195,7 +211,7 @@ export const readCases: readonly Case[] = [
       const noted = store.event({
         type: "noted",
         stream: "n",
-        data: "hello \u{1F600} \"quoted\"",
+        data: 'hello \u{1F600} "quoted"',
         meta: { by: "ada" },
         created: at(42),
       });

@@ -95,7 +95,10 @@ export const stateCases: readonly Case[] = [
       await using store = await ctx.store();
       const { reducer, counter } = countingSum({ snapshot: { every: 3 } });
       await addAll(store, "s", [1, 2, 3, 4, 5]);
-      assert.deepEqual(await store.reduce({ name: "sum", stream: "s", reducer }), { sum: 15, seen: [1, 2, 3, 4, 5] });
+      assert.deepEqual(await store.reduce({ name: "sum", stream: "s", reducer }), {
+        sum: 15,
+        seen: [1, 2, 3, 4, 5],
+      });
       assert.equal(counter.folds, 5);
       const snapshot = await store.adapter.getSnapshot("sum", "s");
       assert.equal(snapshot?.revision, 5, "a snapshot was saved at revision 5");
@@ -140,8 +143,15 @@ export const stateCases: readonly Case[] = [
       const { reducer, counter } = countingSum();
       await addAll(store, "s", [1, 2]);
       await store.reduce({ name: "sum", stream: "s", reducer });
-      assert.equal(await store.adapter.getSnapshot("sum", "s"), undefined, "manual policy saves nothing by itself");
-      assert.deepEqual(await store.createSnapshot({ name: "sum", stream: "s", reducer }), { sum: 3, seen: [1, 2] });
+      assert.equal(
+        await store.adapter.getSnapshot("sum", "s"),
+        undefined,
+        "manual policy saves nothing by itself",
+      );
+      assert.deepEqual(await store.createSnapshot({ name: "sum", stream: "s", reducer }), {
+        sum: 3,
+        seen: [1, 2],
+      });
       assert.equal((await store.adapter.getSnapshot("sum", "s"))?.revision, 2);
       counter.folds = 0;
       assert.equal((await store.reduce({ name: "sum", stream: "s", reducer }))?.sum, 3);
@@ -189,8 +199,18 @@ export const stateCases: readonly Case[] = [
     async run(ctx) {
       await using store = await ctx.store();
       const { reducer, counter } = countingSum();
-      await store.pushManyEvents([added(store, "s", 1), tick(store, "s"), added(store, "s", 2), tick(store, "s")]);
-      const state = await store.reduce({ name: "sum", stream: "s", reducer, filter: { types: ["item:added"] } });
+      await store.pushManyEvents([
+        added(store, "s", 1),
+        tick(store, "s"),
+        added(store, "s", 2),
+        tick(store, "s"),
+      ]);
+      const state = await store.reduce({
+        name: "sum",
+        stream: "s",
+        reducer,
+        filter: { types: ["item:added"] },
+      });
       assert.deepEqual(state, { sum: 3, seen: [1, 2] });
       assert.equal(counter.folds, 2);
     },
@@ -210,7 +230,13 @@ export const stateCases: readonly Case[] = [
       assert.equal(counter.folds, 4);
       await store.pushEvent(added(store, "a", 5));
       counter.folds = 0;
-      assert.deepEqual((await store.reduce({ name: "team-sum", relation: "team", reducer }))?.seen, [1, 2, 3, 4, 5]);
+      assert.deepEqual((await store.reduce({ name: "team-sum", relation: "team", reducer }))?.seen, [
+        1,
+        2,
+        3,
+        4,
+        5,
+      ]);
       assert.equal(counter.folds, 1, "only the event after the relation snapshot was folded");
       await store.relations.insert("team", "c");
       counter.folds = 0;
@@ -223,12 +249,17 @@ export const stateCases: readonly Case[] = [
     name: "checkpoints are set by compare-and-set, listed and reset",
     async run(ctx) {
       await using store = await ctx.store();
-      const [p1, p2, p3] = (await store.pushManyEvents([tick(store, "s"), tick(store, "s"), tick(store, "s")]))
-        .map((record) => record.position);
+      const [p1, p2, p3] =
+        (await store.pushManyEvents([tick(store, "s"), tick(store, "s"), tick(store, "s")]))
+          .map((record) => record.position);
       assert.equal(await store.checkpoints.get("mailer"), undefined);
       assert.equal(await store.checkpoints.set("mailer", p1, null), true, "set from null");
       assert.equal((await store.checkpoints.get("mailer"))?.position, p1);
-      assert.equal(await store.checkpoints.set("mailer", p2, null), false, "null is not the current position");
+      assert.equal(
+        await store.checkpoints.set("mailer", p2, null),
+        false,
+        "null is not the current position",
+      );
       assert.equal(await store.checkpoints.set("mailer", p2, p3), false, "a wrong expected position");
       assert.equal((await store.checkpoints.get("mailer"))?.position, p1);
       assert.equal(await store.checkpoints.set("mailer", p2, p1), true);
@@ -239,7 +270,11 @@ export const stateCases: readonly Case[] = [
       await store.checkpoints.reset("mailer");
       assert.equal(await store.checkpoints.get("mailer"), undefined);
       assert.deepEqual((await store.checkpoints.list()).map((c) => c.name), ["audit"]);
-      assert.equal(await store.checkpoints.set("mailer", p1, null), true, "a reset checkpoint starts from null");
+      assert.equal(
+        await store.checkpoints.set("mailer", p1, null),
+        true,
+        "a reset checkpoint starts from null",
+      );
       const racing = await Promise.all([1, 2, 3].map(() => store.checkpoints.set("race", p1, null)));
       assert.deepEqual(racing.filter(Boolean).length, 1, "one of several racing setters wins");
     },

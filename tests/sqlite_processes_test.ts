@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { SqliteAdapter } from "../stores/sqlite/mod.ts";
-import { row, tempDir } from "../stores/sqlite/_test_helpers.ts";
+import { row, tempDir } from "./_sqlite_helpers.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 

@@ -274,7 +274,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
       : q`AND (transaction_id, seq) < (${cursor.transaction}::text::xid8, ${cursor.sequence}::text::bigint)`;
     const rows = await q<EventRow[]>`
       SELECT ${payloads.columns(q)} FROM ${q(this.schema)}.events AS e
-      WHERE true
+      WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
       ${after}
       ${query.types === undefined ? q`` : q`AND type IN ${textList(q, query.types)}`}
       ${query.streams === undefined ? q`` : q`AND stream IN ${textList(q, query.streams)}`}

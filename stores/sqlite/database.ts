@@ -31,10 +31,15 @@ export interface SqliteStatement {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DatabaseSync } from "node:sqlite";
- * import type { SqliteDatabase } from "@eventfold/eventfold/sqlite";
- * const db: SqliteDatabase = new DatabaseSync(":memory:");
- * db.exec("CREATE TABLE t (x)");
+ * import { SqliteAdapter, type SqliteDatabase } from "@eventfold/eventfold/sqlite";
+ * const db = new DatabaseSync(":memory:");
+ * const shape: SqliteDatabase = db; // better-sqlite3 and @db/sqlite databases fit too
+ * const adapter = new SqliteAdapter(shape);
+ * assert.equal(adapter.source, ":memory:");
+ * await adapter.close(); // db stays open: the caller opened it
+ * db.close();
  * ```
  */
 export interface SqliteDatabase {

@@ -3,7 +3,7 @@ import { DatabaseSync } from "node:sqlite";
 import { StoreOpenError } from "../../errors.ts";
 import { type Codec, jsonCodec } from "../codec.ts";
 import { _Connection } from "./database.ts";
-import { row, tempDir } from "./_test_helpers.ts";
+import { row, tempDir } from "../../tests/_sqlite_helpers.ts";
 import { MIGRATIONS, prepareSchema, SCHEMA_VERSION } from "./schema.ts";
 import { SqliteAdapter } from "./sqlite_adapter.ts";
 

@@ -61,6 +61,21 @@ const EVENTS = "eventfold_events";
 const INSERT_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const INSERT_INTO =
   `INSERT INTO ${EVENTS} (id, stream, type, revision, data, meta, created, recorded, outdated) VALUES `;
+const REVISION = `SELECT max(revision) FROM ${EVENTS} WHERE stream = ?`;
+const EXISTING = `SELECT id FROM ${EVENTS} WHERE id IN (SELECT value FROM json_each(?))`;
+const POSITION_AT = `SELECT position FROM ${EVENTS} WHERE stream = ? AND revision = ?`;
+/** Up to this many streams, a filtered log read goes stream by stream (see `streamsPage`). */
+const FEW_STREAMS = 16;
+const HAS_NEWER = `SELECT 1 FROM ${EVENTS} WHERE stream = ? AND type = ? AND created > ? LIMIT 1`;
+
+/** The stream-read statements: [direction backward][with types]. */
+const STREAM_READS: string[][] = [false, true].map((backward) =>
+  [false, true].map((types) =>
+    `SELECT ${EVENT_COLUMNS} FROM ${EVENTS} WHERE stream = ? AND revision ${backward ? "<=" : ">="} ?${
+      types ? " AND type IN (SELECT value FROM json_each(?))" : ""
+    } ORDER BY revision ${backward ? "DESC" : "ASC"} LIMIT ?`
+  )
+);
 
 /** The transaction whose work is running, so calls made from inside it join it instead of waiting for it. */
 const current = new AsyncLocalStorage<SqliteTransaction<SqliteDatabase>>();
@@ -82,6 +97,7 @@ const current = new AsyncLocalStorage<SqliteTransaction<SqliteDatabase>>();
  * @typeParam THandle the database type handed to in-transaction listeners
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SqliteAdapter } from "@eventfold/eventfold/sqlite";
  * const adapter = new SqliteAdapter(":memory:");
  * await adapter.transaction(async (tx) => {
@@ -91,7 +107,7 @@ const current = new AsyncLocalStorage<SqliteTransaction<SqliteDatabase>>();
  *   }]);
  * });
  * const [record] = await adapter.readStream("u1", { direction: "forward", limit: 10 });
- * console.assert(record.position === "0000000000000001");
+ * assert.equal(record.position, "0000000000000001");
  * await adapter.close();
  * ```
  */
@@ -110,6 +126,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
   readonly #owned: boolean;
   readonly #lock = new _WriteLock();
   readonly #watchInterval: number;
+  readonly #busyTimeout: number;
   readonly #watchers = new Set<{ listener: () => void }>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #dataVersion = 0;
@@ -141,25 +158,21 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
       this.source = database;
       this.#owned = true;
       const memory = database === ":memory:";
+      this.#busyTimeout = busyTimeout ?? DEFAULT_BUSY_TIMEOUT;
       const writer = openFile(database);
+      let reader: _Connection | undefined;
       try {
-        configure(writer, {
-          memory,
-          busyTimeout: busyTimeout ?? DEFAULT_BUSY_TIMEOUT,
-          durability: durability ?? "normal",
-        });
+        configure(writer, { memory, busyTimeout: this.#busyTimeout, durability: durability ?? "normal" });
         this.codec = prepareSchema(writer, { source: database, codec: requested });
-        if (memory) {
-          this.#reader = writer;
-        } else {
-          this.#reader = openFile(database);
-          configure(this.#reader, { memory, busyTimeout: busyTimeout ?? DEFAULT_BUSY_TIMEOUT, reader: true });
-        }
+        reader = memory ? writer : openFile(database);
+        if (!memory) configure(reader, { memory, busyTimeout: this.#busyTimeout, reader: true });
       } catch (error) {
+        if (reader !== undefined && reader !== writer) closeQuietly(reader);
         closeQuietly(writer);
         throw error instanceof StoreOpenError ? error : openError(database, error);
       }
       this.#writer = writer;
+      this.#reader = reader;
     } else if (isDatabase(database)) {
       this.#owned = false;
       const connection = new _Connection(database);
@@ -170,11 +183,9 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
         );
         source = file === undefined || file[2] === "" ? ":memory:" : String(file[2]);
         const current = Number(connection.statement("PRAGMA busy_timeout", true).row([])![0]);
-        configure(connection, {
-          memory: source === ":memory:",
-          busyTimeout: busyTimeout ?? (current > 0 ? undefined : DEFAULT_BUSY_TIMEOUT),
-          durability,
-        });
+        // A handed-in database keeps its own busy timeout unless it has none or one is asked for.
+        this.#busyTimeout = busyTimeout ?? (current > 0 ? current : DEFAULT_BUSY_TIMEOUT);
+        configure(connection, { memory: source === ":memory:", busyTimeout: this.#busyTimeout, durability });
         this.codec = prepareSchema(connection, { source, codec: requested });
       } catch (error) {
         throw error instanceof StoreOpenError ? error : openError(source, error);
@@ -212,18 +223,28 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
     if (wait !== undefined) await wait;
     const writer = this.#writer;
     try {
-      writer.exec("BEGIN IMMEDIATE");
-      const tx = new SqliteTransaction<THandle>(this, writer, this.codec, this.source);
       try {
-        const result = await current.run(tx as SqliteTransaction<SqliteDatabase>, work, tx);
-        tx.active = false;
-        writer.exec("COMMIT");
-        return result;
+        writer.exec("BEGIN IMMEDIATE");
+      } catch (error) {
+        throw this.#writeFailure("start a write transaction", error);
+      }
+      const tx = new SqliteTransaction<THandle>(this, writer, this.codec, this.source);
+      let result: T;
+      try {
+        result = await current.run(tx as SqliteTransaction<SqliteDatabase>, work, tx);
       } catch (error) {
         tx.active = false;
         rollback(writer);
         throw error;
       }
+      tx.active = false;
+      try {
+        writer.exec("COMMIT");
+      } catch (error) {
+        rollback(writer);
+        throw this.#writeFailure("commit", error);
+      }
+      return result;
     } finally {
       this.#lock.release();
     }
@@ -241,11 +262,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
     const backward = query.direction === "backward";
     const from = query.fromRevision ?? (backward ? FAR : 1);
     const types = query.types;
-    const sql = `SELECT ${EVENT_COLUMNS} FROM ${EVENTS} WHERE stream = ? AND revision ${
-      backward ? "<=" : ">="
-    } ?${types === undefined ? "" : " AND type IN (SELECT value FROM json_each(?))"} ORDER BY revision ${
-      backward ? "DESC" : "ASC"
-    } LIMIT ?`;
+    const sql = STREAM_READS[backward ? 1 : 0][types === undefined ? 0 : 1];
     const params: SqliteValue[] = types === undefined
       ? [stream, from, query.limit]
       : [stream, from, JSON.stringify(types), query.limit];
@@ -265,6 +282,12 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
   async readLog(query: LogPageQuery): Promise<EventRecord[]> {
     const backward = query.direction === "backward";
     const cursor = query.cursor === undefined ? (backward ? FAR : 0) : parsePosition(query.cursor);
+    const streams = query.streams;
+    if (streams !== undefined && streams.length > 0 && streams.length <= FEW_STREAMS) {
+      return await this.#read((reader) =>
+        toRecords(streamsPage(reader, streams, query, cursor), this.codec, this.source)
+      );
+    }
     const params: SqliteValue[] = [cursor];
     let sql = `SELECT ${EVENT_COLUMNS} FROM ${EVENTS} WHERE position ${backward ? "<" : ">"} ?`;
     if (query.types !== undefined) {
@@ -546,6 +569,15 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
     }
   }
 
+  /** A driver failure to begin or commit, as an `EventInsertionError` that says how long it waited. */
+  #writeFailure(what: string, error: unknown): EventInsertionError {
+    const message = String((error as Error)?.message ?? error);
+    const busy = /locked|busy/i.test(message)
+      ? ` (another connection held the write lock longer than the busy timeout of ${this.#busyTimeout} ms)`
+      : "";
+    return new EventInsertionError(`Cannot ${what} on ${this.source}: ${message}${busy}`, { cause: error });
+  }
+
   #assertOpen(): void {
     if (this.#closed) throw new StoreClosedError(`SQLite store ${this.source}`);
   }
@@ -660,10 +692,7 @@ class SqliteTransaction<THandle extends SqliteDatabase> implements AdapterTransa
 
   revisions(streams: readonly string[]): Promise<Map<string, number>> {
     this.#assertActive();
-    const statement = this.#connection.statement(
-      `SELECT max(revision) FROM ${EVENTS} WHERE stream = ?`,
-      true,
-    );
+    const statement = this.#connection.statement(REVISION, true);
     const revisions = new Map<string, number>();
     for (const stream of streams) {
       const revision = statement.row([stream])![0];
@@ -675,19 +704,13 @@ class SqliteTransaction<THandle extends SqliteDatabase> implements AdapterTransa
   existing(ids: readonly string[]): Promise<Set<string>> {
     this.#assertActive();
     if (ids.length === 0) return Promise.resolve(new Set());
-    const rows = this.#connection.statement(
-      `SELECT id FROM ${EVENTS} WHERE id IN (SELECT value FROM json_each(?))`,
-      true,
-    ).rows([JSON.stringify(ids)]);
+    const rows = this.#connection.statement(EXISTING, true).rows([JSON.stringify(ids)]);
     return Promise.resolve(new Set(rows.map((row) => row[0] as string)));
   }
 
   hasNewer(stream: string, type: string, created: string): Promise<boolean> {
     this.#assertActive();
-    const row = this.#connection.statement(
-      `SELECT 1 FROM ${EVENTS} WHERE stream = ? AND type = ? AND created > ? LIMIT 1`,
-      true,
-    ).row([stream, type, created]);
+    const row = this.#connection.statement(HAS_NEWER, true).row([stream, type, created]);
     return Promise.resolve(row !== undefined);
   }
 
@@ -731,7 +754,7 @@ class SqliteTransaction<THandle extends SqliteDatabase> implements AdapterTransa
       }
       let changes: number;
       try {
-        changes = connection.statement(INSERT_INTO + rows(size)).run(params);
+        changes = insertStatement(connection, size).run(params);
       } catch (error) {
         return Promise.reject(this.#failure(error, records));
       }
@@ -810,11 +833,80 @@ class SqliteTransaction<THandle extends SqliteDatabase> implements AdapterTransa
   }
 }
 
-const rowLists: string[] = [];
+/**
+ * A log page of a few streams, read stream by stream through the `(stream, revision)`
+ * index instead of filtering the whole log. Within a stream revision order is position
+ * order (writers are serialised), so the cursor becomes a revision per stream (found by
+ * binary search), each stream gives at most `limit` rows from there, and SQLite merges
+ * them by position. A page then costs O(limit x streams + log n), not a scan of every
+ * later event of those streams.
+ */
+function streamsPage(
+  reader: _Connection,
+  streams: readonly string[],
+  query: LogPageQuery,
+  cursor: number,
+): unknown[][] {
+  const backward = query.direction === "backward";
+  const types = query.types === undefined ? undefined : JSON.stringify(query.types);
+  const params: SqliteValue[] = [];
+  for (const stream of streams) {
+    params.push(stream, revisionBefore(reader, stream, cursor, backward));
+    if (types !== undefined) params.push(types);
+    params.push(query.limit);
+  }
+  params.push(query.limit);
+  const key = `${streams.length}${backward ? "b" : "f"}${types === undefined ? "" : "t"}`;
+  let sql = streamsPageSql.get(key);
+  if (sql === undefined) {
+    const arm = `SELECT * FROM (SELECT ${EVENT_COLUMNS} FROM ${EVENTS} WHERE stream = ? AND revision ${
+      backward ? "<=" : ">"
+    } ?${types === undefined ? "" : " AND type IN (SELECT value FROM json_each(?))"} ORDER BY revision ${
+      backward ? "DESC" : "ASC"
+    } LIMIT ?)`;
+    sql = `SELECT * FROM (${Array.from(streams, () => arm).join(" UNION ALL ")}) ORDER BY position ${
+      backward ? "DESC" : "ASC"
+    } LIMIT ?`;
+    streamsPageSql.set(key, sql);
+  }
+  return reader.statement(sql, true).rows(params);
+}
 
-/** `(?, …), (?, …)` for `count` rows, made once per count. */
-function rows(count: number): string {
-  return rowLists[count] ??= Array.from({ length: count }, () => INSERT_ROW).join(", ");
+const streamsPageSql = new Map<string, string>();
+
+/**
+ * Forward: the last revision of `stream` at or below position `cursor` (reading resumes
+ * after it). Backward: the last revision strictly below `cursor` (reading resumes at it).
+ */
+function revisionBefore(reader: _Connection, stream: string, cursor: number, backward: boolean): number {
+  if (cursor === 0) return 0;
+  const last = Number(reader.statement(REVISION, true).row([stream])![0] ?? 0);
+  if (cursor >= FAR) return last;
+  const at = reader.statement(POSITION_AT, true);
+  const before = (revision: number) => {
+    const position = Number(at.row([stream, revision])![0]);
+    return backward ? position < cursor : position <= cursor;
+  };
+  if (last === 0 || before(last)) return last;
+  let low = 0;
+  let high = last - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if (before(middle)) low = middle;
+    else high = middle - 1;
+  }
+  return low;
+}
+
+const insertStatements = new WeakMap<_Connection, _Statement[]>();
+
+/** The INSERT of `size` rows on `connection`, prepared once (a lookup by SQL text would hash kilobytes per call). */
+function insertStatement(connection: _Connection, size: number): _Statement {
+  let statements = insertStatements.get(connection);
+  if (statements === undefined) insertStatements.set(connection, statements = []);
+  return statements[size] ??= connection.statement(
+    INSERT_INTO + Array.from({ length: size }, () => INSERT_ROW).join(", "),
+  );
 }
 
 function applyRelations(connection: _Connection, changes: readonly RelationChange[]): void {

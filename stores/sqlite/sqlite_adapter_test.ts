@@ -3,7 +3,7 @@ import { DatabaseSync } from "node:sqlite";
 import { DecodeError, EventInsertionError, StoreClosedError } from "../../errors.ts";
 import { DuplicateIdError, RevisionConflictError } from "../adapter.ts";
 import { jsonCodec } from "../codec.ts";
-import { row, tempDir } from "./_test_helpers.ts";
+import { row, tempDir } from "../../tests/_sqlite_helpers.ts";
 import { SqliteAdapter } from "./sqlite_adapter.ts";
 
 const stores = [
@@ -460,4 +460,67 @@ Deno.test("durability and busy timeout are applied to the write connection", asy
     assert.deepEqual({ ...tx.handle.prepare("PRAGMA synchronous").get()! }, { synchronous: 1 });
     await Promise.resolve();
   });
+});
+
+Deno.test("a write lock held past the busy timeout is an EventInsertionError that says so", async () => {
+  await using dir = await tempDir();
+  const path = dir.file("events.db");
+  await using adapter = new SqliteAdapter(path, { busyTimeout: 50 });
+  const other = new DatabaseSync(path);
+  other.exec("BEGIN IMMEDIATE");
+  try {
+    await assert.rejects(
+      adapter.transaction((tx) => tx.insert([row("a", 1)])),
+      (error) => error instanceof EventInsertionError && /busy timeout of 50 ms/.test(error.message),
+    );
+    // Reads do not wait for writers.
+    assert.deepEqual(await adapter.readStream("a", { direction: "forward", limit: 1 }), []);
+  } finally {
+    other.exec("ROLLBACK");
+    other.close();
+  }
+  await adapter.transaction((tx) => tx.insert([row("a", 1)]));
+});
+
+Deno.test("readLog() with a few streams pages by revision and agrees with the log order", async () => {
+  await using adapter = new SqliteAdapter(":memory:");
+  const revisions = new Map<string, number>();
+  const streams = ["a", "b", "c", "d"];
+  const records = Array.from({ length: 400 }, (_, i) => {
+    const stream = streams[(i * 7 + (i >> 3)) % 4];
+    const revision = (revisions.get(stream) ?? 0) + 1;
+    revisions.set(stream, revision);
+    return row(stream, revision, { type: i % 3 === 0 ? "x" : "y" });
+  });
+  const stored = await adapter.transaction((tx) => tx.insert(records));
+  for (const chosen of [["b"], ["a", "c"], ["d", "b", "a"], ["a", "b", "c", "d", "missing"]]) {
+    for (const types of [undefined, ["x"]]) {
+      for (const direction of ["forward", "backward"] as const) {
+        let expected = stored.filter((r) => chosen.includes(r.stream) && (!types || types.includes(r.type)));
+        if (direction === "backward") expected = expected.reverse();
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        for (;;) {
+          const page = await adapter.readLog({ direction, limit: 7, streams: chosen, types, cursor });
+          seen.push(...page.map((r) => r.position));
+          if (page.length < 7) break;
+          cursor = page[page.length - 1].position;
+        }
+        assert.deepEqual(seen, expected.map((r) => r.position), `${chosen} ${types} ${direction}`);
+        // A cursor from anywhere in the log, not only from these streams, works too.
+        const middle = stored[200].position;
+        const after = await adapter.readLog({
+          direction,
+          limit: 500,
+          streams: chosen,
+          types,
+          cursor: middle,
+        });
+        const wanted = expected.filter((r) =>
+          direction === "forward" ? r.position > middle : r.position < middle
+        );
+        assert.deepEqual(after.map((r) => r.position), wanted.map((r) => r.position));
+      }
+    }
+  }
 });

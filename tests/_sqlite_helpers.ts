@@ -4,8 +4,8 @@
  * @module
  */
 
-import type { InsertableRecord } from "../adapter.ts";
-import { uuidv7 } from "../../events/id.ts";
+import type { InsertableRecord } from "../stores/adapter.ts";
+import { uuidv7 } from "../events/id.ts";
 
 /**
  * A temporary directory removed when disposed.

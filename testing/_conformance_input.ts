@@ -1,0 +1,276 @@
+/**
+ * Conformance cases about bad input (each a typed error naming what was wrong, the store
+ * unchanged) and closing.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { EventValidationError, StoreClosedError, UnknownEventError } from "../errors.ts";
+import { makeReducer } from "../reducers/make_reducer.ts";
+import {
+  added,
+  type Case,
+  type CaseContext,
+  collect,
+  contents,
+  type Events,
+  fail,
+  rejects,
+  type TestStore,
+  tick,
+} from "./_conformance_fixture.ts";
+
+/** Runs `check` on a store holding a few events and a relation, then asserts it is unchanged. */
+async function unchanged(ctx: CaseContext, check: (store: TestStore) => Promise<void>): Promise<void> {
+  await using store = await ctx.store();
+  await store.pushManyEvents([added(store, "s", 1), tick(store, "t")]);
+  await store.relations.insert("k", "s");
+  const before = await contents(store);
+  await check(store);
+  assert.deepEqual(await contents(store), before, "the store is unchanged");
+  assert.deepEqual(await store.relations.getByKey("k"), ["s"]);
+}
+
+function mentions(...words: string[]) {
+  return (error: Error): void => {
+    for (const word of words) {
+      assert.ok(error.message.includes(word), `"${error.message}" should mention ${word}`);
+    }
+  };
+}
+
+const count = makeReducer<Events, number>((n) => n + 1, 0);
+
+/** Cases about bad input and closing. */
+export const inputCases: readonly Case[] = [
+  {
+    name: "an unknown event type is rejected with UnknownEventError and nothing is stored",
+    run: (ctx) =>
+      unchanged(ctx, async (store) => {
+        const check = (error: UnknownEventError) => {
+          assert.equal(error.type, "user:deleted");
+          mentions("user:deleted")(error);
+        };
+        await rejects(
+          () => store.pushEvent({ type: "user:deleted", stream: "s" } as never),
+          UnknownEventError,
+          check,
+        );
+        await rejects(
+          () => store.pushManyEvents([added(store, "s", 2), { type: "user:deleted", stream: "s" } as never]),
+          UnknownEventError,
+          check,
+        );
+        await rejects(
+          () => store.import([{ ...added(store, "s", 2), type: "user:deleted" }]),
+          UnknownEventError,
+          check,
+        );
+      }),
+  },
+  {
+    name: "data failing its schema is rejected with EventValidationError naming the type and path",
+    run: (ctx) =>
+      unchanged(ctx, async (store) => {
+        const paths = (error: EventValidationError) => error.issues.map((issue) => issue.path).sort();
+        await rejects(
+          () =>
+            store.pushManyEvents([
+              added(store, "s", 2),
+              { type: "user:created", stream: "u", data: { name: 5, email: "not an email" } } as never,
+            ]),
+          EventValidationError,
+          (error) => {
+            assert.equal(error.type, "user:created");
+            assert.deepEqual(paths(error), ["data.email", "data.name"]);
+            mentions("user:created", "data.name", "data.email")(error);
+          },
+        );
+        await rejects(
+          () => store.pushEvent({ type: "noted", stream: "n", data: "x", meta: { by: 1 } } as never),
+          EventValidationError,
+          (error) => assert.deepEqual(paths(error), ["meta.by"]),
+        );
+        await rejects(
+          () => store.pushEvent({ type: "item:added", stream: "s" } as never),
+          EventValidationError,
+          (error) => assert.deepEqual(paths(error), ["data"]),
+        );
+        await rejects(
+          () => store.pushEvent({ type: "tick", stream: "s", data: { surprise: true } } as never),
+          EventValidationError,
+          (error) => assert.deepEqual(paths(error), ["data"]),
+        );
+        await rejects(
+          () => store.import([{ ...added(store, "s", 2), data: { n: 1.5 } }]),
+          EventValidationError,
+          (error) => assert.deepEqual(paths(error), ["data.n"]),
+        );
+      }),
+  },
+  {
+    name: "a non-string stream is rejected with TypeError",
+    run: (ctx) =>
+      unchanged(ctx, async (store) => {
+        await rejects(
+          () => store.pushEvent({ type: "tick", stream: 42 } as never),
+          TypeError,
+          mentions("stream"),
+        );
+        await rejects(
+          () => store.pushManyEvents([tick(store, "s"), { type: "tick", stream: "" }]),
+          TypeError,
+          mentions("stream"),
+        );
+        await rejects(
+          () => store.import([{ ...tick(store, "s"), stream: null as never }]),
+          TypeError,
+          mentions("stream"),
+        );
+        await rejects(() => collect(store.readStream(42 as never)), TypeError, mentions("stream"));
+        await rejects(() => store.getEventsByStreams([7 as never]), TypeError, mentions("stream"));
+        await rejects(() => store.reduce({ name: "count", stream: 7 as never, reducer: count }), TypeError);
+        await rejects(() => store.relations.insert("k", 7 as never), TypeError, mentions("stream"));
+      }),
+  },
+  {
+    name: "a negative or fractional expected revision is rejected with RangeError",
+    run: (ctx) =>
+      unchanged(ctx, async (store) => {
+        for (const bad of [-1, 1.5, Number.NaN, Infinity]) {
+          await rejects(
+            () => store.pushEvent(added(store, "s", 2), { expectedRevision: bad }),
+            RangeError,
+            mentions(String(bad)),
+          );
+        }
+        await rejects(
+          () => store.pushManyEvents([added(store, "s", 2)], { expectedRevision: { s: 1, t: -2 } }),
+          RangeError,
+          mentions("-2", '"t"'),
+        );
+        await rejects(
+          () => store.pushEvent(added(store, "s", 2), { expectedRevision: "latest" as never }),
+          TypeError,
+          mentions("latest"),
+        );
+      }),
+  },
+  {
+    name: "a record with a forged revision or position passed to pushEvent is rejected with TypeError",
+    run: (ctx) =>
+      unchanged(ctx, async (store) => {
+        const [stored] = await store.getEvents({ limit: 1 });
+        await rejects(
+          () => store.pushEvent({ ...added(store, "s", 2), revision: 1 } as never),
+          TypeError,
+          mentions("revision"),
+        );
+        await rejects(
+          () => store.pushEvent({ ...added(store, "s", 2), position: stored.position } as never),
+          TypeError,
+          mentions("position"),
+        );
+        await rejects(
+          () => store.pushManyEvents([added(store, "s", 2), { ...stored, id: crypto.randomUUID() } as never]),
+          TypeError,
+          mentions("revision"),
+        );
+      }),
+  },
+  {
+    name: "limit -1 is rejected with RangeError",
+    run: (ctx) =>
+      unchanged(ctx, async (store) => {
+        await rejects(() => collect(store.readAll({ limit: -1 })), RangeError, mentions("limit", "-1"));
+        await rejects(
+          () => collect(store.readStream("s", { limit: -1 })),
+          RangeError,
+          mentions("limit", "-1"),
+        );
+        await rejects(() => store.getEvents({ limit: -1 }), RangeError, mentions("limit", "-1"));
+        await rejects(() => store.getEventsByStreams(["s"], { limit: -1 }), RangeError, mentions("limit"));
+      }),
+  },
+  {
+    name: 'direction "sideways" is rejected with TypeError',
+    run: (ctx) =>
+      unchanged(ctx, async (store) => {
+        const sideways = { direction: "sideways" as never };
+        await rejects(() => collect(store.readAll(sideways)), TypeError, mentions("sideways"));
+        await rejects(() => collect(store.readStream("s", sideways)), TypeError, mentions("sideways"));
+        await rejects(() => store.getEvents(sideways), TypeError, mentions("sideways"));
+        await rejects(() => store.getEventsByRelations(["k"], sideways), TypeError, mentions("sideways"));
+      }),
+  },
+  {
+    name: "calls after close throw StoreClosedError, and closing twice is fine",
+    async run(ctx) {
+      await using store = await ctx.store();
+      await store.pushEvent(added(store, "s", 1));
+      await store.relations.insert("k", "s");
+      await store.close();
+      await store.close();
+      await store[Symbol.asyncDispose]();
+      for (const [name, call] of closedCalls(store)) {
+        await rejects(call, StoreClosedError).catch((error) => {
+          throw new Error(`${name} after close: ${error.message}`);
+        });
+      }
+    },
+  },
+  {
+    name: "methods that return promises reject rather than throw synchronously",
+    async run(ctx) {
+      const offenders: string[] = [];
+      const check = async (name: string, call: () => unknown) => {
+        let result: unknown;
+        try {
+          result = call();
+        } catch (error) {
+          offenders.push(`${name} threw ${(error as Error).name} synchronously`);
+          return;
+        }
+        if (result instanceof Promise) await result.catch(() => {});
+      };
+      await using store = await ctx.store();
+      await check("getEventsByStreams(not an array)", () => store.getEventsByStreams("s" as never));
+      await check("getEventsByStreams([''])", () => store.getEventsByStreams([""]));
+      await check("fold(no name)", () => store.fold({ name: "", stream: "s", reducer: count }));
+      await check("handle('')", () => store.handle("", count, () => []));
+      await check("relations.insert('')", () => store.relations.insert("k", ""));
+      await store.close();
+      for (const [name, call] of closedCalls(store)) await check(`${name} after close`, call);
+      if (offenders.length > 0) {
+        fail(`Promise-returning methods must reject instead:\n  ${offenders.join("\n  ")}`);
+      }
+    },
+  },
+];
+
+function closedCalls(store: TestStore): [string, () => unknown][] {
+  return [
+    ["pushEvent", () => store.pushEvent(added(store, "s", 2))],
+    ["pushManyEvents", () => store.pushManyEvents([added(store, "s", 2)])],
+    ["import", () => store.import([added(store, "s", 2)])],
+    ["readAll", () => collect(store.readAll())],
+    ["readStream", () => collect(store.readStream("s"))],
+    ["getEvents", () => store.getEvents()],
+    ["getEventsByStreams", () => store.getEventsByStreams(["s"])],
+    ["getEventsByRelations", () => store.getEventsByRelations(["k"])],
+    ["reduce", () => store.reduce({ name: "count", stream: "s", reducer: count })],
+    ["fold", () => store.fold({ name: "count", stream: "s", reducer: count })],
+    ["createSnapshot", () => store.createSnapshot({ name: "count", stream: "s", reducer: count })],
+    ["deleteSnapshot", () => store.deleteSnapshot("count", "s")],
+    ["handle", () => store.handle("s", count, () => [{ type: "tick" }])],
+    ["stats", () => store.stats()],
+    ["relations.insert", () => store.relations.insert("k", "t")],
+    ["relations.getByKey", () => store.relations.getByKey("k")],
+    ["relations.getByKeys", () => store.relations.getByKeys(["k"])],
+    ["checkpoints.get", () => store.checkpoints.get("c")],
+    ["checkpoints.list", () => store.checkpoints.list()],
+    ["checkpoints.set", () => store.checkpoints.set("c", null, null)],
+    ["checkpoints.reset", () => store.checkpoints.reset("c")],
+  ];
+}

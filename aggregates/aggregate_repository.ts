@@ -125,8 +125,8 @@ export class AggregateRepository<TEvents extends AnyEventFactory> {
     return fold(
       this.#store.adapter,
       {
-        stream: (stream, fromRevision) => this.#store.readStream(stream, { fromRevision }),
-        log: (streams, after) => this.#store.readAll({ streams, after }),
+        stream: (stream, fromRevision) => this.#store.readStreamPages(stream, { fromRevision }),
+        log: (streams, after) => this.#store.readAllPages({ streams, after }),
       },
       source,
       {

@@ -36,14 +36,14 @@ export interface FoldSpec<TState> {
 
 /** How the store reads for a fold. */
 export interface FoldReader {
-  /** Records of a stream from a revision on, in revision order. */
-  stream(stream: string, fromRevision: number, types?: readonly string[]): AsyncIterable<EventRecord>;
-  /** Records of these streams after a position, in position order. */
+  /** Pages of a stream from a revision on, in revision order. */
+  stream(stream: string, fromRevision: number, types?: readonly string[]): AsyncIterable<EventRecord[]>;
+  /** Pages of these streams after a position, in position order. */
   log(
     streams: readonly string[],
     after: string | undefined,
     types?: readonly string[],
-  ): AsyncIterable<EventRecord>;
+  ): AsyncIterable<EventRecord[]>;
 }
 
 /** The outcome of a fold. */
@@ -89,7 +89,7 @@ export async function fold<TState>(
   let state: TState | undefined;
   let revision = 0;
   let position: string | null = null;
-  let records: AsyncIterable<EventRecord>;
+  let pages: AsyncIterable<EventRecord[]>;
   let streams: readonly string[] = [];
   if (source.stream !== undefined) {
     if (usable) {
@@ -97,7 +97,7 @@ export async function fold<TState>(
       revision = usable.revision ?? 0;
       position = usable.position;
     }
-    records = reader.stream(source.stream, revision + 1, spec.types);
+    pages = reader.stream(source.stream, revision + 1, spec.types);
   } else {
     streams = (await adapter.relationStreams([source.relation])).sort();
     const saved = usable?.state as RelationSnapshotState | undefined;
@@ -106,17 +106,20 @@ export async function fold<TState>(
       state = restore(saved.state);
       position = usable.position;
     }
-    records = streams.length > 0
+    pages = streams.length > 0
       ? reader.log(streams, position ?? undefined, spec.types)
       : (async function* () {})();
   }
 
   let folded = 0;
-  for await (const record of records) {
-    state = spec.step(state === undefined ? spec.initial() : state, record);
-    if (source.stream !== undefined) revision = record.revision;
-    position = record.position;
-    folded++;
+  // One await per page, not per record: folding is the hot path of loading state.
+  for await (const page of pages) {
+    if (state === undefined) state = spec.initial();
+    for (const record of page) state = spec.step(state, record);
+    const last = page[page.length - 1];
+    if (source.stream !== undefined) revision = last.revision;
+    position = last.position;
+    folded += page.length;
   }
   if (state === undefined) return { state, revision, position, folded };
 

@@ -232,8 +232,8 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     if (options.hooks?.onError) this.#hooks.errors.add(options.hooks.onError);
     this.aggregate = new AggregateRepository(this as unknown as EventStore<TEvents>);
     this.#reader = {
-      stream: (stream, fromRevision, types) => this.readStream(stream, { fromRevision, types }),
-      log: (streams, after, types) => this.readAll({ streams, after, types }),
+      stream: (stream, fromRevision, types) => this.readStreamPages(stream, { fromRevision, types }),
+      log: (streams, after, types) => this.readAllPages({ streams, after, types }),
     };
     const relate = async (pairs: readonly { key: string; stream: string }[], op: "insert" | "remove") => {
       this.#open();
@@ -466,6 +466,23 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * ```
    */
   async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<EventRecordOf<TEvents>> {
+    for await (const page of this.readStreamPages(stream, options)) yield* page;
+  }
+
+  /**
+   * Like {@linkcode EventStore.readStream}, one page (array) at a time: for bulk work
+   * such as folds, exports and catch-up, where a step per page is cheaper than per record.
+   *
+   * @param stream the stream
+   * @param options first revision, direction, limit, types
+   * @returns an async iterable of non-empty pages
+   * @throws {TypeError} for a bad stream or direction
+   * @throws {RangeError} for a negative or fractional revision or limit
+   */
+  async *readStreamPages(
+    stream: string,
+    options: ReadStreamOptions = {},
+  ): AsyncIterable<EventRecordOf<TEvents>[]> {
     streamName(stream);
     const dir = direction(options.direction);
     let remaining = positiveLimit(options.limit);
@@ -486,7 +503,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
         limit,
         types: options.types,
       });
-      for (const record of page) yield record as EventRecordOf<TEvents>;
+      if (page.length > 0) yield page as EventRecordOf<TEvents>[];
       remaining -= page.length;
       if (page.length < limit) return;
       const last = page[page.length - 1].revision;
@@ -516,6 +533,18 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * ```
    */
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventRecordOf<TEvents>> {
+    for await (const page of this.readAllPages(options)) yield* page;
+  }
+
+  /**
+   * Like {@linkcode EventStore.readAll}, one page (array) at a time.
+   *
+   * @param options cursor (`after`), types, streams, limit, direction
+   * @returns an async iterable of non-empty pages
+   * @throws {TypeError} for a bad cursor or direction
+   * @throws {RangeError} for a bad limit
+   */
+  async *readAllPages(options: ReadAllOptions = {}): AsyncIterable<EventRecordOf<TEvents>[]> {
     const dir = direction(options.direction);
     let remaining = positiveLimit(options.limit);
     let cursor = options.after;
@@ -532,7 +561,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
         types: options.types,
         streams: options.streams,
       });
-      for (const record of page) yield record as EventRecordOf<TEvents>;
+      if (page.length > 0) yield page as EventRecordOf<TEvents>[];
       remaining -= page.length;
       if (page.length < limit) return;
       cursor = page[page.length - 1].position;

@@ -46,7 +46,12 @@ function isClient(value: unknown): value is PostgresClient {
     typeof (value as PostgresClient).end === "function";
 }
 
-function sourceOf(user: string | undefined, host: string | undefined, port: unknown, database: string | undefined) {
+function sourceOf(
+  user: string | undefined,
+  host: string | undefined,
+  port: unknown,
+  database: string | undefined,
+) {
   const who = user ? `${user}@` : "";
   const where = host ?? "localhost";
   const at = port === undefined || port === null || port === "" ? "" : `:${port}`;
@@ -100,7 +105,12 @@ export function connect(target: string | URL | PostgresOptions | PostgresClient)
     return {
       sql,
       owned: true,
-      source: sourceOf(decoded(parsed.username), parsed.hostname || undefined, parsed.port, decoded(parsed.pathname.slice(1))),
+      source: sourceOf(
+        decoded(parsed.username),
+        parsed.hostname || undefined,
+        parsed.port,
+        decoded(parsed.pathname.slice(1)),
+      ),
       secrets,
     };
   }
@@ -157,10 +167,14 @@ export function checkSchemaName(schema: unknown): string {
     throw new TypeError(`Invalid schema name ${JSON.stringify(schema)}: expected a non-empty string`);
   }
   if (schema.includes(".") || schema.includes("\0")) {
-    throw new TypeError(`Invalid schema name ${JSON.stringify(schema)}: a dot or a NUL character is not allowed`);
+    throw new TypeError(
+      `Invalid schema name ${JSON.stringify(schema)}: a dot or a NUL character is not allowed`,
+    );
   }
   if (schema.startsWith("pg_")) {
-    throw new TypeError(`Invalid schema name ${JSON.stringify(schema)}: names starting with "pg_" are PostgreSQL's`);
+    throw new TypeError(
+      `Invalid schema name ${JSON.stringify(schema)}: names starting with "pg_" are PostgreSQL's`,
+    );
   }
   const bytes = utf8.encode(schema).length;
   if (bytes > 63) {

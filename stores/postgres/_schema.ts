@@ -110,7 +110,10 @@ function chooseCodec(recorded: string | undefined, requested: Codec | undefined,
   }
   if (recorded === cborCodec.name) return cborCodec;
   if (recorded === jsonCodec.name) return jsonCodec;
-  throw new StoreOpenError(store, `it was created with the custom codec "${recorded}": pass that codec as the codec option`);
+  throw new StoreOpenError(
+    store,
+    `it was created with the custom codec "${recorded}": pass that codec as the codec option`,
+  );
 }
 
 function checkVersion(version: number, store: string): void {
@@ -164,7 +167,9 @@ export async function ensureSchema(
     // The common case takes no lock: a schema at the current version is only read.
     const recorded = await readRecorded(sql, schema);
     checkVersion(recorded.version, store);
-    if (recorded.version === SCHEMA_VERSION && recorded.codec !== undefined && recorded.payload !== undefined) {
+    if (
+      recorded.version === SCHEMA_VERSION && recorded.codec !== undefined && recorded.payload !== undefined
+    ) {
       return { codec: chooseCodec(recorded.codec, requested, store), payload: recorded.payload };
     }
   }

@@ -16,8 +16,17 @@ import {
   type RelationChange,
   RevisionConflictError,
 } from "../adapter.ts";
-import { isoTime, type Payloads, type Query, textList } from "./_rows.ts";
+import { type Payloads, type Query, textList } from "./_rows.ts";
 import { formatPostgresPosition } from "./position.ts";
+
+function nowIso(q: Query) {
+  return q`to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
+/** The transaction part of its events' positions, with the dot. */
+function positionPrefix(transaction: string): string {
+  return formatPostgresPosition(transaction, "0").slice(0, 21);
+}
 
 /** What a transaction needs to know of its adapter. */
 export interface Context {
@@ -66,13 +75,17 @@ export function netRelations(changes: readonly RelationChange[]): { insert: stri
   const last = new Map<string, RelationChange>();
   for (const change of changes) {
     if (change.op !== "insert" && change.op !== "remove") {
-      throw new TypeError(`Unknown relation change ${JSON.stringify(change.op)}: expected "insert" or "remove"`);
+      throw new TypeError(
+        `Unknown relation change ${JSON.stringify(change.op)}: expected "insert" or "remove"`,
+      );
     }
     last.set(JSON.stringify([change.key, change.stream]), change);
   }
   const insert: string[][] = [];
   const remove: string[][] = [];
-  for (const change of last.values()) (change.op === "insert" ? insert : remove).push([change.key, change.stream]);
+  for (const change of last.values()) {
+    (change.op === "insert" ? insert : remove).push([change.key, change.stream]);
+  }
   return { insert, remove };
 }
 
@@ -83,7 +96,11 @@ export function netRelations(changes: readonly RelationChange[]): { insert: stri
  * @param schema the schema name
  * @param changes the changes, applied as if one by one in order
  */
-export async function applyRelations(q: Query, schema: string, changes: readonly RelationChange[]): Promise<void> {
+export async function applyRelations(
+  q: Query,
+  schema: string,
+  changes: readonly RelationChange[],
+): Promise<void> {
   const { insert, remove } = netRelations(changes);
   const s = q(schema);
   const work: Promise<unknown>[] = [];
@@ -108,6 +125,8 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
   readonly #context: Context;
   readonly #q: Query;
   #notified = false;
+  // The transaction's id and start time, learnt from the first statement that tells.
+  #transaction: { id: string; recorded: string } | undefined;
 
   /**
    * @param handle the postgres.js transaction
@@ -123,27 +142,23 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
     const out = new Map<string, number>();
     if (streams.length === 0) return out;
     const sorted = [...new Set(streams)].sort();
-    const list = JSON.stringify(sorted);
     const q = this.#q;
-    const s = q(this.#context.schema);
     try {
-      // Both statements take their locks in the order of `sorted`. The insert waits for a
-      // concurrent creator of the same stream; the select then sees its committed row.
-      const [, rows] = await Promise.all([
-        q`
-          INSERT INTO ${s}.streams (stream)
-          SELECT x.stream FROM json_array_elements_text(${list}::text::json) WITH ORDINALITY AS x(stream, n)
-          ORDER BY x.n
-          ON CONFLICT (stream) DO NOTHING`,
-        q<{ stream: string; revision: number }[]>`
-          SELECT t.stream, t.revision
-          FROM ${s}.streams AS t
-          JOIN json_array_elements_text(${list}::text::json) WITH ORDINALITY AS x(stream, n) ON t.stream = x.stream
-          ORDER BY x.n
-          FOR UPDATE OF t`,
-      ]);
-      for (const stream of sorted) out.set(stream, 0);
-      for (const row of rows) out.set(row.stream, row.revision);
+      // One statement creates missing stream rows and locks every row, in the order of
+      // `sorted` (so two writers never wait on each other in a cycle). DO UPDATE waits
+      // for a concurrent writer of the stream to finish and returns the revision it
+      // committed; the loser of a race sees the true revision.
+      const rows = await q<{ stream: string; revision: number; ptx: string; recorded: string }[]>`
+        INSERT INTO ${q(this.#context.schema)}.streams AS t (stream)
+        SELECT x.stream FROM json_array_elements_text(${JSON.stringify(sorted)}::text::json)
+          WITH ORDINALITY AS x(stream, n)
+        ORDER BY x.n
+        ON CONFLICT (stream) DO UPDATE SET revision = t.revision
+        RETURNING t.stream, t.revision, pg_current_xact_id()::text AS ptx, ${nowIso(q)} AS recorded`;
+      for (const row of rows) {
+        out.set(row.stream, row.revision);
+        this.#transaction ??= { id: row.ptx, recorded: row.recorded };
+      }
       return out;
     } catch (error) {
       throw raced(error, [], sorted);
@@ -194,7 +209,7 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
     const s = q(schema);
     const work: Promise<unknown>[] = [
       // ORDER BY n: sequence numbers, and so positions, follow the given order.
-      q<{ id: string; ptx: string; pseq: string; recorded: string }[]>`
+      q<{ id: string; pseq: string }[]>`
         WITH input AS (
           SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::text::json) AS x(
             n integer, id text, stream text, "type" text, revision integer, created text,
@@ -205,44 +220,53 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
                  ${payloads.fromText(q, "data")}, ${payloads.fromText(q, "meta")}
           FROM input ORDER BY n
           ON CONFLICT (id) DO NOTHING
-          RETURNING id, stream, revision, transaction_id::text AS ptx, seq::text AS pseq,
-                    ${isoTime(q, "recorded")} AS recorded
+          RETURNING id, stream, revision, seq
         ), streams AS (
           INSERT INTO ${s}.streams AS t (stream, revision)
           SELECT stream, max(revision) FROM inserted GROUP BY stream
           ON CONFLICT (stream) DO UPDATE SET revision = greatest(t.revision, excluded.revision)
         )
-        SELECT id, ptx, pseq, recorded FROM inserted`,
+        SELECT id, seq::text AS pseq FROM inserted`,
     ];
+    if (this.#transaction === undefined) {
+      // Every event of a transaction shares its id and `recorded` (now() is the start time).
+      work.push(q`SELECT pg_current_xact_id()::text AS ptx, ${nowIso(q)} AS recorded`);
+    }
     if (!this.#notified) {
       // Delivered by PostgreSQL at commit, never on rollback.
       work.push(q`SELECT pg_notify(${channel}, '')`);
       this.#notified = true;
     }
-    let inserted: { id: string; ptx: string; pseq: string; recorded: string }[];
+    let results: unknown[];
     try {
-      [inserted] = await Promise.all(work) as [typeof inserted];
+      results = await Promise.all(work);
     } catch (error) {
       throw raced(error, records, []);
     }
-    const byId = new Map(inserted.map((row) => [row.id, row]));
-    const missing = records.filter((record) => !byId.has(record.id)).map((record) => record.id);
-    if (missing.length > 0) throw new DuplicateIdError(missing);
-    return records.map((record) => {
-      const row = byId.get(record.id)!;
-      return {
-        id: record.id,
-        stream: record.stream,
-        type: record.type,
-        data: record.data ?? null,
-        meta: record.meta ?? null,
-        revision: record.revision,
-        position: formatPostgresPosition(row.ptx, row.pseq),
-        created: record.created,
-        recorded: row.recorded,
-        outdated: record.outdated === true,
-      };
-    });
+    const inserted = results[0] as { id: string; pseq: string }[];
+    if (this.#transaction === undefined) {
+      const [row] = results[1] as { ptx: string; recorded: string }[];
+      this.#transaction = { id: row.ptx, recorded: row.recorded };
+    }
+    const { id: transaction, recorded } = this.#transaction;
+    const byId = new Map<string, string>();
+    for (const row of inserted) byId.set(row.id, row.pseq);
+    if (byId.size < records.length) {
+      throw new DuplicateIdError(records.filter((record) => !byId.has(record.id)).map((record) => record.id));
+    }
+    const prefix = positionPrefix(transaction);
+    return records.map((record) => ({
+      id: record.id,
+      stream: record.stream,
+      type: record.type,
+      data: record.data ?? null,
+      meta: record.meta ?? null,
+      revision: record.revision,
+      position: prefix + byId.get(record.id)!.padStart(19, "0"),
+      created: record.created,
+      recorded,
+      outdated: record.outdated === true,
+    }));
   }
 
   async relate(changes: readonly RelationChange[]): Promise<void> {

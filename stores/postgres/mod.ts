@@ -22,7 +22,12 @@
  * @module
  */
 
-export { type PostgresAdapterOptions, type PostgresLag, PostgresAdapter, type PostgresTarget } from "./postgres_adapter.ts";
+export {
+  PostgresAdapter,
+  type PostgresAdapterOptions,
+  type PostgresLag,
+  type PostgresTarget,
+} from "./postgres_adapter.ts";
 export type { PostgresClient, PostgresOptions } from "./_options.ts";
 export { formatPostgresPosition, parsePostgresPosition, type PostgresPosition } from "./position.ts";
 export { cborCodec, type Codec, jsonCodec } from "../codec.ts";

@@ -191,7 +191,9 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   }
 
   #ready(): Promise<Context> {
-    if (this.#closing !== undefined) return Promise.reject(new StoreClosedError(`PostgreSQL store ${this.source}`));
+    if (this.#closing !== undefined) {
+      return Promise.reject(new StoreClosedError(`PostgreSQL store ${this.source}`));
+    }
     this.#opening ??= this.#open().catch((error) => {
       // A later call tries again (the server may come up).
       this.#opening = undefined;
@@ -203,7 +205,11 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   async #open(): Promise<Context> {
     try {
       const { codec, payload } = await ensureSchema(this.sql, this.schema, this.#codec, this.source);
-      return { schema: this.schema, channel: this.channel, payloads: new Payloads(codec, payload, this.source) };
+      return {
+        schema: this.schema,
+        channel: this.channel,
+        payloads: new Payloads(codec, payload, this.source),
+      };
     } catch (error) {
       if (error instanceof StoreOpenError) throw error;
       throw new StoreOpenError(this.source, scrub(openFailure(error), this.#secrets), { cause: error });
@@ -303,7 +309,9 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     if (keys.length === 0) return [];
     const q = this.#q;
     const rows = await q<{ stream: string }[]>`
-      SELECT DISTINCT stream FROM ${q(this.schema)}.relations WHERE key IN ${textList(q, keys)} ORDER BY stream`;
+      SELECT DISTINCT stream FROM ${q(this.schema)}.relations WHERE key IN ${
+      textList(q, keys)
+    } ORDER BY stream`;
     return rows.map((row) => row.stream);
   }
 
@@ -317,7 +325,12 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     const { payloads } = await this.#ready();
     const q = this.#q;
     const [row] = await q<
-      { state: Uint8Array | string | null; revision: number | null; position: string | null; version: number }[]
+      {
+        state: Uint8Array | string | null;
+        revision: number | null;
+        position: string | null;
+        version: number;
+      }[]
     >`
       SELECT ${payloads.column === "jsonb" ? q`state::text AS state` : q`state`}, revision, position, version
       FROM ${q(this.schema)}.snapshots WHERE name = ${name} AND stream = ${stream}`;
@@ -339,7 +352,9 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     await q`
       INSERT INTO ${q(this.schema)}.snapshots AS t (name, stream, state, revision, position, version, updated)
       VALUES (${snapshot.name}, ${snapshot.stream}, ${payloads.param(q, snapshot.state ?? null)},
-              ${snapshot.revision ?? null}::integer, ${snapshot.position ?? null}::text, ${snapshot.version}::integer, now())
+              ${snapshot.revision ?? null}::integer, ${
+      snapshot.position ?? null
+    }::text, ${snapshot.version}::integer, now())
       ON CONFLICT (name, stream) DO UPDATE SET state = excluded.state, revision = excluded.revision,
         position = excluded.position, version = excluded.version, updated = excluded.updated`;
   }
@@ -357,7 +372,11 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
       updated: row.updated,
     };
     if (row.state !== null) {
-      checkpoint.state = payloads.decode(row.state, row.position ?? "(none)", `state of checkpoint "${row.name}"`);
+      checkpoint.state = payloads.decode(
+        row.state,
+        row.position ?? "(none)",
+        `state of checkpoint "${row.name}"`,
+      );
     }
     if (row.version !== null) checkpoint.version = row.version;
     return checkpoint;
@@ -494,7 +513,9 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
       head: row.ptx === null || row.pseq === null ? null : formatPostgresPosition(row.ptx, row.pseq),
       behind: row.behind,
       waiting: row.waiting,
-      heldBy: row.held ? { pid: row.pid, transaction: row.xmin, ms: row.ms === null ? null : Math.round(row.ms) } : null,
+      heldBy: row.held
+        ? { pid: row.pid, transaction: row.xmin, ms: row.ms === null ? null : Math.round(row.ms) }
+        : null,
     };
   }
 

@@ -71,7 +71,10 @@ test("open() reports a refused connection, a missing database and an unknown use
   const target = new URL(PG_URL);
   const cases: [string, RegExp][] = [
     [`postgres://root:${SECRET}@127.0.0.1:1/test`, /refused/],
-    [`postgres://${target.username || "root"}:${SECRET}@${target.host}/eventfold_no_such_db`, /does not exist/],
+    [
+      `postgres://${target.username || "root"}:${SECRET}@${target.host}/eventfold_no_such_db`,
+      /does not exist/,
+    ],
     [`postgres://eventfold_nobody:${SECRET}@${target.host}${target.pathname}`, /eventfold_nobody/],
   ];
   for (const [url, reason] of cases) {
@@ -94,7 +97,9 @@ test("the schema is created once when several adapters open it at the same time"
   const adapters = Array.from({ length: 6 }, () => new PostgresAdapter(PG_URL, { schema }));
   try {
     await Promise.all(adapters.map((adapter) => adapter.open()));
-    const [{ count }] = await adapters[0].sql`SELECT count(*)::int AS count FROM ${adapters[0].sql(schema)}.migrations`;
+    const [{ count }] = await adapters[0].sql`SELECT count(*)::int AS count FROM ${
+      adapters[0].sql(schema)
+    }.migrations`;
     assert.equal(count, 1);
   } finally {
     await Promise.all(adapters.map((adapter) => adapter.close()));
@@ -129,7 +134,12 @@ test("a JSON store keeps payloads in jsonb, and a later adapter reads them with 
 
 test("the CBOR default keeps dates, bigints, maps and bytes", async () => {
   await withAdapter(async (adapter) => {
-    const data = { at: new Date(1234), big: 2n ** 70n, map: new Map([[1, "one"]]), bytes: new Uint8Array([0, 255]) };
+    const data = {
+      at: new Date(1234),
+      big: 2n ** 70n,
+      map: new Map([[1, "one"]]),
+      bytes: new Uint8Array([0, 255]),
+    };
     await append(adapter, [row("s", 1, { data })]);
     const [record] = await adapter.readLog({ direction: "forward", limit: 1 });
     assert.deepEqual(record.data, data);
@@ -144,12 +154,28 @@ test("schema, stream, type and other names with quotes, semicolons and unicode a
   await withAdapter(async (adapter) => {
     await append(adapter, [row(stream, 1, { type }), row(stream, 2, { type: "plain" }), row("other", 1)]);
     const byStream = await adapter.readStream(stream, { direction: "forward", limit: 10, types: [type] });
-    assert.deepEqual(byStream.map((record) => [record.stream, record.type, record.revision]), [[stream, type, 1]]);
-    const byLog = await adapter.readLog({ direction: "forward", limit: 10, streams: [stream], types: [type, "plain"] });
+    assert.deepEqual(byStream.map((record) => [record.stream, record.type, record.revision]), [[
+      stream,
+      type,
+      1,
+    ]]);
+    const byLog = await adapter.readLog({
+      direction: "forward",
+      limit: 10,
+      streams: [stream],
+      types: [type, "plain"],
+    });
     assert.equal(byLog.length, 2);
     await adapter.relate([{ op: "insert", key: `k'";`, stream }]);
     assert.deepEqual(await adapter.relationStreams([`k'";`]), [stream]);
-    await adapter.putSnapshot({ name: `n"'`, stream, state: { x: 1 }, revision: 2, position: null, version: 1 });
+    await adapter.putSnapshot({
+      name: `n"'`,
+      stream,
+      state: { x: 1 },
+      revision: 2,
+      position: null,
+      version: 1,
+    });
     assert.deepEqual((await adapter.getSnapshot(`n"'`, stream))?.state, { x: 1 });
     assert.ok(await adapter.compareAndSetCheckpoint(`c;'"`, null, { position: byLog[1].position }));
     assert.equal((await adapter.getCheckpoint(`c;'"`))?.position, byLog[1].position);
@@ -184,7 +210,10 @@ test("insert() gives positions increasing in input order, and readLog pages both
       second[1].id,
       first[0].id,
     ]);
-    await assert.rejects(() => adapter.readLog({ direction: "forward", limit: 1, cursor: "0000000000000042" }), RangeError);
+    await assert.rejects(
+      () => adapter.readLog({ direction: "forward", limit: 1, cursor: "0000000000000042" }),
+      RangeError,
+    );
   });
 });
 
@@ -200,7 +229,10 @@ test("insert() reports an existing id as DuplicateIdError and a taken revision a
       (error: unknown) => error instanceof RevisionConflictError && error.stream === "s",
     );
     assert.equal((await adapter.stats()).events, 1);
-    assert.deepEqual(await adapter.transaction((tx) => tx.revisions(["s", "new"])), new Map([["s", 1], ["new", 0]]));
+    assert.deepEqual(
+      await adapter.transaction((tx) => tx.revisions(["s", "new"])),
+      new Map([["s", 1], ["new", 0]]),
+    );
   });
 });
 
@@ -290,7 +322,8 @@ test("a payload the codec cannot read raises DecodeError naming the position", a
     await adapter.sql`UPDATE ${adapter.sql(schema)}.events SET data = '\\xff00ff'::bytea`;
     await assert.rejects(
       () => adapter.readLog({ direction: "forward", limit: 1 }),
-      (error: unknown) => error instanceof DecodeError && error.position === stored.position && error.field === "data",
+      (error: unknown) =>
+        error instanceof DecodeError && error.position === stored.position && error.field === "data",
     );
   });
 });
@@ -299,12 +332,19 @@ test("compareAndSetCheckpoint() lets exactly one of many concurrent savers win",
   await withAdapter(async (adapter) => {
     await adapter.open();
     const first = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => adapter.compareAndSetCheckpoint("sub", null, { position: `p${i}` })),
+      Array.from(
+        { length: 8 },
+        (_, i) => adapter.compareAndSetCheckpoint("sub", null, { position: `p${i}` }),
+      ),
     );
     assert.equal(first.filter(Boolean).length, 1);
     const winner = (await adapter.getCheckpoint("sub"))!.position!;
     const next = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => adapter.compareAndSetCheckpoint("sub", winner, { position: `q${i}`, state: [i], version: 3 })),
+      Array.from(
+        { length: 8 },
+        (_, i) =>
+          adapter.compareAndSetCheckpoint("sub", winner, { position: `q${i}`, state: [i], version: 3 }),
+      ),
     );
     assert.equal(next.filter(Boolean).length, 1);
     const saved = (await adapter.getCheckpoint("sub"))!;

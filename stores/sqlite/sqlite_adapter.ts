@@ -5,9 +5,7 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import { statSync } from "node:fs";
-import { dirname } from "node:path";
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
 import { DecodeError, EventInsertionError, StoreClosedError, StoreOpenError } from "../../errors.ts";
 import type { EventRecord } from "../../events/record.ts";
 import {
@@ -15,13 +13,10 @@ import {
   type AdapterStats,
   type AdapterTransaction,
   type Checkpoint,
-  DuplicateIdError,
   formatPosition,
-  type InsertableRecord,
   type LogPageQuery,
   parsePosition,
   type RelationChange,
-  RevisionConflictError,
   type Snapshot,
   type StreamPageQuery,
 } from "../adapter.ts";
@@ -30,6 +25,26 @@ import { _Connection, type _Statement, type SqliteDatabase, type SqliteValue } f
 import { EVENT_COLUMNS, toRecords } from "./records.ts";
 import { prepareSchema } from "./schema.ts";
 import { _WriteLock } from "./write_lock.ts";
+import { streamsPage } from "./_log_page.ts";
+import {
+  closeQuietly,
+  configure,
+  describe,
+  isDatabase,
+  milliseconds,
+  openError,
+  openFile,
+  rollback,
+} from "./_open.ts";
+import {
+  DEFAULT_BUSY_TIMEOUT,
+  DEFAULT_WATCH_INTERVAL,
+  EVENTS,
+  FAR,
+  FEW_STREAMS,
+  STREAM_READS,
+} from "./_sql.ts";
+import { applyRelations, SqliteTransaction } from "./_transaction.ts";
 
 /** Options of {@linkcode SqliteAdapter}. */
 export interface SqliteAdapterOptions {
@@ -51,31 +66,6 @@ export interface SqliteAdapterOptions {
   /** How often {@linkcode SqliteAdapter.watch} checks for commits of other processes, in ms (default 50). */
   readonly watchInterval?: number;
 }
-
-const DEFAULT_BUSY_TIMEOUT = 5000;
-const DEFAULT_WATCH_INTERVAL = 50;
-/** Rows per multi-row INSERT: one statement call per chunk is much cheaper than one per row. */
-const CHUNK = 64;
-const FAR = Number.MAX_SAFE_INTEGER;
-const EVENTS = "eventfold_events";
-const INSERT_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
-const INSERT_INTO =
-  `INSERT INTO ${EVENTS} (id, stream, type, revision, data, meta, created, recorded, outdated) VALUES `;
-const REVISION = `SELECT max(revision) FROM ${EVENTS} WHERE stream = ?`;
-const EXISTING = `SELECT id FROM ${EVENTS} WHERE id IN (SELECT value FROM json_each(?))`;
-const POSITION_AT = `SELECT position FROM ${EVENTS} WHERE stream = ? AND revision = ?`;
-/** Up to this many streams, a filtered log read goes stream by stream (see `streamsPage`). */
-const FEW_STREAMS = 16;
-const HAS_NEWER = `SELECT 1 FROM ${EVENTS} WHERE stream = ? AND type = ? AND created > ? LIMIT 1`;
-
-/** The stream-read statements: [direction backward][with types]. */
-const STREAM_READS: string[][] = [false, true].map((backward) =>
-  [false, true].map((types) =>
-    `SELECT ${EVENT_COLUMNS} FROM ${EVENTS} WHERE stream = ? AND revision ${backward ? "<=" : ">="} ?${
-      types ? " AND type IN (SELECT value FROM json_each(?))" : ""
-    } ORDER BY revision ${backward ? "DESC" : "ASC"} LIMIT ?`
-  )
-);
 
 /** The transaction whose work is running, so calls made from inside it join it instead of waiting for it. */
 const current = new AsyncLocalStorage<SqliteTransaction<SqliteDatabase>>();
@@ -666,352 +656,4 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
       }
     }
   }
-}
-
-/** The transaction handed to `work`: every call runs on the write connection, inside `BEGIN IMMEDIATE`. */
-class SqliteTransaction<THandle extends SqliteDatabase> implements AdapterTransaction<THandle> {
-  readonly adapter: object;
-  /** Cleared when the transaction commits or rolls back: later calls are refused. */
-  active = true;
-  readonly #connection: _Connection;
-  readonly #codec: Codec;
-  readonly #source: string;
-  /** The position of this transaction's first inserted event (to tell its rows from older ones). */
-  #first = -1;
-
-  constructor(adapter: object, connection: _Connection, codec: Codec, source: string) {
-    this.adapter = adapter;
-    this.#connection = connection;
-    this.#codec = codec;
-    this.#source = source;
-  }
-
-  get handle(): THandle {
-    return this.#connection.raw as THandle;
-  }
-
-  revisions(streams: readonly string[]): Promise<Map<string, number>> {
-    this.#assertActive();
-    const statement = this.#connection.statement(REVISION, true);
-    const revisions = new Map<string, number>();
-    for (const stream of streams) {
-      const revision = statement.row([stream])![0];
-      revisions.set(stream, revision === null ? 0 : Number(revision));
-    }
-    return Promise.resolve(revisions);
-  }
-
-  existing(ids: readonly string[]): Promise<Set<string>> {
-    this.#assertActive();
-    if (ids.length === 0) return Promise.resolve(new Set());
-    const rows = this.#connection.statement(EXISTING, true).rows([JSON.stringify(ids)]);
-    return Promise.resolve(new Set(rows.map((row) => row[0] as string)));
-  }
-
-  hasNewer(stream: string, type: string, created: string): Promise<boolean> {
-    this.#assertActive();
-    const row = this.#connection.statement(HAS_NEWER, true).row([stream, type, created]);
-    return Promise.resolve(row !== undefined);
-  }
-
-  insert(records: readonly InsertableRecord[]): Promise<EventRecord[]> {
-    this.#assertActive();
-    const total = records.length;
-    const stored = new Array<EventRecord>(total);
-    const recorded = new Date().toISOString();
-    const connection = this.#connection;
-    const codec = this.#codec;
-    for (let done = 0; done < total;) {
-      const size = Math.min(total - done, CHUNK);
-      const params = new Array<SqliteValue>(size * 9);
-      let field = "data";
-      let index = done;
-      try {
-        for (let o = 0; index < done + size; index++) {
-          const record = records[index];
-          params[o++] = record.id;
-          params[o++] = record.stream;
-          params[o++] = record.type;
-          params[o++] = record.revision;
-          field = "data";
-          params[o++] = record.data == null ? null : codec.encode(record.data);
-          field = "meta";
-          params[o++] = record.meta == null ? null : codec.encode(record.meta);
-          params[o++] = record.created;
-          params[o++] = recorded;
-          params[o++] = record.outdated ? 1 : 0;
-        }
-      } catch (error) {
-        const record = records[index];
-        return Promise.reject(
-          new EventInsertionError(
-            `Cannot encode ${field} of event ${record.id} (${record.type}) with the ${codec.name} codec: ${
-              (error as Error)?.message ?? error
-            }`,
-            { cause: error },
-          ),
-        );
-      }
-      let changes: number;
-      try {
-        changes = insertStatement(connection, size).run(params);
-      } catch (error) {
-        return Promise.reject(this.#failure(error, records));
-      }
-      if (changes !== size) {
-        return Promise.reject(
-          new EventInsertionError(`Inserted ${changes} of ${size} events into ${this.#source}; expected all`),
-        );
-      }
-      let position = connection.lastRowid - size + 1;
-      if (this.#first < 0) this.#first = position;
-      for (let i = done; i < done + size; i++) {
-        const record = records[i];
-        stored[i] = {
-          id: record.id,
-          stream: record.stream,
-          type: record.type,
-          data: record.data ?? null,
-          meta: record.meta ?? null,
-          revision: record.revision,
-          position: formatPosition(position++),
-          created: record.created,
-          recorded,
-          outdated: record.outdated,
-        };
-      }
-      done += size;
-    }
-    return Promise.resolve(stored);
-  }
-
-  relate(changes: readonly RelationChange[]): Promise<void> {
-    this.#assertActive();
-    applyRelations(this.#connection, changes);
-    return Promise.resolve();
-  }
-
-  #assertActive(): void {
-    if (!this.active) {
-      throw new TypeError("This SQLite transaction has ended; use the tx of a running transaction");
-    }
-  }
-
-  /** Explains a failed insert: an existing id, a taken revision, or a driver failure. */
-  #failure(error: unknown, records: readonly InsertableRecord[]): Error {
-    const message = String((error as Error)?.message ?? error);
-    const before = this.#first < 0 ? FAR : this.#first;
-    if (message.includes(`${EVENTS}.id`)) {
-      const found = new Set(
-        this.#connection.statement(
-          `SELECT id FROM ${EVENTS} WHERE id IN (SELECT value FROM json_each(?)) AND position < ?`,
-          true,
-        ).rows([JSON.stringify(records.map((record) => record.id)), before]).map((row) => row[0] as string),
-      );
-      if (found.size > 0) return new DuplicateIdError(records.map((r) => r.id).filter((id) => found.has(id)));
-      return new EventInsertionError(`The same event id appears twice in one append to ${this.#source}`, {
-        cause: error,
-      });
-    }
-    if (message.includes(`${EVENTS}.stream`)) {
-      const taken = this.#connection.statement(
-        `SELECT 1 FROM ${EVENTS} WHERE stream = ? AND revision = ? AND position < ?`,
-        true,
-      );
-      const moved = records.find((record) =>
-        taken.row([record.stream, record.revision, before]) !== undefined
-      );
-      if (moved !== undefined) return new RevisionConflictError(moved.stream, { cause: error });
-      return new EventInsertionError(
-        `The same stream revision appears twice in one append to ${this.#source}`,
-        {
-          cause: error,
-        },
-      );
-    }
-    return new EventInsertionError(`Cannot insert events into ${this.#source}: ${message}`, { cause: error });
-  }
-}
-
-/**
- * A log page of a few streams, read stream by stream through the `(stream, revision)`
- * index instead of filtering the whole log. Within a stream revision order is position
- * order (writers are serialised), so the cursor becomes a revision per stream (found by
- * binary search), each stream gives at most `limit` rows from there, and SQLite merges
- * them by position. A page then costs O(limit x streams + log n), not a scan of every
- * later event of those streams.
- */
-function streamsPage(
-  reader: _Connection,
-  streams: readonly string[],
-  query: LogPageQuery,
-  cursor: number,
-): unknown[][] {
-  const backward = query.direction === "backward";
-  const types = query.types === undefined ? undefined : JSON.stringify(query.types);
-  const params: SqliteValue[] = [];
-  for (const stream of streams) {
-    params.push(stream, revisionBefore(reader, stream, cursor, backward));
-    if (types !== undefined) params.push(types);
-    params.push(query.limit);
-  }
-  params.push(query.limit);
-  const key = `${streams.length}${backward ? "b" : "f"}${types === undefined ? "" : "t"}`;
-  let sql = streamsPageSql.get(key);
-  if (sql === undefined) {
-    const arm = `SELECT * FROM (SELECT ${EVENT_COLUMNS} FROM ${EVENTS} WHERE stream = ? AND revision ${
-      backward ? "<=" : ">"
-    } ?${types === undefined ? "" : " AND type IN (SELECT value FROM json_each(?))"} ORDER BY revision ${
-      backward ? "DESC" : "ASC"
-    } LIMIT ?)`;
-    sql = `SELECT * FROM (${Array.from(streams, () => arm).join(" UNION ALL ")}) ORDER BY position ${
-      backward ? "DESC" : "ASC"
-    } LIMIT ?`;
-    streamsPageSql.set(key, sql);
-  }
-  return reader.statement(sql, true).rows(params);
-}
-
-const streamsPageSql = new Map<string, string>();
-
-/**
- * Forward: the last revision of `stream` at or below position `cursor` (reading resumes
- * after it). Backward: the last revision strictly below `cursor` (reading resumes at it).
- */
-function revisionBefore(reader: _Connection, stream: string, cursor: number, backward: boolean): number {
-  if (cursor === 0) return 0;
-  const last = Number(reader.statement(REVISION, true).row([stream])![0] ?? 0);
-  if (cursor >= FAR) return last;
-  const at = reader.statement(POSITION_AT, true);
-  const before = (revision: number) => {
-    const position = Number(at.row([stream, revision])![0]);
-    return backward ? position < cursor : position <= cursor;
-  };
-  if (last === 0 || before(last)) return last;
-  let low = 0;
-  let high = last - 1;
-  while (low < high) {
-    const middle = (low + high + 1) >> 1;
-    if (before(middle)) low = middle;
-    else high = middle - 1;
-  }
-  return low;
-}
-
-const insertStatements = new WeakMap<_Connection, _Statement[]>();
-
-/** The INSERT of `size` rows on `connection`, prepared once (a lookup by SQL text would hash kilobytes per call). */
-function insertStatement(connection: _Connection, size: number): _Statement {
-  let statements = insertStatements.get(connection);
-  if (statements === undefined) insertStatements.set(connection, statements = []);
-  return statements[size] ??= connection.statement(
-    INSERT_INTO + Array.from({ length: size }, () => INSERT_ROW).join(", "),
-  );
-}
-
-function applyRelations(connection: _Connection, changes: readonly RelationChange[]): void {
-  let link: _Statement | undefined;
-  let unlink: _Statement | undefined;
-  for (const change of changes) {
-    if (change.op === "insert") {
-      link ??= connection.statement(
-        "INSERT INTO eventfold_relations (key, stream) VALUES (?, ?) ON CONFLICT DO NOTHING",
-      );
-      link.run([change.key, change.stream]);
-    } else if (change.op === "remove") {
-      unlink ??= connection.statement("DELETE FROM eventfold_relations WHERE key = ? AND stream = ?");
-      unlink.run([change.key, change.stream]);
-    } else {
-      throw new TypeError(
-        `Unknown relation change ${JSON.stringify(change.op)}: expected "insert" or "remove"`,
-      );
-    }
-  }
-}
-
-function openFile(path: string): _Connection {
-  try {
-    return new _Connection(new DatabaseSync(path));
-  } catch (error) {
-    throw openError(path, error);
-  }
-}
-
-interface Configuration {
-  readonly memory: boolean;
-  readonly busyTimeout: number | undefined;
-  readonly durability?: "normal" | "full";
-  readonly reader?: boolean;
-}
-
-function configure(connection: _Connection, configuration: Configuration): void {
-  if (configuration.busyTimeout !== undefined) {
-    connection.exec(`PRAGMA busy_timeout = ${configuration.busyTimeout}`);
-  }
-  // Reading the mode first touches the file, so a file that is not a database fails here.
-  const mode = String(connection.statement("PRAGMA journal_mode", true).row([])![0]).toLowerCase();
-  if (!configuration.memory && mode !== "wal") connection.exec("PRAGMA journal_mode = WAL");
-  if (configuration.reader) connection.exec("PRAGMA query_only = 1");
-  if (configuration.durability !== undefined) {
-    connection.exec(`PRAGMA synchronous = ${configuration.durability === "full" ? "FULL" : "NORMAL"}`);
-  }
-}
-
-function openError(path: string, error: unknown): StoreOpenError {
-  const message = String((error as Error)?.message ?? error);
-  let reason = message;
-  if (/not a database|file is encrypted/i.test(message)) {
-    reason = "it is not a SQLite database";
-  } else if (/unable to open/i.test(message)) {
-    const directory = dirname(path);
-    reason = exists(directory)
-      ? `the file cannot be opened (${message})`
-      : `its directory ${directory} does not exist`;
-  }
-  return new StoreOpenError(path, reason, { cause: error });
-}
-
-function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function rollback(connection: _Connection): void {
-  try {
-    connection.exec("ROLLBACK");
-  } catch {
-    // SQLite already rolled back (an I/O or full-disk error ends the transaction itself).
-  }
-}
-
-function closeQuietly(connection: _Connection): void {
-  try {
-    (connection.raw as unknown as { close(): void }).close();
-  } catch {
-    // Already closed.
-  }
-}
-
-function isDatabase(value: unknown): value is SqliteDatabase {
-  return typeof value === "object" && value !== null &&
-    typeof (value as SqliteDatabase).exec === "function" &&
-    typeof (value as SqliteDatabase).prepare === "function";
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value === "object") return `an object without exec() and prepare()`;
-  return typeof value;
-}
-
-function milliseconds(name: string, value: number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(`${name} must be a whole number of milliseconds (0 or more), got ${value}`);
-  }
-  return value;
 }

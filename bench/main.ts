@@ -15,6 +15,7 @@ export type BenchModule = { bench(options: { quick: boolean }): Promise<BenchRow
 const suites: Record<string, () => Promise<BenchModule>> = {
   sqlite: () => import("./sqlite.ts"),
   postgres: () => import("./postgres.ts"),
+  cli: () => import("./cli.ts"),
 };
 
 const args = Deno.args.filter((arg) => !arg.startsWith("--"));

@@ -69,33 +69,37 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Events/s of `calls` batched appends of 50 events, through the store. */
-async function batchStore(store: EventStore<typeof events>, calls: number): Promise<number> {
+/**
+ * Batched appends of 50 events, through the store and raw, one batch each in turn so
+ * both sides run under the same machine load. Returns events/s of each side.
+ */
+async function batches(
+  store: EventStore<typeof events>,
+  sql: postgres.Sql,
+  rawSchema: string,
+  calls: number,
+): Promise<{ store: number; raw: number }> {
   const streams = Array.from({ length: 200 }, () => uuidv7());
-  const started = performance.now();
+  const revisions = new Map<string, number>();
+  let storeMs = 0;
+  let rawMs = 0;
   for (let call = 0; call < calls; call++) {
     const stream = streams[call % streams.length];
     const batch = new Array(50);
     for (let i = 0; i < 50; i++) batch[i] = { type: "user:updated", stream, data: payload(i) };
+    let started = performance.now();
     await store.pushManyEvents(batch);
-  }
-  return (calls * 50) / ((performance.now() - started) / 1000);
-}
+    storeMs += performance.now() - started;
 
-/** Events/s of the same batches inserted by postgres.js directly. */
-async function batchRaw(sql: postgres.Sql, schema: string, calls: number): Promise<number> {
-  const streams = Array.from({ length: 200 }, () => uuidv7());
-  const revisions = new Map<string, number>();
-  const started = performance.now();
-  for (let call = 0; call < calls; call++) {
-    const stream = streams[call % streams.length];
+    started = performance.now();
     let revision = revisions.get(stream) ?? 0;
     const rows = new Array<RawRow>(50);
     for (let i = 0; i < 50; i++) rows[i] = rawRow(stream, ++revision, i);
-    await sql`INSERT INTO ${sql(schema)}.events ${sql(rows, ...COLUMNS)}`;
+    await sql`INSERT INTO ${sql(rawSchema)}.events ${sql(rows, ...COLUMNS)}`;
     revisions.set(stream, revision);
+    rawMs += performance.now() - started;
   }
-  return (calls * 50) / ((performance.now() - started) / 1000);
+  return { store: (calls * 50) / (storeMs / 1000), raw: (calls * 50) / (rawMs / 1000) };
 }
 
 interface LoadResult {
@@ -108,7 +112,11 @@ interface LoadResult {
  * `CLIENTS` concurrent writers, each appending single events to its own stream with the
  * expected revision, while one reader tails the log (woken by NOTIFY, polling as well).
  */
-async function loadStore(store: EventStore<typeof events>, reader: PostgresAdapter, perClient: number): Promise<LoadResult> {
+async function loadStore(
+  store: EventStore<typeof events>,
+  reader: PostgresAdapter,
+  perClient: number,
+): Promise<LoadResult> {
   const latencies: number[] = [];
   const committed = new Map<string, number>();
   const lags: number[] = [];
@@ -203,18 +211,13 @@ export async function bench(options: { quick: boolean }): Promise<BenchRow[]> {
     const calls = quick ? 100 : 400;
 
     // Warm both sides (JIT, prepared statements, connections) untimed.
-    await batchStore(store, 20);
-    await batchRaw(sql, rawSchema, 20);
+    await batches(store, sql, rawSchema, 40);
     const stores: number[] = [];
     const raws: number[] = [];
     for (let n = 0; n < repeats; n++) {
-      if (n % 2 === 0) {
-        stores.push(await batchStore(store, calls));
-        raws.push(await batchRaw(sql, rawSchema, calls));
-      } else {
-        raws.push(await batchRaw(sql, rawSchema, calls));
-        stores.push(await batchStore(store, calls));
-      }
+      const run = await batches(store, sql, rawSchema, calls);
+      stores.push(run.store);
+      raws.push(run.raw);
     }
 
     const perClient = quick ? 150 : 600;

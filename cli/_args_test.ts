@@ -41,7 +41,10 @@ Deno.test("parseArgs rejects unknown flags, missing values, bad integers and rep
   ];
   for (const [argv, message] of cases) {
     await t.step(argv.join(" "), () => {
-      assert.throws(() => parseArgs(argv, specs, "eventfold x"), (e: unknown) => e instanceof UsageError && message.test(e.message));
+      assert.throws(
+        () => parseArgs(argv, specs, "eventfold x"),
+        (e: unknown) => e instanceof UsageError && message.test(e.message),
+      );
     });
   }
 });

@@ -65,11 +65,17 @@ Deno.test("parseLine names the line and the problem", async (t) => {
     ['{"id":"a","stream":"s","type":"t"}', /^line 7: "created" must be a non-empty string/],
     ['{"id":"","stream":"s","type":"t","created":"c"}', /^line 7: "id" must be a non-empty string/],
     ['{"id":"a","stream":"s","type":"t","created":"c","dat":1}', /^line 7: unknown field "dat"/],
-    ['{"id":"a","stream":"s","type":"t","created":"c","data":{"x":{"$wat":1}}}', /^line 7: data\.x\.\$wat: unknown tag/],
+    [
+      '{"id":"a","stream":"s","type":"t","created":"c","data":{"x":{"$wat":1}}}',
+      /^line 7: data\.x\.\$wat: unknown tag/,
+    ],
   ];
   for (const [text, message] of cases) {
     await t.step(text, () => {
-      assert.throws(() => parseLine(text, 7), (e: unknown) => e instanceof BadLineError && message.test(e.message));
+      assert.throws(
+        () => parseLine(text, 7),
+        (e: unknown) => e instanceof BadLineError && message.test(e.message),
+      );
     });
   }
 });

@@ -4,7 +4,11 @@ import { parseStoreUrl } from "./_store_url.ts";
 
 Deno.test("parseStoreUrl reads memory, sqlite and postgres URLs", () => {
   assert.deepEqual(parseStoreUrl("memory:"), { kind: "memory", label: "memory:" });
-  assert.deepEqual(parseStoreUrl("sqlite:./events.db"), { kind: "sqlite", path: "./events.db", label: "sqlite:./events.db" });
+  assert.deepEqual(parseStoreUrl("sqlite:./events.db"), {
+    kind: "sqlite",
+    path: "./events.db",
+    label: "sqlite:./events.db",
+  });
   assert.equal((parseStoreUrl("sqlite:/abs/e.db") as { path: string }).path, "/abs/e.db");
   assert.equal((parseStoreUrl("sqlite:///abs/e.db") as { path: string }).path, "/abs/e.db");
   const pg = parseStoreUrl("postgres://app:s3cret@db.internal:6543/app?schema=billing&sslmode=disable");

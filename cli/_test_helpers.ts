@@ -49,7 +49,9 @@ export async function cli(
   }).spawn();
   if (options.stdin !== undefined) {
     const writer = child.stdin.getWriter();
-    await writer.write(typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin);
+    await writer.write(
+      typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin,
+    );
     await writer.close();
   }
   const { code, stdout, stderr } = await child.output();
@@ -83,7 +85,9 @@ export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
 export const testEvents = new EventFactory([
   event.type("account:opened").data(z.object({ owner: z.string(), opened: z.date(), limit: z.bigint() })),
   event.type("account:deposited").data(z.number()).meta(z.object({ by: z.string() })),
-  event.type("account:tagged").data(z.object({ tags: z.set(z.string()), scores: z.map(z.string(), z.number()) })),
+  event.type("account:tagged").data(
+    z.object({ tags: z.set(z.string()), scores: z.map(z.string(), z.number()) }),
+  ),
   event.type("blob:stored").data(z.record(z.string(), z.unknown())).meta(z.record(z.string(), z.unknown())),
 ]);
 

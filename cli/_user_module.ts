@@ -50,6 +50,7 @@ export async function loadExport(path: string, name: string, flag: string): Prom
   }
   let module: Record<string, unknown>;
   try {
+    // The user's own module: resolved at run time on purpose.
     module = await import(url);
   } catch (error) {
     const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);

@@ -82,22 +82,6 @@ class Interrupt {
   }
 }
 
-/**
- * cbor-x loads the optional native addon cbor-extract when it is installed, and under
- * Deno 2.9 that addon kills the process ("undefined symbol v8::Isolate::GetCurrent")
- * the first time it decodes a payload with several strings. The stores load cbor-x only
- * when a command opens one, so turning the addon off here, first, is in time.
- */
-function avoidNativeCbor(): void {
-  try {
-    if (Deno.env.get("CBOR_NATIVE_ACCELERATION_DISABLED") === undefined) {
-      Deno.env.set("CBOR_NATIVE_ACCELERATION_DISABLED", "true");
-    }
-  } catch {
-    // Without --allow-env the variable stays as it is.
-  }
-}
-
 async function dispatch(args: readonly string[], out: Output, interrupt: Interrupt): Promise<number> {
   const [name, ...rest] = args;
   if (name === undefined) {
@@ -138,7 +122,6 @@ async function dispatch(args: readonly string[], out: Output, interrupt: Interru
  * ```
  */
 export async function main(args: readonly string[]): Promise<number> {
-  avoidNativeCbor();
   const debug = args.includes("--debug");
   const out = new Output();
   const interrupt = new Interrupt();

@@ -7,7 +7,9 @@
  * @module
  */
 
-import { Encoder } from "cbor-x";
+// The "./encode" entry is cbor-x in plain JavaScript: its main entry loads the optional
+// native addon cbor-extract, which crashes under Deno.
+import { Encoder } from "cbor-x/encode";
 
 /** Encodes and decodes payloads (`data`, `meta`, snapshot and checkpoint state). */
 export interface Codec {

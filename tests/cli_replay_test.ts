@@ -60,7 +60,19 @@ Deno.test("cli: replay --until gives the state at that position or time", async 
   await using dir = await tempDir();
   const { store, model } = await setUp(dir.path);
   const state = async (...args: string[]) => {
-    const run = await cli(["replay", "-s", store, "-m", model, "-e", "account", "--stream", "acct-1", "--json", ...args]);
+    const run = await cli([
+      "replay",
+      "-s",
+      store,
+      "-m",
+      model,
+      "-e",
+      "account",
+      "--stream",
+      "acct-1",
+      "--json",
+      ...args,
+    ]);
     assert.equal(run.code, 0, run.stderr);
     return JSON.parse(run.stdout);
   };
@@ -71,8 +83,16 @@ Deno.test("cli: replay --until gives the state at that position or time", async 
     assert.equal(at3.revision, 3);
   });
   await t.step("an ISO time (created at or before it)", async () => {
-    assert.deepEqual((await state("--until", "2026-01-01T00:30:00Z")).state, { owner: "Ada", balance: 600, deposits: 3 });
-    assert.deepEqual((await state("--until", "2026-01-01T00:29:59.999Z")).state, { owner: "Ada", balance: 300, deposits: 2 });
+    assert.deepEqual((await state("--until", "2026-01-01T00:30:00Z")).state, {
+      owner: "Ada",
+      balance: 600,
+      deposits: 3,
+    });
+    assert.deepEqual((await state("--until", "2026-01-01T00:29:59.999Z")).state, {
+      owner: "Ada",
+      balance: 300,
+      deposits: 2,
+    });
   });
   await t.step("before the first event there is no state", async () => {
     const before = await state("--until", "2025-12-31");
@@ -94,7 +114,19 @@ Deno.test("cli: replay folds the whole log and tags CBOR-only state", async () =
 Deno.test("cli: replay folds an aggregate class", async () => {
   await using dir = await tempDir();
   const { store, model } = await setUp(dir.path);
-  const run = await cli(["replay", "-s", store, "-m", model, "-e", "Account2", "--stream", "acct-1", "--until", "2"]);
+  const run = await cli([
+    "replay",
+    "-s",
+    store,
+    "-m",
+    model,
+    "-e",
+    "Account2",
+    "--stream",
+    "acct-1",
+    "--until",
+    "2",
+  ]);
   assert.equal(run.code, 0, run.stderr);
   assert.deepEqual(JSON.parse(run.stdout), { owner: "Ada", total: 100 });
 });
@@ -103,9 +135,18 @@ Deno.test("cli: replay drives a projector with hydrated events; once handlers st
   await using dir = await tempDir();
   const { store, model } = await setUp(dir.path);
   const logFile = `${dir.path}/projection.log`;
-  const run = await cli(["replay", "-s", store, "-m", model, "-e", "projector", "--json"], { env: { PROJECTION_LOG: logFile } });
+  const run = await cli(["replay", "-s", store, "-m", model, "-e", "projector", "--json"], {
+    env: { PROJECTION_LOG: logFile },
+  });
   assert.equal(run.code, 0, run.stderr);
-  assert.deepEqual(JSON.parse(run.stdout), { kind: "projector", stream: null, events: 9, position: "0000000000000009", revision: null, dryRun: false });
+  assert.deepEqual(JSON.parse(run.stdout), {
+    kind: "projector",
+    stream: null,
+    events: 9,
+    position: "0000000000000009",
+    revision: null,
+    dryRun: false,
+  });
   const log = (await Deno.readTextFile(logFile)).split("\n");
   assert.equal(log.filter((line) => line.startsWith("on ")).length, 4, "on skips the outdated deposit");
   assert(log.includes("outdated seen"), "all sees it");
@@ -116,14 +157,19 @@ Deno.test("cli: a failing projector handler names the event and exits 1", async 
   const { store, model } = await setUp(dir.path);
   const run = await cli(["replay", "-s", store, "-m", model, "-e", "failing"]);
   assert.equal(run.code, 1);
-  assert.match(run.stderr, /^eventfold: the handler failed on event .* \(account:tagged\) at position 0000000000000007: RangeError: score out of range\n$/);
+  assert.match(
+    run.stderr,
+    /^eventfold: the handler failed on event .* \(account:tagged\) at position 0000000000000007: RangeError: score out of range\n$/,
+  );
 });
 
 Deno.test("cli: replay --dry-run counts and calls nothing", async () => {
   await using dir = await tempDir();
   const { store, model } = await setUp(dir.path);
   const logFile = `${dir.path}/projection.log`;
-  const run = await cli(["replay", "-s", store, "-m", model, "-e", "projector", "--dry-run"], { env: { PROJECTION_LOG: logFile } });
+  const run = await cli(["replay", "-s", store, "-m", model, "-e", "projector", "--dry-run"], {
+    env: { PROJECTION_LOG: logFile },
+  });
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stderr, /^dry run: would have projected 9 events of the log/);
   await assert.rejects(Deno.stat(logFile));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { cli, seedSqlite, tempDir, writeHistory } from "../cli/_test_helpers.ts";
-import { dropSchema, freshSchema, pgAvailable, PG_URL } from "./_postgres_env.ts";
+import { dropSchema, freshSchema, PG_URL, pgAvailable } from "./_postgres_env.ts";
 
 function pgStore(schema: string): string {
   const url = new URL(PG_URL);
@@ -43,7 +43,13 @@ Deno.test("cli: SQLite -> NDJSON -> PostgreSQL -> NDJSON is byte-identical, and 
   const copied = freshSchema("cli_cp_");
   try {
     await seedSqlite(`${dir.path}/a.db`, writeHistory);
-    const fromSqlite = await ok(["export", "--store", `sqlite:${dir.path}/a.db`, "--output", `${dir.path}/a.ndjson`]);
+    const fromSqlite = await ok([
+      "export",
+      "--store",
+      `sqlite:${dir.path}/a.db`,
+      "--output",
+      `${dir.path}/a.ndjson`,
+    ]);
     assert.equal(fromSqlite.length, 0, "with --output nothing goes to stdout");
     const file = await Deno.readFile(`${dir.path}/a.ndjson`);
 
@@ -57,8 +63,20 @@ Deno.test("cli: SQLite -> NDJSON -> PostgreSQL -> NDJSON is byte-identical, and 
 
     await t.step("with copy", async () => {
       await ok(["copy", "--from", `sqlite:${dir.path}/a.db`, "--to", pgStore(copied)]);
-      const twice = await cli(["copy", "--from", `sqlite:${dir.path}/a.db`, "--to", pgStore(copied), "--json"]);
-      assert.deepEqual(JSON.parse(twice.stdout), { ...JSON.parse(twice.stdout), read: 9, imported: 0, skipped: 9 });
+      const twice = await cli([
+        "copy",
+        "--from",
+        `sqlite:${dir.path}/a.db`,
+        "--to",
+        pgStore(copied),
+        "--json",
+      ]);
+      assert.deepEqual(JSON.parse(twice.stdout), {
+        ...JSON.parse(twice.stdout),
+        read: 9,
+        imported: 0,
+        skipped: 9,
+      });
       assert.deepEqual(await ok(["export", "--store", pgStore(copied)]), file);
       await ok(["copy", "--from", pgStore(copied), "--to", `sqlite:${dir.path}/back.db`]);
       assert.deepEqual(await ok(["export", "--store", `sqlite:${dir.path}/back.db`]), file);
@@ -74,8 +92,13 @@ Deno.test("cli: export filters by stream, type and position", async () => {
   await seedSqlite(`${dir.path}/a.db`, writeHistory);
   const store = `sqlite:${dir.path}/a.db`;
   const lines = async (...args: string[]) =>
-    new TextDecoder().decode(await ok(["export", "--store", store, ...args])).trim().split("\n").map((l) => JSON.parse(l));
-  assert.deepEqual((await lines("--stream", "acct-2")).map((e) => e.type), ["account:opened", "account:tagged"]);
+    new TextDecoder().decode(await ok(["export", "--store", store, ...args])).trim().split("\n").map((l) =>
+      JSON.parse(l)
+    );
+  assert.deepEqual((await lines("--stream", "acct-2")).map((e) => e.type), [
+    "account:opened",
+    "account:tagged",
+  ]);
   assert.equal((await lines("--type", "account:deposited")).length, 5);
   assert.equal((await lines("--after", "7")).length, 2);
 });

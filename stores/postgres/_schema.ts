@@ -62,11 +62,8 @@ const MIGRATIONS: readonly Migration[] = [
           CONSTRAINT events_stream_revision UNIQUE (stream, revision)
         )`;
       await tx`CREATE UNIQUE INDEX events_log ON ${s}.events (transaction_id, seq)`;
-      await tx`
-        CREATE TABLE ${s}.streams (
-          stream text COLLATE "C" NOT NULL PRIMARY KEY,
-          revision integer NOT NULL DEFAULT 0
-        )`;
+      // One row per stream, locked by its writers (their revision is read from `events`).
+      await tx`CREATE TABLE ${s}.streams (stream text COLLATE "C" NOT NULL PRIMARY KEY)`;
       await tx`
         CREATE TABLE ${s}.relations (
           key text COLLATE "C" NOT NULL,

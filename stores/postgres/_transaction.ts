@@ -1,13 +1,21 @@
 /**
  * One write transaction of the PostgreSQL adapter. Writers to a stream serialise on its
- * row in the `streams` table (`SELECT ... FOR UPDATE`, taken in one order so two writers
- * never wait on each other in a cycle); the unique `(stream, revision)` constraint backs
- * that up, so no interleaving can store a revision twice.
+ * row in the `streams` table (locked in one order, so two writers never wait on each
+ * other in a cycle) and read its revision only once they hold the lock; the unique
+ * `(stream, revision)` constraint backs that up, so no interleaving can store a revision
+ * twice. The row is only a lock: the revision is the stream's highest in `events`, so
+ * an append writes nothing to `streams` but a lock.
+ *
+ * The transaction runs on a reserved connection, and its `BEGIN` travels with its first
+ * statement (postgres.js `sql.begin` waits for `BEGIN` first: one round trip more per
+ * append). Only statements that change nothing when run outside a transaction may go
+ * before `BEGIN` is confirmed; writes wait for it.
  *
  * @module
  */
 
 import type postgres from "postgres";
+import { EventInsertionError } from "../../errors.ts";
 import type { EventRecord } from "../../events/record.ts";
 import {
   type AdapterTransaction,
@@ -16,6 +24,7 @@ import {
   type RelationChange,
   RevisionConflictError,
 } from "../adapter.ts";
+import type { PostgresClient } from "./_options.ts";
 import { type Payloads, type Query, textList } from "./_rows.ts";
 import { formatPostgresPosition } from "./position.ts";
 
@@ -32,8 +41,6 @@ function positionPrefix(transaction: string): string {
 export interface Context {
   /** The schema name. */
   readonly schema: string;
-  /** The notification channel. */
-  readonly channel: string;
   /** The schema's payload codec. */
   readonly payloads: Payloads;
 }
@@ -124,18 +131,26 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
   readonly handle: postgres.TransactionSql;
   readonly #context: Context;
   readonly #q: Query;
-  #notified = false;
-  // The transaction's id and start time, learnt from the first statement that tells.
-  #transaction: { id: string; recorded: string } | undefined;
+  readonly #begun: Promise<void>;
+  /** Whether an insert was sent (the adapter then notifies watchers after the commit). */
+  inserted = false;
 
   /**
-   * @param handle the postgres.js transaction
-   * @param context the adapter's schema, channel and payloads
+   * @param handle the transaction's connection
+   * @param context the adapter's schema and payloads
+   * @param begun settles when `BEGIN` is confirmed
    */
-  constructor(handle: postgres.TransactionSql, context: Context) {
+  constructor(handle: postgres.TransactionSql, context: Context, begun: Promise<void>) {
     this.handle = handle;
     this.#q = handle as unknown as Query;
     this.#context = context;
+    this.#begun = begun;
+  }
+
+  /** Runs a statement that changes nothing outside a transaction, without waiting for `BEGIN`. */
+  async #early<T>(statement: Promise<T>): Promise<T> {
+    const [result] = await Promise.all([statement, this.#begun]);
+    return result;
   }
 
   async revisions(streams: readonly string[]): Promise<Map<string, number>> {
@@ -143,22 +158,26 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
     if (streams.length === 0) return out;
     const sorted = [...new Set(streams)].sort();
     const q = this.#q;
+    const list = JSON.stringify(sorted);
+    const s = q(this.#context.schema);
     try {
-      // One statement creates missing stream rows and locks every row, in the order of
-      // `sorted` (so two writers never wait on each other in a cycle). DO UPDATE waits
-      // for a concurrent writer of the stream to finish and returns the revision it
-      // committed; the loser of a race sees the true revision.
-      const rows = await q<{ stream: string; revision: number; ptx: string; recorded: string }[]>`
-        INSERT INTO ${q(this.#context.schema)}.streams AS t (stream)
-        SELECT x.stream FROM json_array_elements_text(${JSON.stringify(sorted)}::text::json)
-          WITH ORDINALITY AS x(stream, n)
-        ORDER BY x.n
-        ON CONFLICT (stream) DO UPDATE SET revision = t.revision
-        RETURNING t.stream, t.revision, pg_current_xact_id()::text AS ptx, ${nowIso(q)} AS recorded`;
-      for (const row of rows) {
-        out.set(row.stream, row.revision);
-        this.#transaction ??= { id: row.ptx, recorded: row.recorded };
-      }
+      // The first statement creates missing stream rows and locks every row, in the
+      // order of `sorted` (so two writers never wait on each other in a cycle), waiting
+      // for a concurrent writer of a stream to finish. The second starts after it, with
+      // a fresh snapshot: it sees what that writer committed, so the loser of a race
+      // reads the true revision. Outside a transaction (BEGIN failed) the first would
+      // only create stream rows.
+      const [, rows] = await this.#early(Promise.all([
+        q`
+          INSERT INTO ${s}.streams AS t (stream)
+          SELECT x.stream FROM json_array_elements_text(${list}::text::json) WITH ORDINALITY AS x(stream, n)
+          ORDER BY x.n
+          ON CONFLICT (stream) DO UPDATE SET stream = excluded.stream`,
+        q<{ stream: string; revision: number }[]>`
+          SELECT x.stream, (SELECT coalesce(max(e.revision), 0) FROM ${s}.events AS e WHERE e.stream = x.stream) AS revision
+          FROM json_array_elements_text(${list}::text::json) AS x(stream)`,
+      ]));
+      for (const row of rows) out.set(row.stream, row.revision);
       return out;
     } catch (error) {
       throw raced(error, [], sorted);
@@ -168,22 +187,23 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
   async existing(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const q = this.#q;
-    const rows = await q<{ id: string }[]>`
-      SELECT id FROM ${q(this.#context.schema)}.events WHERE id IN ${textList(q, [...new Set(ids)])}`;
+    const rows = await this.#early(q<{ id: string }[]>`
+      SELECT id FROM ${q(this.#context.schema)}.events WHERE id IN ${textList(q, [...new Set(ids)])}`);
     return new Set(rows.map((row) => row.id));
   }
 
   async hasNewer(stream: string, type: string, created: string): Promise<boolean> {
     const q = this.#q;
-    const [row] = await q<{ newer: boolean }[]>`
+    const [row] = await this.#early(q<{ newer: boolean }[]>`
       SELECT EXISTS (
         SELECT 1 FROM ${q(this.#context.schema)}.events
         WHERE stream = ${stream} AND type = ${type} AND created > ${created}
-      ) AS newer`;
+      ) AS newer`);
     return row.newer;
   }
 
   async insert(records: readonly InsertableRecord[]): Promise<EventRecord[]> {
+    await this.#begun;
     const out: EventRecord[] = [];
     for (let start = 0; start < records.length; start += INSERT_CHUNK) {
       out.push(...await this.#insertChunk(records.slice(start, start + INSERT_CHUNK)));
@@ -193,7 +213,7 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
 
   async #insertChunk(records: readonly InsertableRecord[]): Promise<EventRecord[]> {
     if (records.length === 0) return [];
-    const { payloads, schema, channel } = this.#context;
+    const { payloads, schema } = this.#context;
     const rows = records.map((record, n) => ({
       n,
       id: record.id,
@@ -207,9 +227,11 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
     }));
     const q = this.#q;
     const s = q(schema);
-    const work: Promise<unknown>[] = [
+    this.inserted = true;
+    let inserted: { id: string; pseq: string; ptx: string; recorded: string }[];
+    try {
       // ORDER BY n: sequence numbers, and so positions, follow the given order.
-      q<{ id: string; pseq: string }[]>`
+      inserted = await q<{ id: string; pseq: string; ptx: string; recorded: string }[]>`
         WITH input AS (
           SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::text::json) AS x(
             n integer, id text, stream text, "type" text, revision integer, created text,
@@ -221,40 +243,20 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
           FROM input ORDER BY n
           ON CONFLICT (id) DO NOTHING
           RETURNING id, stream, revision, seq
-        ), streams AS (
-          INSERT INTO ${s}.streams AS t (stream, revision)
-          SELECT stream, max(revision) FROM inserted GROUP BY stream
-          ON CONFLICT (stream) DO UPDATE SET revision = greatest(t.revision, excluded.revision)
+        ), tx AS MATERIALIZED (
+          SELECT pg_current_xact_id()::text AS ptx, ${nowIso(q)} AS recorded
         )
-        SELECT id, seq::text AS pseq FROM inserted`,
-    ];
-    if (this.#transaction === undefined) {
-      // Every event of a transaction shares its id and `recorded` (now() is the start time).
-      work.push(q`SELECT pg_current_xact_id()::text AS ptx, ${nowIso(q)} AS recorded`);
-    }
-    if (!this.#notified) {
-      // Delivered by PostgreSQL at commit, never on rollback.
-      work.push(q`SELECT pg_notify(${channel}, '')`);
-      this.#notified = true;
-    }
-    let results: unknown[];
-    try {
-      results = await Promise.all(work);
+        SELECT i.id, i.seq::text AS pseq, tx.ptx, tx.recorded FROM inserted AS i, tx`;
     } catch (error) {
       throw raced(error, records, []);
     }
-    const inserted = results[0] as { id: string; pseq: string }[];
-    if (this.#transaction === undefined) {
-      const [row] = results[1] as { ptx: string; recorded: string }[];
-      this.#transaction = { id: row.ptx, recorded: row.recorded };
-    }
-    const { id: transaction, recorded } = this.#transaction;
     const byId = new Map<string, string>();
     for (const row of inserted) byId.set(row.id, row.pseq);
     if (byId.size < records.length) {
       throw new DuplicateIdError(records.filter((record) => !byId.has(record.id)).map((record) => record.id));
     }
-    const prefix = positionPrefix(transaction);
+    const { ptx, recorded } = inserted[0];
+    const prefix = positionPrefix(ptx);
     return records.map((record) => ({
       id: record.id,
       stream: record.stream,
@@ -270,6 +272,77 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
   }
 
   async relate(changes: readonly RelationChange[]): Promise<void> {
+    await this.#begun;
     if (changes.length > 0) await applyRelations(this.#q, this.#context.schema, changes);
+  }
+}
+
+/**
+ * The handle given to `work`: the reserved connection, with `savepoint` as in a
+ * postgres.js transaction and without `release` (the transaction releases it).
+ */
+function transactionHandle(reserved: postgres.ReservedSql<Record<string, unknown>>): postgres.TransactionSql {
+  let savepoints = 0;
+  const handle = reserved as unknown as Record<string, unknown> & Query;
+  delete handle.release;
+  handle.savepoint = async (name: unknown, fn?: unknown) => {
+    const body = (typeof name === "function" ? name : fn) as (sql: unknown) => unknown;
+    const id = `s${++savepoints}`;
+    await handle`SAVEPOINT ${handle(id)}`;
+    try {
+      const result = await body(handle);
+      await handle`RELEASE SAVEPOINT ${handle(id)}`;
+      return result;
+    } catch (error) {
+      await handle`ROLLBACK TO SAVEPOINT ${handle(id)}`;
+      throw error;
+    }
+  };
+  handle.prepare = () => {
+    throw new TypeError("Two-phase commit (prepare) is not supported in an Eventfold transaction");
+  };
+  return handle as unknown as postgres.TransactionSql;
+}
+
+/**
+ * Runs `work` in one transaction on a reserved connection: everything commits, or
+ * (when `work` throws, or a statement in it failed unseen) nothing does.
+ *
+ * @param sql the client
+ * @param context the adapter's schema and payloads
+ * @param work the transaction's body
+ * @returns what `work` returned, and whether it inserted events
+ * @throws {EventInsertionError} when PostgreSQL rolled back at COMMIT because a statement had failed
+ */
+export async function runTransaction<T>(
+  sql: PostgresClient,
+  context: Context,
+  work: (tx: PostgresTransaction) => Promise<T>,
+): Promise<{ result: T; inserted: boolean }> {
+  const reserved = await sql.reserve();
+  const release = reserved.release;
+  try {
+    const begin = reserved`BEGIN`.execute();
+    const begun = begin.then(() => undefined);
+    // Settled below in every path; this only keeps an early failure from being "unhandled".
+    begun.catch(() => {});
+    const tx = new PostgresTransaction(transactionHandle(reserved), context, begun);
+    let result: T;
+    try {
+      result = await work(tx);
+      await begun;
+      const done = await reserved`COMMIT`;
+      if (done.command !== "COMMIT") {
+        throw new EventInsertionError(
+          "PostgreSQL rolled the transaction back at COMMIT because a statement in it failed; nothing was written",
+        );
+      }
+    } catch (error) {
+      await reserved`ROLLBACK`.catch(() => {});
+      throw error;
+    }
+    return { result, inserted: tx.inserted };
+  } finally {
+    release();
   }
 }

@@ -18,11 +18,11 @@ import type {
   StreamPageQuery,
 } from "../adapter.ts";
 import { type Codec, resolveCodec } from "../codec.ts";
-import { channelOf, Watcher } from "./_notify.ts";
+import { channelOf, Notifier, Watcher } from "./_notify.ts";
 import { checkSchemaName, connect, type PostgresClient, type PostgresOptions, scrub } from "./_options.ts";
 import { type EventRow, isoTime, Payloads, type Query, textList } from "./_rows.ts";
 import { ensureSchema } from "./_schema.ts";
-import { applyRelations, type Context, PostgresTransaction } from "./_transaction.ts";
+import { type Context, runTransaction } from "./_transaction.ts";
 import { formatPostgresPosition, parsePostgresPosition } from "./position.ts";
 
 /** Options of {@linkcode PostgresAdapter}. */
@@ -120,8 +120,9 @@ function limitOf(limit: number): number | null {
  * transaction. Stream reads (`readStream`) are not held back.
  *
  * **Writers** of one stream serialise on its row in a `streams` table, and a unique
- * `(stream, revision)` constraint makes a duplicate revision impossible. Each append
- * sends `pg_notify` on {@linkcode PostgresAdapter.channel}, delivered at commit;
+ * `(stream, revision)` constraint makes a duplicate revision impossible. After an append
+ * commits, the adapter sends `pg_notify` on {@linkcode PostgresAdapter.channel} (after,
+ * not inside: PostgreSQL serialises the commits of notifying transactions);
  * `watch()` listens for it. Readers also poll: nothing depends on a notification.
  *
  * **Payloads** are CBOR in `bytea` by default, or JSON in `jsonb` (object keys then come
@@ -144,7 +145,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   readonly source: string;
   /** The schema holding the tables. */
   readonly schema: string;
-  /** The `LISTEN/NOTIFY` channel appends notify (derived from the schema name). */
+  /** The `LISTEN/NOTIFY` channel notified after appends commit (derived from the schema name). */
   readonly channel: string;
   /** The postgres.js client (for read models kept in the same database). */
   readonly sql: PostgresClient;
@@ -153,6 +154,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   readonly #secrets: readonly string[];
   readonly #codec: Codec | undefined;
   readonly #watcher: Watcher;
+  readonly #notifier: Notifier;
   #opening: Promise<Context> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -184,6 +186,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     this.source = `${connection.source} (schema ${JSON.stringify(this.schema)})`;
     this.channel = channelOf(this.schema);
     this.#watcher = new Watcher(this.sql, this.channel);
+    this.#notifier = new Notifier(this.sql, this.channel);
   }
 
   get #q(): Query {
@@ -207,7 +210,6 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
       const { codec, payload } = await ensureSchema(this.sql, this.schema, this.#codec, this.source);
       return {
         schema: this.schema,
-        channel: this.channel,
         payloads: new Payloads(codec, payload, this.source),
       };
     } catch (error) {
@@ -234,12 +236,15 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   }
 
   /**
-   * Runs `work` in one transaction (`sql.begin`); the handle is the postgres.js
-   * transaction, so in-transaction listeners can write to their own tables atomically.
+   * Runs `work` in one transaction. The handle works like a postgres.js `sql.begin`
+   * transaction (tagged templates, `unsafe`, `savepoint`), so in-transaction listeners
+   * can write to their own tables atomically.
    */
   async transaction<T>(work: (tx: AdapterTransaction<postgres.TransactionSql>) => Promise<T>): Promise<T> {
     const context = await this.#ready();
-    return await this.sql.begin((tx) => work(new PostgresTransaction(tx, context))) as T;
+    const { result, inserted } = await runTransaction(this.sql, context, work);
+    if (inserted) this.#notifier.poke();
+    return result;
   }
 
   async readStream(stream: string, query: StreamPageQuery): Promise<EventRecord[]> {
@@ -316,9 +321,9 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   }
 
   async relate(changes: readonly RelationChange[]): Promise<void> {
-    await this.#ready();
+    const context = await this.#ready();
     if (changes.length === 0) return;
-    await this.sql.begin((tx) => applyRelations(tx as unknown as Query, this.schema, changes));
+    await runTransaction(this.sql, context, (tx) => tx.relate(changes));
   }
 
   async getSnapshot(name: string, stream: string): Promise<Snapshot | undefined> {
@@ -446,7 +451,8 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     const s = q(this.schema);
     const [row] = await q<{ events: number; streams: number; ptx: string | null; pseq: string | null }[]>`
       SELECT (SELECT count(*) FROM ${s}.events)::float8 AS events,
-             (SELECT count(*) FROM ${s}.streams WHERE revision > 0)::float8 AS streams,
+             (SELECT count(*) FROM ${s}.streams AS t
+              WHERE EXISTS (SELECT 1 FROM ${s}.events AS e WHERE e.stream = t.stream))::float8 AS streams,
              h.ptx, h.pseq
       FROM (SELECT 1) AS one
       LEFT JOIN LATERAL (
@@ -535,7 +541,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   /** Stops watching and, when the adapter made the client, ends it. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await this.#watcher.close();
+      await Promise.all([this.#watcher.close(), this.#notifier.close()]);
       // Let a schema migration in flight finish before ending its connection.
       await this.#opening?.catch(() => {});
       if (this.#owned) await this.sql.end({ timeout: 5 });

@@ -63,7 +63,9 @@ export async function runWriters(
   return counts.reduce((a, b) => a + b, 0);
 }
 
-function connectionOf(url: string): { host: string; port: number; user: string; password?: string; database: string } {
+function connectionOf(
+  url: string,
+): { host: string; port: number; user: string; password?: string; database: string } {
   const parsed = new URL(url);
   return {
     host: parsed.hostname,

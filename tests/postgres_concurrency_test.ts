@@ -73,7 +73,9 @@ async function spawnWriters(schema: string): Promise<number> {
 }
 
 Deno.test({
-  name: `${TOTAL} events from 8 writers in ${PROCESSES + 1} processes reach 2 tailing readers exactly once, in one order`,
+  name: `${TOTAL} events from 8 writers in ${
+    PROCESSES + 1
+  } processes reach 2 tailing readers exactly once, in one order`,
   ignore,
   async fn() {
     const schema = freshSchema();
@@ -98,10 +100,16 @@ Deno.test({
       for (let i = 1; i < first.length; i++) {
         assert.ok(first[i - 1].position < first[i].position, `positions out of order at ${i}`);
       }
-      assert.deepEqual(second.map((seen) => seen.id), first.map((seen) => seen.id), "the readers disagree on the order");
+      assert.deepEqual(
+        second.map((seen) => seen.id),
+        first.map((seen) => seen.id),
+        "the readers disagree on the order",
+      );
 
       const sql = setup.sql;
-      const streams = await sql<{ stream: string; events: number; low: number; high: number; distinct: number }[]>`
+      const streams = await sql<
+        { stream: string; events: number; low: number; high: number; distinct: number }[]
+      >`
         SELECT stream, count(*)::int AS events, min(revision) AS low, max(revision) AS high,
                count(DISTINCT revision)::int AS distinct
         FROM ${sql(schema)}.events GROUP BY stream`;
@@ -128,7 +136,8 @@ Deno.test({
 const raceEvents = new EventFactory([event.type("step")]);
 
 Deno.test({
-  name: "racing writers on one stream with expected revisions: one wins each revision, the rest get ConcurrencyError",
+  name:
+    "racing writers on one stream with expected revisions: one wins each revision, the rest get ConcurrencyError",
   ignore,
   async fn() {
     const schema = freshSchema();
@@ -161,7 +170,10 @@ Deno.test({
         }
       }
       const stream = await stores[0].getEventsByStreams(["race"]);
-      assert.deepEqual(stream.map((record) => record.revision), Array.from({ length: ROUNDS * BATCH }, (_, i) => i + 1));
+      assert.deepEqual(
+        stream.map((record) => record.revision),
+        Array.from({ length: ROUNDS * BATCH }, (_, i) => i + 1),
+      );
       for (let round = 0; round < ROUNDS; round++) {
         // Each round's three events come from one writer, whole and in order.
         const ids = stream.slice(round * BATCH, (round + 1) * BATCH).map((record) => record.id);

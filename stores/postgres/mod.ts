@@ -2,17 +2,22 @@
  * The PostgreSQL store: many processes on many machines share one database. Appends
  * lock only the streams they write, a unique `(stream, revision)` constraint keeps
  * revisions contiguous, and the global log is read only below the oldest running
- * transaction, so a tailing reader never misses an event that commits late.
+ * transaction, so a tailing reader never misses an event that commits late (a long
+ * transaction makes readers wait; {@linkcode PostgresAdapter.lag} shows it).
  * `LISTEN/NOTIFY` wakes readers in other processes; they poll as well.
  *
- * Importing this module loads the `postgres` driver; the core module does not.
+ * The schema (default `eventfold`) is created and migrated on first use, safely when
+ * many processes start at once. Payloads are CBOR in `bytea` by default, or JSON in
+ * `jsonb`; the codec is recorded in the schema. Importing this module loads the
+ * `postgres` driver; the core module does not.
  *
  * @example
  * ```ts ignore
  * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
  * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+ * import { z } from "zod";
  *
- * const events = new EventFactory([event.type("user:created").data<{ name: string }>()]);
+ * const events = new EventFactory([event.type("user:created").data(z.object({ name: z.string() }))]);
  * await using adapter = new PostgresAdapter("postgres://app@localhost:5432/app", { schema: "events" });
  * const store = new EventStore({ adapter, events });
  * await store.pushEvent(store.event({ type: "user:created", stream: "u1", data: { name: "Ada" } }));

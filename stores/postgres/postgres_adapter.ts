@@ -113,11 +113,13 @@ function limitOf(limit: number): number | null {
  * has ended, and every later one sorts after them, so a reader that has seen a position
  * never receives an event sorting before it, whatever the commit interleaving.
  *
- * **Long transactions.** The price: while any transaction that has written something
- * (in any table, any database of the server) stays open, log readers see no events
- * committed after it began. They wait; they skip nothing. Keep write transactions short;
- * {@linkcode PostgresAdapter.lag} reports how many events are held back and by which
- * transaction. Stream reads (`readStream`) are not held back.
+ * **Long transactions.** The price: while a transaction that has written something (in
+ * any table of any database on the server, including a prepared one) stays open, log
+ * readers see no events of transactions that started writing after it did. They wait;
+ * they skip nothing; everything arrives, in order, when it ends. Keep write transactions
+ * short, and watch {@linkcode PostgresAdapter.lag}: it reports how many committed events
+ * are held back and by which transaction (process id, age). Stream reads (`readStream`)
+ * are not held back.
  *
  * **Writers** of one stream serialise on its row in a `streams` table, and a unique
  * `(stream, revision)` constraint makes a duplicate revision impossible. After an append

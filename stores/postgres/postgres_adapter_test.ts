@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { DecodeError, StoreClosedError, StoreOpenError } from "../../errors.ts";
+import { DecodeError, EventInsertionError, StoreClosedError, StoreOpenError } from "../../errors.ts";
 import { dropSchema, freshSchema, PG_URL, pgAvailable } from "../../tests/_postgres_env.ts";
 import { DuplicateIdError, type InsertableRecord, RevisionConflictError } from "../adapter.ts";
 import { PostgresAdapter, type PostgresAdapterOptions } from "./mod.ts";
@@ -49,7 +49,7 @@ async function append(adapter: PostgresAdapter, records: InsertableRecord[]) {
 
 const SECRET = "hunter2-not-shown";
 
-test("new PostgresAdapter() rejects a URL it cannot parse with a TypeError that hides the password", () => {
+Deno.test("new PostgresAdapter() rejects a URL it cannot parse with a TypeError that hides the password", () => {
   for (const url of [`postgres://u:${SECRET}@[::bad/db`, `mysql://u:${SECRET}@localhost/db`]) {
     assert.throws(() => new PostgresAdapter(url), (error: unknown) => {
       assert.ok(error instanceof TypeError);
@@ -59,7 +59,7 @@ test("new PostgresAdapter() rejects a URL it cannot parse with a TypeError that 
   }
 });
 
-test("new PostgresAdapter() rejects schema names PostgreSQL or postgres.js would misread", () => {
+Deno.test("new PostgresAdapter() rejects schema names PostgreSQL or postgres.js would misread", () => {
   assert.throws(() => new PostgresAdapter(PG_URL, { schema: "" }), TypeError);
   assert.throws(() => new PostgresAdapter(PG_URL, { schema: "a.b" }), TypeError);
   assert.throws(() => new PostgresAdapter(PG_URL, { schema: "pg_mine" }), TypeError);
@@ -353,5 +353,67 @@ test("compareAndSetCheckpoint() lets exactly one of many concurrent savers win",
     assert.equal(await adapter.compareAndSetCheckpoint("sub", "stale", { position: "z" }), false);
     await adapter.deleteCheckpoint("sub");
     assert.equal(await adapter.getCheckpoint("sub"), undefined);
+  });
+});
+
+test("a statement that failed unseen in a transaction rolls it all back, and savepoints work on the handle", async () => {
+  await withAdapter(async (adapter, schema) => {
+    await adapter.open();
+    const s = adapter.sql(schema);
+    await assert.rejects(
+      () =>
+        adapter.transaction(async (tx) => {
+          await tx.revisions(["s"]);
+          await tx.insert([row("s", 1)]);
+          // Not awaited: the failure aborts the transaction, and COMMIT must not pretend.
+          tx.handle`SELECT 1 / 0`.catch(() => {});
+        }),
+      EventInsertionError,
+    );
+    assert.equal((await adapter.stats()).events, 0);
+
+    await adapter.transaction(async (tx) => {
+      await tx.revisions(["s"]);
+      await tx.insert([row("s", 1)]);
+      await assert.rejects(() =>
+        tx.handle.savepoint(async (inner) => {
+          await inner`INSERT INTO ${s}.relations (key, stream) VALUES ('k', 's')`;
+          await inner`SELECT 1 / 0`;
+        })
+      );
+      await tx.handle`INSERT INTO ${s}.relations (key, stream) VALUES ('kept', 's')`;
+    });
+    assert.deepEqual(await adapter.relationStreams(["k"]), []);
+    assert.deepEqual(await adapter.relationStreams(["kept"]), ["s"]);
+    assert.equal((await adapter.stats()).events, 1);
+  });
+});
+
+test("revisions() makes racing writers of one stream wait, so the second reads the first one's revision", async () => {
+  await withAdapter(async (adapter) => {
+    await adapter.open();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => release = resolve);
+    let locked!: () => void;
+    const lockedNow = new Promise<void>((resolve) => locked = resolve);
+    const first = adapter.transaction(async (tx) => {
+      assert.equal((await tx.revisions(["s"])).get("s"), 0);
+      locked();
+      await held;
+      return await tx.insert([row("s", 1), row("s", 2)]);
+    });
+    await lockedNow;
+    let seen: number | undefined;
+    const second = adapter.transaction(async (tx) => {
+      seen = (await tx.revisions(["s", "other"])).get("s");
+      return await tx.insert([row("s", seen! + 1)]);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(seen, undefined, "the second writer did not wait for the lock");
+    release();
+    await first;
+    const [last] = await second;
+    assert.equal(seen, 2);
+    assert.equal(last.revision, 3);
   });
 });

@@ -161,18 +161,23 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
     const list = JSON.stringify(sorted);
     const s = q(this.#context.schema);
     try {
-      // The first statement creates missing stream rows and locks every row, in the
-      // order of `sorted` (so two writers never wait on each other in a cycle), waiting
-      // for a concurrent writer of a stream to finish. The second starts after it, with
-      // a fresh snapshot: it sees what that writer committed, so the loser of a race
-      // reads the true revision. Outside a transaction (BEGIN failed) the first would
-      // only create stream rows.
+      // The first statement takes a transaction-level advisory lock per stream, in key
+      // order (so two writers never wait on each other in a cycle), waiting for a
+      // concurrent writer of a stream to finish. Advisory locks assign no transaction id:
+      // this transaction gets its id, and so its position, only when it inserts, after it
+      // holds the locks of its streams. A writer that waited for another therefore sorts
+      // after it, and within a stream position order is revision order. (A row lock would
+      // assign the id before waiting.) The second statement starts after the first, with a
+      // fresh snapshot: it sees what that writer committed, so the loser of a race reads
+      // the true revision.
       const [, rows] = await this.#early(Promise.all([
         q`
-          INSERT INTO ${s}.streams AS t (stream)
-          SELECT x.stream FROM json_array_elements_text(${list}::text::json) WITH ORDINALITY AS x(stream, n)
-          ORDER BY x.n
-          ON CONFLICT (stream) DO UPDATE SET stream = excluded.stream`,
+          SELECT pg_advisory_xact_lock(k.key)
+          FROM (
+            SELECT DISTINCT hashtextextended(${this.#context.schema + "."} || x.stream, 0) AS key
+            FROM json_array_elements_text(${list}::text::json) AS x(stream)
+          ) AS k
+          ORDER BY k.key`,
         q<{ stream: string; revision: number }[]>`
           SELECT x.stream, (SELECT coalesce(max(e.revision), 0) FROM ${s}.events AS e WHERE e.stream = x.stream) AS revision
           FROM json_array_elements_text(${list}::text::json) AS x(stream)`,
@@ -243,6 +248,10 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
           FROM input ORDER BY n
           ON CONFLICT (id) DO NOTHING
           RETURNING id, stream, revision, seq
+        ), new_streams AS (
+          INSERT INTO ${s}.streams (stream)
+          SELECT DISTINCT stream FROM inserted WHERE revision = 1
+          ON CONFLICT (stream) DO NOTHING
         ), tx AS MATERIALIZED (
           SELECT pg_current_xact_id()::text AS ptx, ${nowIso(q)} AS recorded
         )

@@ -133,7 +133,8 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
   readonly #q: Query;
   readonly #begun: Promise<void>;
   /** Whether an insert was sent (the adapter then notifies watchers after the commit). */
-  inserted = false;
+  /** The transaction id, once it has inserted events (as text: an `xid8`). */
+  transactionId: string | undefined;
 
   /**
    * @param handle the transaction's connection
@@ -232,7 +233,6 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
     }));
     const q = this.#q;
     const s = q(schema);
-    this.inserted = true;
     let inserted: { id: string; pseq: string; ptx: string; recorded: string }[];
     try {
       // ORDER BY n: sequence numbers, and so positions, follow the given order.
@@ -265,6 +265,7 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
       throw new DuplicateIdError(records.filter((record) => !byId.has(record.id)).map((record) => record.id));
     }
     const { ptx, recorded } = inserted[0];
+    this.transactionId = ptx;
     const prefix = positionPrefix(ptx);
     return records.map((record) => ({
       id: record.id,
@@ -320,14 +321,14 @@ function transactionHandle(reserved: postgres.ReservedSql<Record<string, unknown
  * @param sql the client
  * @param context the adapter's schema and payloads
  * @param work the transaction's body
- * @returns what `work` returned, and whether it inserted events
+ * @returns what `work` returned, and the transaction id when it inserted events
  * @throws {EventInsertionError} when PostgreSQL rolled back at COMMIT because a statement had failed
  */
 export async function runTransaction<T>(
   sql: PostgresClient,
   context: Context,
   work: (tx: PostgresTransaction) => Promise<T>,
-): Promise<{ result: T; inserted: boolean }> {
+): Promise<{ result: T; transactionId: string | undefined }> {
   const reserved = await sql.reserve();
   const release = reserved.release;
   try {
@@ -350,7 +351,7 @@ export async function runTransaction<T>(
       await reserved`ROLLBACK`.catch(() => {});
       throw error;
     }
-    return { result, inserted: tx.inserted };
+    return { result, transactionId: tx.transactionId };
   } finally {
     release();
   }

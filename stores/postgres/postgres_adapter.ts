@@ -38,6 +38,12 @@ export interface PostgresAdapterOptions {
    * out to use it, or pass the same one.
    */
   readonly codec?: "cbor" | "json" | Codec;
+  /**
+   * How long a log read waits, at most, for events committed before it began to become
+   * readable while an older transaction elsewhere holds the read horizon back (default
+   * 10000 ms; 0 never waits). Waiting never skips anything; it only makes a read complete.
+   */
+  readonly visibilityWait?: number;
 }
 
 /** Where the adapter connects: a URL, postgres.js options, or a postgres.js client to use as it is. */
@@ -119,9 +125,13 @@ function limitOf(limit: number): number | null {
  * they skip nothing; everything arrives, in order, when it ends. Keep write transactions
  * short, and watch {@linkcode PostgresAdapter.lag}: it reports how many committed events
  * are held back and by which transaction (process id, age). Stream reads (`readStream`)
- * are not held back.
+ * are not held back. A log read first waits (up to `visibilityWait` ms, default 10 s)
+ * until the events committed before it began are readable, so it returns everything
+ * committed when it began, and a process reads its own writes.
  *
- * **Writers** of one stream serialise on its row in a `streams` table, and a unique
+ * **Writers** of one stream serialise on a transaction-level advisory lock of the stream,
+ * taken before the transaction has an id (so within a stream, position order is revision
+ * order), and a unique
  * `(stream, revision)` constraint makes a duplicate revision impossible. After an append
  * commits, the adapter sends `pg_notify` on {@linkcode PostgresAdapter.channel} (after,
  * not inside: PostgreSQL serialises the commits of notifying transactions);
@@ -158,6 +168,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   readonly #watcher: Watcher;
   readonly #notifier: Notifier;
   #opening: Promise<Context> | undefined;
+  readonly #visibilityWait: number;
   #closing: Promise<void> | undefined;
 
   /**
@@ -181,6 +192,11 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   constructor(target: PostgresTarget, options: PostgresAdapterOptions = {}) {
     this.schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA);
     this.#codec = options.codec === undefined ? undefined : resolveCodec(options.codec);
+    const wait = options.visibilityWait ?? 10_000;
+    if (!Number.isSafeInteger(wait) || wait < 0) {
+      throw new RangeError(`visibilityWait must be a whole number of milliseconds (0 or more), got ${wait}`);
+    }
+    this.#visibilityWait = wait;
     const connection = connect(target);
     this.sql = connection.sql;
     this.#owned = connection.owned;
@@ -244,9 +260,34 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    */
   async transaction<T>(work: (tx: AdapterTransaction<postgres.TransactionSql>) => Promise<T>): Promise<T> {
     const context = await this.#ready();
-    const { result, inserted } = await runTransaction(this.sql, context, work);
-    if (inserted) this.#notifier.poke();
+    const { result, transactionId } = await runTransaction(this.sql, context, work);
+    if (transactionId !== undefined) this.#notifier.poke();
     return result;
+  }
+
+  /**
+   * Waits until every event committed before this call is below the read horizon, so a
+   * log read returns all that was committed when it began (in particular a process reads
+   * its own writes), even while an older transaction elsewhere holds the horizon back.
+   * Gives up after `visibilityWait` ms: the read then returns what is readable, still
+   * skipping nothing.
+   */
+  async #committedReadable(): Promise<void> {
+    const q = this.#q;
+    const s = q(this.schema);
+    const deadline = Date.now() + this.#visibilityWait;
+    let pending: bigint | undefined;
+    for (let pause = 1;; pause = Math.min(pause * 2, 50)) {
+      const [row] = await q<{ xmin: string; newest: string | null }[]>`
+        WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+        SELECT h.xmin::text AS xmin,
+               (SELECT max(e.transaction_id) FROM ${s}.events AS e WHERE e.transaction_id >= h.xmin)::text AS newest
+        FROM h`;
+      pending ??= row.newest === null ? undefined : BigInt(row.newest);
+      if (pending === undefined || BigInt(row.xmin) > pending) return;
+      if (Date.now() >= deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
   }
 
   async readStream(stream: string, query: StreamPageQuery): Promise<EventRecord[]> {
@@ -275,6 +316,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    */
   async readLog(query: LogPageQuery): Promise<EventRecord[]> {
     const { payloads } = await this.#ready();
+    await this.#committedReadable();
     const limit = limitOf(query.limit);
     if (limit === 0 || query.types?.length === 0 || query.streams?.length === 0) return [];
     const forward = query.direction !== "backward";

@@ -271,6 +271,31 @@ test("readLog holds back events committed after an older open transaction, and l
     const done = await adapter.lag(after[1].position);
     assert.equal(done.behind, 0);
     assert.equal(done.waiting, 0);
+  }, { visibilityWait: 0 });
+});
+
+test("a log read waits for events committed before it began, then returns them all in order", async () => {
+  await withAdapter(async (adapter) => {
+    await append(adapter, [row("before", 1)]);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => release = resolve);
+    let inserted!: () => void;
+    const insertedNow = new Promise<void>((resolve) => inserted = resolve);
+    const slow = adapter.transaction(async (tx) => {
+      const records = await tx.insert([row("slow", 1)]);
+      inserted();
+      await released;
+      return records;
+    });
+    await insertedNow;
+    await append(adapter, [row("fast", 1)]);
+    let settled = false;
+    const reading = adapter.readLog({ direction: "forward", limit: 10 }).finally(() => settled = true);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.equal(settled, false, "the read returned while an event committed before it was unreadable");
+    release();
+    await slow;
+    assert.deepEqual((await reading).map((record) => record.stream), ["before", "slow", "fast"]);
   });
 });
 

@@ -491,6 +491,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   /** Counts events and streams; `head` is the newest position readers can see now. */
   async stats(): Promise<AdapterStats> {
     await this.#ready();
+    await this.#committedReadable();
     const q = this.#q;
     const s = q(this.schema);
     const [row] = await q<{ events: number; streams: number; ptx: string | null; pseq: string | null }[]>`

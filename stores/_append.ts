@@ -84,16 +84,15 @@ function firstMismatch(
 }
 
 async function outdatedFlags(tx: AdapterTransaction, fresh: readonly PendingEvent[]): Promise<boolean[]> {
+  // The newest `created` per stream and type: stored ones, then those of this call so far.
+  const latest = new Map<string, string | null>();
   const flags: boolean[] = [];
-  for (let i = 0; i < fresh.length; i++) {
-    const event = fresh[i];
-    let newer = false;
-    for (let j = 0; j < i && !newer; j++) {
-      const earlier = fresh[j];
-      newer = earlier.stream === event.stream && earlier.type === event.type &&
-        earlier.created > event.created;
-    }
-    flags.push(newer || await tx.hasNewer(event.stream, event.type, event.created));
+  for (const event of fresh) {
+    const key = JSON.stringify([event.stream, event.type]);
+    let newest = latest.get(key);
+    if (newest === undefined) newest = await tx.latestCreated(event.stream, event.type);
+    flags.push(newest !== null && newest > event.created);
+    latest.set(key, newest === null || event.created > newest ? event.created : newest);
   }
   return flags;
 }

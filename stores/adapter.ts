@@ -108,8 +108,11 @@ export interface AdapterTransaction<THandle = unknown> {
   revisions(streams: readonly string[]): Promise<Map<string, number>>;
   /** Which of `ids` are stored already. */
   existing(ids: readonly string[]): Promise<Set<string>>;
-  /** Whether `stream` holds an event of `type` whose `created` sorts after `created`. */
-  hasNewer(stream: string, type: string, created: string): Promise<boolean>;
+  /**
+   * The greatest `created` among the events of `type` in `stream` (`null` when there is
+   * none). Imports use it to decide `outdated`, once per stream and type of a call.
+   */
+  latestCreated(stream: string, type: string): Promise<string | null>;
   /**
    * Inserts records, in the given order, and returns them stored: with `position`
    * (increasing in the given order) and `recorded` (the insert time).

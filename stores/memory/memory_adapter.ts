@@ -97,12 +97,16 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
       handle: { onCommit: (apply) => void onCommit.push(apply) },
       revisions: (streams) => Promise.resolve(new Map(streams.map((stream) => [stream, revisionOf(stream)]))),
       existing: (ids) => Promise.resolve(new Set(ids.filter((id) => this.#ids.has(id) || stagedIds.has(id)))),
-      hasNewer: (stream, type, created) => {
-        const all = [
-          ...(this.#streams.get(stream) ?? []),
-          ...staged.filter((record) => record.stream === stream),
-        ];
-        return Promise.resolve(all.some((record) => record.type === type && record.created > created));
+      latestCreated: (stream, type) => {
+        let latest: string | null = null;
+        for (const record of [...(this.#streams.get(stream) ?? []), ...staged]) {
+          if (
+            record.stream === stream && record.type === type && (latest === null || record.created > latest)
+          ) {
+            latest = record.created;
+          }
+        }
+        return Promise.resolve(latest);
       },
       insert: (records) => Promise.resolve(this.#stage(records, staged, stagedIds)),
       relate: (list) => Promise.resolve(void changes.push(...list)),

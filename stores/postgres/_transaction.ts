@@ -198,14 +198,12 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
     return new Set(rows.map((row) => row.id));
   }
 
-  async hasNewer(stream: string, type: string, created: string): Promise<boolean> {
+  async latestCreated(stream: string, type: string): Promise<string | null> {
     const q = this.#q;
-    const [row] = await this.#early(q<{ newer: boolean }[]>`
-      SELECT EXISTS (
-        SELECT 1 FROM ${q(this.#context.schema)}.events
-        WHERE stream = ${stream} AND type = ${type} AND created > ${created}
-      ) AS newer`);
-    return row.newer;
+    const [row] = await this.#early(q<{ latest: string | null }[]>`
+      SELECT max(created) AS latest FROM ${q(this.#context.schema)}.events
+      WHERE stream = ${stream} AND type = ${type}`);
+    return row.latest;
   }
 
   async insert(records: readonly InsertableRecord[]): Promise<EventRecord[]> {

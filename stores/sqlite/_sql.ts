@@ -20,7 +20,7 @@ export const EXISTING = `SELECT id FROM ${EVENTS} WHERE id IN (SELECT value FROM
 export const POSITION_AT = `SELECT position FROM ${EVENTS} WHERE stream = ? AND revision = ?`;
 /** Up to this many streams, a filtered log read goes stream by stream (see `streamsPage`). */
 export const FEW_STREAMS = 16;
-export const HAS_NEWER = `SELECT 1 FROM ${EVENTS} WHERE stream = ? AND type = ? AND created > ? LIMIT 1`;
+export const LATEST_CREATED = `SELECT max(created) FROM ${EVENTS} WHERE stream = ? AND type = ?`;
 
 /** The stream-read statements: [direction backward][with types]. */
 export const STREAM_READS: string[][] = [false, true].map((backward) =>

@@ -17,7 +17,7 @@ import {
 } from "../adapter.ts";
 import type { Codec } from "../codec.ts";
 import type { _Connection, _Statement, SqliteDatabase, SqliteValue } from "./database.ts";
-import { CHUNK, EVENTS, EXISTING, FAR, HAS_NEWER, INSERT_INTO, INSERT_ROW, REVISION } from "./_sql.ts";
+import { CHUNK, EVENTS, EXISTING, FAR, INSERT_INTO, INSERT_ROW, LATEST_CREATED, REVISION } from "./_sql.ts";
 
 /** The transaction handed to `work`: every call runs on the write connection, inside `BEGIN IMMEDIATE`. */
 export class SqliteTransaction<THandle extends SqliteDatabase> implements AdapterTransaction<THandle> {
@@ -59,10 +59,10 @@ export class SqliteTransaction<THandle extends SqliteDatabase> implements Adapte
     return Promise.resolve(new Set(rows.map((row) => row[0] as string)));
   }
 
-  hasNewer(stream: string, type: string, created: string): Promise<boolean> {
+  latestCreated(stream: string, type: string): Promise<string | null> {
     this.#assertActive();
-    const row = this.#connection.statement(HAS_NEWER, true).row([stream, type, created]);
-    return Promise.resolve(row !== undefined);
+    const row = this.#connection.statement(LATEST_CREATED, true).row([stream, type]);
+    return Promise.resolve((row?.[0] as string | null | undefined) ?? null);
   }
 
   insert(records: readonly InsertableRecord[]): Promise<EventRecord[]> {

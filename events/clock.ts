@@ -21,7 +21,20 @@ export interface Clock {
  * assert(systemClock.now().endsWith("Z"));
  * ```
  */
-export const systemClock: Clock = { now: () => new Date().toISOString() };
+export const systemClock: Clock = { now: isoNow };
+
+let lastMs = NaN;
+let lastIso = "";
+
+/** The current time as ISO-8601; formatted once per millisecond, however many events share it. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
 
 /** A clock tests move by hand. */
 export interface FakeClock extends Clock {

@@ -9,6 +9,21 @@ const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padSt
 let lastMs = 0;
 let sequence = 0;
 
+// Random bytes are drawn in bulk: one getRandomValues call per 256 ids, not one per id.
+const POOL = new Uint8Array(16 * 256);
+let pooled = POOL.length;
+const ID = new Uint8Array(16);
+
+function randomBytes(): Uint8Array {
+  if (pooled === POOL.length) {
+    crypto.getRandomValues(POOL);
+    pooled = 0;
+  }
+  ID.set(POOL.subarray(pooled, pooled + 16));
+  pooled += 16;
+  return ID;
+}
+
 /**
  * Makes a UUIDv7. Ids made in the same millisecond by this process still sort in the
  * order they were made (a 12-bit counter in `rand_a`, seeded at random each millisecond).
@@ -24,7 +39,7 @@ let sequence = 0;
  * ```
  */
 export function uuidv7(now: number = Date.now()): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  const bytes = randomBytes();
   let ms = now;
   if (ms > lastMs) {
     lastMs = ms;

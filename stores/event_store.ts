@@ -405,15 +405,34 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     return { imported: inserted, skipped };
   }
 
+  /** Validates every event; synchronous schemas (most) cost no promise per event. */
+  #validate(pending: readonly PendingEvent[]): PendingEvent[] | Promise<PendingEvent[]> {
+    const out: PendingEvent[] = new Array(pending.length);
+    let waiting: Promise<void>[] | undefined;
+    try {
+      for (let i = 0; i < pending.length; i++) {
+        const event = pending[i];
+        const valid = validateEvent(this.events, event.type, event.data, event.meta);
+        if (valid instanceof Promise) {
+          (waiting ??= []).push(valid.then(({ data, meta }) => void (out[i] = { ...event, data, meta })));
+        } else {
+          out[i] = { ...event, data: valid.data, meta: valid.meta };
+        }
+      }
+    } catch (error) {
+      // The call fails with the first synchronous error; the pending checks are dropped.
+      for (const check of waiting ?? []) check.catch(() => {});
+      throw error;
+    }
+    return waiting === undefined ? out : Promise.all(waiting).then(() => out);
+  }
+
   async #write(
     pending: PendingEvent[],
     options: PushOptions,
     imported: boolean,
   ): Promise<{ records: EventRecordOf<TEvents>[]; inserted: EventRecordOf<TEvents>[]; skipped: string[] }> {
-    const validated = await Promise.all(pending.map(async (event) => {
-      const { data, meta } = await validateEvent(this.events, event.type, event.data, event.meta);
-      return { ...event, data, meta };
-    }));
+    const validated = await this.#validate(pending);
     const relations: RelationChange[] = (options.relations ?? []).map((r) => ({
       op: r.op ?? "insert",
       key: streamName(r.key, "relation key"),

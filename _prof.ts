@@ -1,0 +1,10 @@
+import { event, EventFactory, EventStore } from "./mod.ts";
+import { MemoryAdapter } from "./stores/memory/mod.ts";
+import { z } from "zod";
+const events = new EventFactory([event.type("e").data(z.object({ n: z.number(), s: z.string() }))]);
+const store = new EventStore({ adapter: new MemoryAdapter(), events });
+const batch = () => Array.from({ length: 50 }, (_, i) => store.event({ type: "e", stream: "s" + (i % 5), data: { n: i, s: "hello" } }));
+for (let i = 0; i < 200; i++) await store.pushManyEvents(batch());
+const t = performance.now();
+for (let i = 0; i < 2000; i++) await store.pushManyEvents(batch());
+console.log("ms per batch of 50:", ((performance.now() - t) / 2000).toFixed(3));

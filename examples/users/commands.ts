@@ -9,7 +9,7 @@
 import { type EventStore, type HandleResult, reject, uuidv7 } from "../../mod.ts";
 import { User } from "./aggregate.ts";
 import type { Events } from "./events.ts";
-import { userReducer, type UserState } from "./reducer.ts";
+import { userReducer } from "./reducer.ts";
 
 /** Why a command was refused. */
 export type UserRejection =

@@ -8,6 +8,9 @@
  */
 
 import type { AnyEventFactory, EventStore, PendingEvent } from "../mod.ts";
+import { CliFailure } from "./_errors.ts";
+import { plural } from "./_format.ts";
+import type { Progress } from "./_progress.ts";
 
 /** Gathers events and imports them a chunk at a time. */
 export class ChunkedImport {
@@ -53,4 +56,38 @@ export class ChunkedImport {
     this.skipped += skipped.length;
     return chunk.length;
   }
+}
+
+/**
+ * Imports every event of `events` in chunks, advancing `progress`. A failure names how
+ * far it got and says that running again resumes (stored ids are skipped).
+ *
+ * @param importer the chunked import
+ * @param progress the progress display
+ * @param events the events, in order
+ * @param what `"import into <store>"` or `"copy to <store>"`, for the failure message
+ * @throws {CliFailure} when the store refuses a chunk
+ */
+export async function importAll(
+  importer: ChunkedImport,
+  progress: Progress,
+  events: AsyncIterable<PendingEvent>,
+  what: string,
+): Promise<void> {
+  try {
+    for await (const event of events) {
+      const handed = await importer.add(event);
+      if (handed > 0) progress.advance(handed);
+    }
+    progress.advance(await importer.flush());
+  } catch (error) {
+    progress.finish();
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CliFailure(
+      `${what} stopped after ${plural(importer.imported, "event")}: ${reason}; ` +
+        "running it again resumes (events already stored are skipped)",
+      { cause: error },
+    );
+  }
+  progress.finish();
 }

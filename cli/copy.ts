@@ -7,9 +7,9 @@
 
 import type { ParsedArgs } from "./_args.ts";
 import { type Command, type Io, JSON_FLAG, noExtraArgs, storeUrl, withStore } from "./_command.ts";
-import { CliFailure, EXIT, UsageError } from "./_errors.ts";
+import { EXIT, UsageError } from "./_errors.ts";
 import { count, plural } from "./_format.ts";
-import { ChunkedImport } from "./_importer.ts";
+import { ChunkedImport, importAll } from "./_importer.ts";
 import { Progress } from "./_progress.ts";
 import { pace, summary } from "./_summary.ts";
 
@@ -27,22 +27,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
       withStore(to, { create: true }, async (target) => {
         const importer = new ChunkedImport(target.store, batch);
         const progress = new Progress("copy", (await source.adapter.stats()).events);
-        try {
-          for await (const record of source.store.readAll()) {
-            const handed = await importer.add(record);
-            if (handed > 0) progress.advance(handed);
-          }
-          progress.advance(await importer.flush());
-        } catch (error) {
-          progress.finish();
-          const reason = error instanceof Error ? error.message : String(error);
-          throw new CliFailure(
-            `copy to ${to.label} stopped after ${plural(importer.imported, "event")}: ${reason}; ` +
-              "running it again resumes (events already copied are skipped)",
-            { cause: error },
-          );
-        }
-        progress.finish();
+        await importAll(importer, progress, source.store.readAll(), `copy to ${to.label}`);
         return {
           read: progress.done,
           imported: importer.imported,

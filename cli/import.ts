@@ -20,7 +20,7 @@ import {
 } from "./_command.ts";
 import { CliFailure, EXIT, UsageError } from "./_errors.ts";
 import { count, plural } from "./_format.ts";
-import { ChunkedImport } from "./_importer.ts";
+import { ChunkedImport, importAll } from "./_importer.ts";
 import { BadLineError, parseLine, readLines } from "./_ndjson.ts";
 import { say } from "./_output.ts";
 import { Progress } from "./_progress.ts";
@@ -68,6 +68,10 @@ async function* items(path: string, skip: ReadonlySet<number>): AsyncGenerator<I
       yield { line: line.number, bad: error.message };
     }
   }
+}
+
+async function* goodEvents(source: AsyncIterable<Item>): AsyncGenerator<PendingEvent> {
+  for await (const item of source) if (!("bad" in item)) yield item.event;
 }
 
 async function schemaProblem(
@@ -166,23 +170,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
     return await withStore(url, { create: true, events: definitions }, async ({ store }) => {
       const importer = new ChunkedImport(store, batch);
       const progress = new Progress("import", checked.good);
-      try {
-        for await (const item of items(path, badLines)) {
-          if ("bad" in item) continue;
-          const handed = await importer.add(item.event);
-          if (handed > 0) progress.advance(handed);
-        }
-        progress.advance(await importer.flush());
-      } catch (error) {
-        progress.finish();
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new CliFailure(
-          `import into ${url.label} stopped after ${plural(importer.imported, "event")}: ${reason}; ` +
-            "running it again resumes (events already imported are skipped)",
-          { cause: error },
-        );
-      }
-      progress.finish();
+      await importAll(importer, progress, goodEvents(items(path, badLines)), `import into ${url.label}`);
       const duplicates = checked.good - importer.imported - importer.skipped;
       const extra = [
         importer.skipped > 0 ? `${count(importer.skipped)} already present` : "",

@@ -97,7 +97,14 @@ async function outdatedFlags(tx: AdapterTransaction, fresh: readonly PendingEven
   return flags;
 }
 
-async function attempt(tx: AdapterTransaction, plan: AppendPlan, known: Set<string>): Promise<EventRecord[]> {
+async function attempt(
+  tx: AdapterTransaction,
+  plan: AppendPlan,
+  known: Set<string>,
+  recheck: boolean,
+): Promise<EventRecord[]> {
+  // After an insert found a stored id, ask for all of them at once rather than one per try.
+  if (recheck) { for (const id of await tx.existing(plan.events.map((event) => event.id))) known.add(id); }
   let fresh = freshEvents(plan.events, known);
   let streams = streamsToCheck(fresh, plan);
   const revisions = await tx.revisions(streams);
@@ -117,7 +124,8 @@ async function attempt(tx: AdapterTransaction, plan: AppendPlan, known: Set<stri
     next.set(event.stream, revision);
     return { ...event, revision, outdated: flags?.[i] ?? false };
   });
-  const stored = rows.length > 0 ? await tx.insert(rows) : [];
+  const final = plan.relations.length === 0 && plan.inTransaction === undefined;
+  const stored = rows.length > 0 ? await tx.insert(rows, { final }) : [];
   if (plan.relations.length > 0) await tx.relate(plan.relations);
   if (plan.inTransaction !== undefined && stored.length > 0) await plan.inTransaction(stored, tx.handle);
   return stored;
@@ -134,15 +142,17 @@ async function attempt(tx: AdapterTransaction, plan: AppendPlan, known: Set<stri
  */
 export async function append(adapter: Adapter, plan: AppendPlan): Promise<AppendOutcome> {
   const known = new Set<string>();
+  let recheck = false;
   for (let tries = 1;; tries++) {
     try {
-      const stored = await adapter.transaction((tx) => attempt(tx, plan, known));
+      const stored = await adapter.transaction((tx) => attempt(tx, plan, known, recheck));
       const skipped = new Set(plan.events.filter((event) => known.has(event.id)).map((event) => event.id));
       return { stored, skipped };
     } catch (error) {
       if (tries >= MAX_ATTEMPTS) throw error;
       if (error instanceof DuplicateIdError) {
         for (const id of error.ids) known.add(id);
+        recheck = true;
       } else if (!(error instanceof RevisionConflictError)) {
         throw error;
       }

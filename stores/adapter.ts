@@ -115,12 +115,14 @@ export interface AdapterTransaction<THandle = unknown> {
   latestCreated(stream: string, type: string): Promise<string | null>;
   /**
    * Inserts records, in the given order, and returns them stored: with `position`
-   * (increasing in the given order) and `recorded` (the insert time).
+   * (increasing in the given order) and `recorded` (the insert time). `final` tells that
+   * nothing else will be done in this transaction: an adapter may then commit together
+   * with the insert (PostgreSQL saves a round trip); others ignore it.
    *
    * @throws {DuplicateIdError} when an id exists (the transaction must then be abandoned)
    * @throws {RevisionConflictError} when a revision was taken by another writer
    */
-  insert(records: readonly InsertableRecord[]): Promise<EventRecord[]>;
+  insert(records: readonly InsertableRecord[], options?: { final?: boolean }): Promise<EventRecord[]>;
   /** Applies relation changes. */
   relate(changes: readonly RelationChange[]): Promise<void>;
 }

@@ -68,6 +68,10 @@ function raced(error: unknown, records: readonly InsertableRecord[], streams: re
   if (pg?.code === "23505" && pg.constraint_name === "events_stream_revision") {
     return new RevisionConflictError(conflictStream(pg, records), { cause: error });
   }
+  if (pg?.code === "23505" && pg.constraint_name === "events_pkey") {
+    const id = /^Key \(id\)=\((.*)\) already exists/s.exec(pg.detail ?? "")?.[1];
+    return new DuplicateIdError(id === undefined ? records.map((record) => record.id) : [id]);
+  }
   if (pg?.code === "40P01" || pg?.code === "40001") {
     return new RevisionConflictError(streams[0] ?? records[0]?.stream ?? "", { cause: error });
   }
@@ -135,6 +139,8 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
   /** Whether an insert was sent (the adapter then notifies watchers after the commit). */
   /** The transaction id, once it has inserted events (as text: an `xid8`). */
   transactionId: string | undefined;
+  /** Whether a final insert committed the transaction already. */
+  committed = false;
 
   /**
    * @param handle the transaction's connection
@@ -206,16 +212,34 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
     return row.latest;
   }
 
-  async insert(records: readonly InsertableRecord[]): Promise<EventRecord[]> {
+  async insert(records: readonly InsertableRecord[], options?: { final?: boolean }): Promise<EventRecord[]> {
+    this.#assertOpen();
     await this.#begun;
     const out: EventRecord[] = [];
     for (let start = 0; start < records.length; start += INSERT_CHUNK) {
-      out.push(...await this.#insertChunk(records.slice(start, start + INSERT_CHUNK)));
+      const end = start + INSERT_CHUNK;
+      out.push(
+        ...await this.#insertChunk(
+          records.slice(start, end),
+          options?.final === true && end >= records.length,
+        ),
+      );
     }
     return out;
   }
 
-  async #insertChunk(records: readonly InsertableRecord[]): Promise<EventRecord[]> {
+  #assertOpen(): void {
+    if (this.committed) {
+      throw new TypeError("This transaction committed with its final insert; start a new one");
+    }
+  }
+
+  /**
+   * Inserts one chunk. With `commit`, `COMMIT` travels with the insert (one round trip
+   * less); the insert then has no `ON CONFLICT` clause, so an existing id fails the
+   * statement and PostgreSQL turns that `COMMIT` into a rollback.
+   */
+  async #insertChunk(records: readonly InsertableRecord[], commit: boolean): Promise<EventRecord[]> {
     if (records.length === 0) return [];
     const { payloads, schema } = this.#context;
     const rows = records.map((record, n) => ({
@@ -234,7 +258,7 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
     let inserted: { id: string; pseq: string; ptx: string; recorded: string }[];
     try {
       // ORDER BY n: sequence numbers, and so positions, follow the given order.
-      inserted = await q<{ id: string; pseq: string; ptx: string; recorded: string }[]>`
+      const insert = q<{ id: string; pseq: string; ptx: string; recorded: string }[]>`
         WITH input AS (
           SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::text::json) AS x(
             n integer, id text, stream text, "type" text, revision integer, created text,
@@ -244,7 +268,7 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
           SELECT id, stream, "type", revision, created, outdated,
                  ${payloads.fromText(q, "data")}, ${payloads.fromText(q, "meta")}
           FROM input ORDER BY n
-          ON CONFLICT (id) DO NOTHING
+          ${commit ? q`` : q`ON CONFLICT (id) DO NOTHING`}
           RETURNING id, stream, revision, seq
         ), new_streams AS (
           INSERT INTO ${s}.streams (stream)
@@ -254,6 +278,20 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
           SELECT pg_current_xact_id()::text AS ptx, ${nowIso(q)} AS recorded
         )
         SELECT i.id, i.seq::text AS pseq, tx.ptx, tx.recorded FROM inserted AS i, tx`;
+      if (commit) {
+        const [rows, done] = await Promise.allSettled([insert, q`COMMIT`]);
+        if (rows.status === "rejected") throw rows.reason;
+        if (done.status === "rejected" || done.value.command !== "COMMIT") {
+          throw new EventInsertionError(
+            "PostgreSQL did not commit the append; nothing was written",
+            { cause: done.status === "rejected" ? done.reason : undefined },
+          );
+        }
+        this.committed = true;
+        inserted = rows.value;
+      } else {
+        inserted = await insert;
+      }
     } catch (error) {
       throw raced(error, records, []);
     }
@@ -280,6 +318,7 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
   }
 
   async relate(changes: readonly RelationChange[]): Promise<void> {
+    this.#assertOpen();
     await this.#begun;
     if (changes.length > 0) await applyRelations(this.#q, this.#context.schema, changes);
   }
@@ -339,8 +378,8 @@ export async function runTransaction<T>(
     try {
       result = await work(tx);
       await begun;
-      const done = await reserved`COMMIT`;
-      if (done.command !== "COMMIT") {
+      const done = tx.committed ? undefined : await reserved`COMMIT`;
+      if (done !== undefined && done.command !== "COMMIT") {
         throw new EventInsertionError(
           "PostgreSQL rolled the transaction back at COMMIT because a statement in it failed; nothing was written",
         );

@@ -276,6 +276,42 @@ export class TimeoutError extends EventStoreError {
   }
 }
 
+/**
+ * A subscription stopped, or failed on an event it could not handle, while a caller was
+ * waiting on it (`waitFor`, `rebuild`, `replayParked`). When it failed, `cause` is the
+ * handler's error.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SubscriptionStoppedError } from "@eventfold/eventfold";
+ * const error = new SubscriptionStoppedError("read-model", "failed", { cause: new Error("boom") });
+ * assert(error.subscription === "read-model" && error.message.includes("failed"));
+ * ```
+ */
+export class SubscriptionStoppedError extends EventStoreError {
+  /** The subscription name. */
+  readonly subscription: string;
+  /** `"stopped"` (by `stop()` or the store closing) or `"failed"` (a handler failed for good). */
+  readonly state: "stopped" | "failed";
+
+  /**
+   * Creates it.
+   *
+   * @param subscription the subscription name
+   * @param state how it ended
+   * @param options the handler's error as `cause`, when it failed
+   */
+  constructor(subscription: string, state: "stopped" | "failed", options?: ErrorOptions) {
+    const why = state === "failed"
+      ? `failed: ${(options?.cause as Error)?.message ?? String(options?.cause)}`
+      : "was stopped";
+    super(`Subscription "${subscription}" ${why}; start it again to go on`, options);
+    this.subscription = subscription;
+    this.state = state;
+  }
+}
+
 function branded(error: unknown, name?: string): boolean {
   if (typeof error !== "object" || error === null) return false;
   const brand = (error as { [BRAND]?: unknown })[BRAND];

@@ -1,8 +1,10 @@
 /**
  * Eventfold: typed event sourcing for Deno and TypeScript. Define events once (with any
  * Standard Schema validator), append them to streams with optimistic concurrency, fold
- * streams into state with reducers or aggregates, and react with projectors. Events live
- * in a swappable store: `./memory`, `./sqlite` (the embedded default) or `./postgres`.
+ * streams into state with reducers or aggregates, and react with projectors, inline or as
+ * durable subscriptions (`store.subscribe`: checkpointed, catch-up then live, one active
+ * instance per name). Events live in a swappable store: `./memory`, `./sqlite` (the
+ * embedded default) or `./postgres`.
  *
  * ```ts
  * import assert from "node:assert/strict";
@@ -46,6 +48,7 @@ export {
   isEventValidationError,
   StoreClosedError,
   StoreOpenError,
+  SubscriptionStoppedError,
   TimeoutError,
   UnknownEventError,
   type ValidationIssue,
@@ -69,10 +72,13 @@ export {
   type AdapterStats,
   type AdapterTransaction,
   type Checkpoint,
+  type CheckpointUpdate,
   DuplicateIdError,
   formatPosition,
   type InsertableRecord,
+  type Lease,
   type LogPageQuery,
+  type ParkedEvent,
   parsePosition,
   type RelationChange,
   RevisionConflictError,
@@ -89,12 +95,12 @@ export {
   type InsertedContext,
   type InsertedListener,
   type InsertingListener,
+  type ListenerRegistration,
   type PushOptions,
   type ReadAllOptions,
   type ReadOptions,
   type ReadStreamOptions,
   type ReduceArgs,
-  type Subscription,
 } from "./stores/event_store.ts";
 export {
   makeReducer,
@@ -125,3 +131,16 @@ export {
   type ProjectorHandler,
   type ProjectorRegistration,
 } from "./projectors/projector.ts";
+export {
+  Subscription,
+  type SubscriptionSource,
+  type SubscriptionTracker,
+} from "./projectors/subscription.ts";
+export type {
+  ReplayResult,
+  SavedState,
+  SubscriptionErrorContext,
+  SubscriptionInfo,
+  SubscriptionOptions,
+  SubscriptionState,
+} from "./projectors/subscription_options.ts";

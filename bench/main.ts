@@ -16,6 +16,7 @@ const suites: Record<string, () => Promise<BenchModule>> = {
   sqlite: () => import("./sqlite.ts"),
   postgres: () => import("./postgres.ts"),
   cli: () => import("./cli.ts"),
+  subscriptions: () => import("./subscriptions.ts"),
 };
 
 const args = Deno.args.filter((arg) => !arg.startsWith("--"));

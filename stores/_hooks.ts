@@ -24,14 +24,14 @@ export type InsertedListener<TRecord> = (
 /** A listener told about failures of after-commit hooks. */
 export type ErrorListener = (error: unknown, context: { records: EventRecord[] }) => void;
 
-/** A registration that can be undone. */
-export interface Subscription {
+/** A listener registration that can be undone. */
+export interface ListenerRegistration {
   /** Removes the registration. */
   unsubscribe(): void;
 }
 
 /** Registers a value in a set and returns how to remove it. */
-export function register<T>(set: Set<T>, value: T): Subscription {
+export function register<T>(set: Set<T>, value: T): ListenerRegistration {
   set.add(value);
   return { unsubscribe: () => void set.delete(value) };
 }

@@ -26,12 +26,15 @@ import { validateEvent } from "../events/validate.ts";
 import type { Reducer } from "../reducers/make_reducer.ts";
 import { fold, type FoldReader, type FoldResult, type FoldSource } from "../reducers/reduce.ts";
 import { append, type AppendPlan } from "./_append.ts";
-import { HookQueue, type InsertedContext, register, type Subscription } from "./_hooks.ts";
+import { HookQueue, type InsertedContext, type ListenerRegistration, register } from "./_hooks.ts";
 import type { ErrorListener, InsertedListener } from "./_hooks.ts";
 import { checkEvent, expectations } from "./_input.ts";
 import type { Adapter, AdapterStats, Checkpoint, RelationChange } from "./adapter.ts";
+import type { Projector } from "../projectors/projector.ts";
+import { Subscription, type SubscriptionSource } from "../projectors/subscription.ts";
+import type { SubscriptionOptions } from "../projectors/subscription_options.ts";
 
-export type { ErrorListener, InsertedContext, InsertedListener, Subscription };
+export type { ErrorListener, InsertedContext, InsertedListener, ListenerRegistration };
 
 /** The transaction handle type of an adapter. */
 export type HandleOf<TAdapter> = TAdapter extends Adapter<infer THandle> ? THandle : unknown;
@@ -206,6 +209,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
   readonly #inserting: Set<InsertingListener<EventRecordOf<TEvents>, HandleOf<TAdapter>>> = new Set();
   readonly #pageSize: number;
   readonly #reader: FoldReader;
+  readonly #subscriptions: Set<{ stop(): Promise<void> }> = new Set();
   #closed = false;
 
   /**
@@ -835,7 +839,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * assert(seen.join() === "tick");
    * ```
    */
-  onEventsInserted(listener: InsertedListener<EventRecordOf<TEvents>>): Subscription {
+  onEventsInserted(listener: InsertedListener<EventRecordOf<TEvents>>): ListenerRegistration {
     return register(this.#hooks.inserted, listener);
   }
 
@@ -859,8 +863,49 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * assert((await store.getEvents()).length === 0);
    * ```
    */
-  onEventsInserting(listener: InsertingListener<EventRecordOf<TEvents>, HandleOf<TAdapter>>): Subscription {
+  onEventsInserting(
+    listener: InsertingListener<EventRecordOf<TEvents>, HandleOf<TAdapter>>,
+  ): ListenerRegistration {
     return register(this.#inserting, listener);
+  }
+
+  /**
+   * Runs `projector` as a durable subscription called `name`: from its saved checkpoint
+   * through the log (catch-up delivered hydrated, so `once` handlers stay silent), then
+   * live, saving the checkpoint after each page, retrying and parking failing events,
+   * one active instance per name across processes. See {@linkcode Subscription}.
+   * Closing the store stops its subscriptions.
+   *
+   * @param name the subscription name (checkpoint, parked events and lease are kept under it)
+   * @param projector the handlers
+   * @param options `transactional`, `attempts`, `backoff`, `onFailure`, `version`, `state`, `reset`...
+   * @returns the running subscription (`start: false` leaves it stopped)
+   * @throws {StoreClosedError} when the store is closed
+   * @throws {TypeError} for an empty name, a missing projector or a bad option
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event, EventFactory, EventStore, Projector } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * let ticks = 0;
+   * const projector = new Projector<typeof events>();
+   * projector.on("tick", () => void ticks++);
+   * const subscription = store.subscribe("ticks", projector);
+   * const record = await store.pushEvent(store.event({ type: "tick" }));
+   * await subscription.waitFor(record.position, { timeout: 1000 }); // read your writes
+   * assert.equal(ticks, 1);
+   * ```
+   */
+  subscribe(
+    name: string,
+    projector: Projector<TEvents>,
+    options: SubscriptionOptions = {},
+  ): Subscription<TEvents, HandleOf<TAdapter>> {
+    this.#open();
+    const source = this as unknown as SubscriptionSource<TEvents, HandleOf<TAdapter>>;
+    return new Subscription(source, name, projector, options, this.#subscriptions);
   }
 
   /**
@@ -869,7 +914,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * @param listener `(error, { records }) => void`
    * @returns a registration with `unsubscribe()`
    */
-  onError(listener: ErrorListener): Subscription {
+  onError(listener: ErrorListener): ListenerRegistration {
     return register(this.#hooks.errors, listener);
   }
 
@@ -883,12 +928,13 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
   }
 
   /**
-   * Waits for queued after-commit listeners, then closes the adapter (which closes what
+   * Stops its subscriptions, waits for queued after-commit listeners, then closes the adapter (which closes what
    * it opened). Later calls throw {@linkcode StoreClosedError}. Idempotent.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.all([...this.#subscriptions].map((subscription) => subscription.stop()));
     await this.#hooks.idle();
     await this.adapter.close();
   }

@@ -14,6 +14,9 @@ import { hookCases } from "./_conformance_hooks.ts";
 import { inputCases } from "./_conformance_input.ts";
 import { readCases } from "./_conformance_reads.ts";
 import { stateCases } from "./_conformance_state.ts";
+import { subscriptionFailureCases } from "./_conformance_subscription_failures.ts";
+import { subscriptionStorageCases } from "./_conformance_subscription_storage.ts";
+import { subscriptionCases } from "./_conformance_subscriptions.ts";
 
 /**
  * Options of {@linkcode runConformance}.
@@ -55,6 +58,9 @@ const cases: readonly Case[] = [
   ...aggregateCases,
   ...hookCases,
   ...inputCases,
+  ...subscriptionStorageCases,
+  ...subscriptionCases,
+  ...subscriptionFailureCases,
 ];
 
 /**

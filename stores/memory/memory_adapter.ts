@@ -13,10 +13,13 @@ import {
   type AdapterStats,
   type AdapterTransaction,
   type Checkpoint,
+  type CheckpointUpdate,
   DuplicateIdError,
   formatPosition,
   type InsertableRecord,
+  type Lease,
   type LogPageQuery,
+  type ParkedEvent,
   parsePosition,
   type RelationChange,
   type Snapshot,
@@ -35,6 +38,23 @@ export interface MemoryTransaction {
 const copy = <T>(
   value: T,
 ): T => (value === null || typeof value !== "object" ? value : structuredClone(value));
+
+const parkKey = (name: string, id: string): string => JSON.stringify([name, id]);
+
+function checkpointOf(name: string, next: CheckpointUpdate): Checkpoint {
+  const checkpoint: { -readonly [K in keyof Checkpoint]: Checkpoint[K] } = {
+    name,
+    position: next.position,
+    updated: new Date().toISOString(),
+  };
+  if (next.state !== undefined) checkpoint.state = copy(next.state);
+  if (next.version !== undefined) checkpoint.version = next.version;
+  return checkpoint;
+}
+
+function copyCheckpoint(checkpoint: Checkpoint): Checkpoint {
+  return "state" in checkpoint ? { ...checkpoint, state: copy(checkpoint.state) } : { ...checkpoint };
+}
 
 function publicRecord(record: EventRecord): EventRecord {
   return { ...record, data: copy(record.data), meta: copy(record.meta) };
@@ -65,6 +85,8 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
   #relations: Map<string, Set<string>> = new Map();
   #snapshots: Map<string, Snapshot> = new Map();
   #checkpoints: Map<string, Checkpoint> = new Map();
+  #parked: Map<string, ParkedEvent> = new Map();
+  #leases: Map<string, string> = new Map();
   #lock: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -88,6 +110,9 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
     const stagedIds = new Set<string>();
     const changes: RelationChange[] = [];
     const onCommit: (() => void)[] = [];
+    // Checkpoint and parking changes of this transaction: later calls in it see them, commit applies them.
+    const checkpoints = new Map<string, Checkpoint>();
+    const parked = new Map<string, ParkedEvent | undefined>();
     const revisionOf = (stream: string) => {
       let revision = this.#streams.get(stream)?.length ?? 0;
       for (const record of staged) if (record.stream === stream) revision = record.revision;
@@ -110,6 +135,20 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
       },
       insert: (records) => Promise.resolve(this.#stage(records, staged, stagedIds)),
       relate: (list) => Promise.resolve(void changes.push(...list)),
+      saveCheckpoint: (name, expected, next) => {
+        this.#open();
+        const current = checkpoints.has(name) ? checkpoints.get(name) : this.#checkpoints.get(name);
+        if ((current?.position ?? null) !== expected) return Promise.resolve(false);
+        checkpoints.set(name, checkpointOf(name, next));
+        return Promise.resolve(true);
+      },
+      parkEvent: (event) => Promise.resolve(void parked.set(parkKey(event.name, event.id), { ...event })),
+      unparkEvent: (name, id) => {
+        const key = parkKey(name, id);
+        const was = parked.has(key) ? parked.get(key) !== undefined : this.#parked.has(key);
+        parked.set(key, undefined);
+        return Promise.resolve(was);
+      },
     };
     const result = await work(tx);
     this.#open();
@@ -121,6 +160,11 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
       this.#streams.set(record.stream, stream);
     }
     this.#applyRelations(changes);
+    for (const [name, checkpoint] of checkpoints) this.#checkpoints.set(name, checkpoint);
+    for (const [key, event] of parked) {
+      if (event === undefined) this.#parked.delete(key);
+      else this.#parked.set(key, event);
+    }
     for (const apply of onCommit) apply();
     return result;
   }
@@ -244,36 +288,23 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
   getCheckpoint(name: string): Promise<Checkpoint | undefined> {
     this.#open();
     const checkpoint = this.#checkpoints.get(name);
-    return Promise.resolve(checkpoint && { ...checkpoint, state: copy(checkpoint.state) });
+    return Promise.resolve(checkpoint && copyCheckpoint(checkpoint));
   }
 
   /** All checkpoints by name. */
   listCheckpoints(): Promise<Checkpoint[]> {
     this.#open();
     return Promise.resolve(
-      [...this.#checkpoints.values()].sort((a, b) => a.name < b.name ? -1 : 1).map((c) => ({
-        ...c,
-        state: copy(c.state),
-      })),
+      [...this.#checkpoints.values()].sort((a, b) => a.name < b.name ? -1 : 1).map(copyCheckpoint),
     );
   }
 
   /** Compare-and-set of a checkpoint. */
-  compareAndSetCheckpoint(
-    name: string,
-    expected: string | null,
-    next: { position: string | null; state?: unknown; version?: number },
-  ): Promise<boolean> {
+  compareAndSetCheckpoint(name: string, expected: string | null, next: CheckpointUpdate): Promise<boolean> {
     this.#open();
     const current = this.#checkpoints.get(name)?.position ?? null;
     if (current !== expected) return Promise.resolve(false);
-    this.#checkpoints.set(name, {
-      name,
-      position: next.position,
-      updated: new Date().toISOString(),
-      state: copy(next.state),
-      version: next.version,
-    });
+    this.#checkpoints.set(name, checkpointOf(name, next));
     return Promise.resolve(true);
   }
 
@@ -282,6 +313,50 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
     this.#open();
     this.#checkpoints.delete(name);
     return Promise.resolve();
+  }
+
+  /** Parks an event (replacing an earlier parking of it). */
+  parkEvent(event: ParkedEvent): Promise<void> {
+    this.#open();
+    this.#parked.set(parkKey(event.name, event.id), { ...event });
+    return Promise.resolve();
+  }
+
+  /** Parked events of `name` (or all), in position order. */
+  listParked(name?: string): Promise<ParkedEvent[]> {
+    this.#open();
+    const list = [...this.#parked.values()].filter((event) => name === undefined || event.name === name);
+    list.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : a.position < b.position ? -1 : 1);
+    return Promise.resolve(list.map((event) => ({ ...event })));
+  }
+
+  /** Removes a parked event. */
+  unparkEvent(name: string, id: string): Promise<boolean> {
+    this.#open();
+    return Promise.resolve(this.#parked.delete(parkKey(name, id)));
+  }
+
+  /** Takes the lease on `name` unless another owner of this adapter holds it (no expiry: one process). */
+  acquireLease(name: string, owner: string, _ttl: number): Promise<Lease | undefined> {
+    this.#open();
+    const holder = this.#leases.get(name);
+    if (holder !== undefined && holder !== owner) return Promise.resolve(undefined);
+    this.#leases.set(name, owner);
+    return Promise.resolve({
+      renew: () => Promise.resolve(this.#leases.get(name) === owner),
+      release: () => {
+        if (this.#leases.get(name) === owner) this.#leases.delete(name);
+        return Promise.resolve();
+      },
+    });
+  }
+
+  /** Events after `position`. */
+  countAfter(position: string | null): Promise<number> {
+    this.#open();
+    return Promise.resolve(
+      this.#log.length - (position === null ? 0 : Math.min(this.#log.length, parsePosition(position))),
+    );
   }
 
   /** Counts and head. */

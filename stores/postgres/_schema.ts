@@ -12,7 +12,7 @@ import { cborCodec, type Codec, jsonCodec } from "../codec.ts";
 import type { PostgresClient, Query } from "./_options.ts";
 
 /** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** How payloads are kept: CBOR (or another binary codec) in `bytea`, JSON in `jsonb`. */
 export type PayloadColumn = "bytea" | "jsonb";
@@ -89,6 +89,26 @@ const MIGRATIONS: readonly Migration[] = [
           state ${blob},
           version integer,
           updated timestamptz NOT NULL DEFAULT now()
+        )`;
+    },
+  },
+  {
+    version: 2,
+    description: "parked events of subscriptions",
+    async up(tx, schema) {
+      // Leases need no table: they are session-level advisory locks.
+      await tx`
+        CREATE TABLE ${tx(schema)}.parked (
+          name text COLLATE "C" NOT NULL,
+          id text COLLATE "C" NOT NULL,
+          position text COLLATE "C" NOT NULL,
+          stream text COLLATE "C" NOT NULL,
+          type text COLLATE "C" NOT NULL,
+          hydrated boolean NOT NULL,
+          error text NOT NULL,
+          attempts integer NOT NULL,
+          parked timestamptz NOT NULL,
+          PRIMARY KEY (name, id)
         )`;
     },
   },

@@ -19,14 +19,17 @@ import { EventInsertionError } from "../../errors.ts";
 import type { EventRecord } from "../../events/record.ts";
 import {
   type AdapterTransaction,
+  type CheckpointUpdate,
   DuplicateIdError,
   type InsertableRecord,
+  type ParkedEvent,
   type RelationChange,
   RevisionConflictError,
 } from "../adapter.ts";
 import type { PostgresClient } from "./_options.ts";
 import { type Payloads, type Query, textList } from "./_rows.ts";
 import { formatPostgresPosition } from "./position.ts";
+import { parkEvent, setCheckpoint, unparkEvent } from "./_subscriptions.ts";
 
 function nowIso(q: Query) {
   return q`to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
@@ -321,6 +324,25 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
     this.#assertOpen();
     await this.#begun;
     if (changes.length > 0) await applyRelations(this.#q, this.#context.schema, changes);
+  }
+
+  async saveCheckpoint(name: string, expected: string | null, next: CheckpointUpdate): Promise<boolean> {
+    this.#assertOpen();
+    await this.#begun;
+    const { schema, payloads } = this.#context;
+    return await setCheckpoint(this.#q, schema, payloads, name, expected, next);
+  }
+
+  async parkEvent(event: ParkedEvent): Promise<void> {
+    this.#assertOpen();
+    await this.#begun;
+    await parkEvent(this.#q, this.#context.schema, event);
+  }
+
+  async unparkEvent(name: string, id: string): Promise<boolean> {
+    this.#assertOpen();
+    await this.#begun;
+    return await unparkEvent(this.#q, this.#context.schema, name, id);
   }
 }
 

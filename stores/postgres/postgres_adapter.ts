@@ -12,7 +12,10 @@ import type {
   AdapterStats,
   AdapterTransaction,
   Checkpoint,
+  CheckpointUpdate,
+  Lease,
   LogPageQuery,
+  ParkedEvent,
   RelationChange,
   Snapshot,
   StreamPageQuery,
@@ -24,6 +27,7 @@ import { type EventRow, isoTime, Payloads, type Query, textList } from "./_rows.
 import { ensureSchema } from "./_schema.ts";
 import { type Context, runTransaction } from "./_transaction.ts";
 import { formatPostgresPosition, parsePostgresPosition } from "./position.ts";
+import { advisoryLease, listParked, parkEvent, setCheckpoint, unparkEvent } from "./_subscriptions.ts";
 
 /** Options of {@linkcode PostgresAdapter}. */
 export interface PostgresAdapterOptions {
@@ -457,35 +461,67 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   async compareAndSetCheckpoint(
     name: string,
     expected: string | null,
-    next: { position: string | null; state?: unknown; version?: number },
+    next: CheckpointUpdate,
   ): Promise<boolean> {
     const { payloads } = await this.#ready();
-    const q = this.#q;
-    const s = q(this.schema);
-    const state = payloads.param(q, next.state);
-    const version = next.version ?? null;
-    // One statement each way: the row lock taken by the UPDATE (or by ON CONFLICT) makes
-    // the comparison and the write atomic against concurrent savers.
-    const rows = expected === null
-      ? await q`
-        INSERT INTO ${s}.checkpoints AS t (name, position, state, version, updated)
-        VALUES (${name}, ${next.position}::text, ${state}, ${version}::integer, now())
-        ON CONFLICT (name) DO UPDATE SET position = excluded.position, state = excluded.state,
-          version = excluded.version, updated = excluded.updated
-        WHERE t.position IS NULL
-        RETURNING 1 AS done`
-      : await q`
-        UPDATE ${s}.checkpoints SET position = ${next.position}::text, state = ${state},
-          version = ${version}::integer, updated = now()
-        WHERE name = ${name} AND position = ${expected}::text
-        RETURNING 1 AS done`;
-    return rows.length === 1;
+    return await setCheckpoint(this.#q, this.schema, payloads, name, expected, next);
   }
 
   async deleteCheckpoint(name: string): Promise<void> {
     await this.#ready();
     const q = this.#q;
     await q`DELETE FROM ${q(this.schema)}.checkpoints WHERE name = ${name}`;
+  }
+
+  /** Parks an event of a subscription, replacing an earlier parking of the same event. */
+  async parkEvent(event: ParkedEvent): Promise<void> {
+    await this.#ready();
+    await parkEvent(this.#q, this.schema, event);
+  }
+
+  /** Parked events of subscription `name` (of all when absent), in position order. */
+  async listParked(name?: string): Promise<ParkedEvent[]> {
+    await this.#ready();
+    return await listParked(this.#q, this.schema, name);
+  }
+
+  /** Removes a parked event; returns whether it was parked. */
+  async unparkEvent(name: string, id: string): Promise<boolean> {
+    await this.#ready();
+    return await unparkEvent(this.#q, this.schema, name, id);
+  }
+
+  /**
+   * Takes the lease on subscription `name` as a session-level advisory lock on a
+   * connection reserved from the pool for as long as it is held (so each held lease
+   * takes one connection of the pool). PostgreSQL releases it the moment the holder's
+   * session ends, so another process takes over as soon as the server notices a dead
+   * holder (at once when its process is killed; after TCP keepalive when its machine
+   * vanishes). `ttl` is not used.
+   *
+   * @param name subscription name
+   * @param _owner unused: the session is the owner
+   * @param _ttl unused
+   * @returns the lease, or `undefined` when another session holds it
+   */
+  async acquireLease(name: string, _owner: string, _ttl: number): Promise<Lease | undefined> {
+    await this.#ready();
+    return await advisoryLease(this.sql, this.schema, name);
+  }
+
+  /** Events readable now that sort after `position` (same as `lag(position).behind`). */
+  async countAfter(position: string | null): Promise<number> {
+    await this.#ready();
+    await this.#committedReadable();
+    const cursor = position === null ? undefined : parsePostgresPosition(position);
+    const q = this.#q;
+    const after = cursor === undefined
+      ? q``
+      : q`AND (transaction_id, seq) > (${cursor.transaction}::text::xid8, ${cursor.sequence}::text::bigint)`;
+    const [row] = await q<{ behind: number }[]>`
+      SELECT count(*)::float8 AS behind FROM ${q(this.schema)}.events
+      WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot()) ${after}`;
+    return row.behind;
   }
 
   /** Counts events and streams; `head` is the newest position readers can see now. */

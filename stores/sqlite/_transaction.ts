@@ -9,14 +9,17 @@ import { EventInsertionError } from "../../errors.ts";
 import type { EventRecord } from "../../events/record.ts";
 import {
   type AdapterTransaction,
+  type CheckpointUpdate,
   DuplicateIdError,
   formatPosition,
   type InsertableRecord,
+  type ParkedEvent,
   type RelationChange,
   RevisionConflictError,
 } from "../adapter.ts";
 import type { Codec } from "../codec.ts";
 import type { _Connection, _Statement, SqliteDatabase, SqliteValue } from "./database.ts";
+import { parkEvent, setCheckpoint, unparkEvent } from "./_subscriptions.ts";
 import { CHUNK, EVENTS, EXISTING, FAR, INSERT_INTO, INSERT_ROW, LATEST_CREATED, REVISION } from "./_sql.ts";
 
 /** The transaction handed to `work`: every call runs on the write connection, inside `BEGIN IMMEDIATE`. */
@@ -140,6 +143,22 @@ export class SqliteTransaction<THandle extends SqliteDatabase> implements Adapte
     this.#assertActive();
     applyRelations(this.#connection, changes);
     return Promise.resolve();
+  }
+
+  saveCheckpoint(name: string, expected: string | null, next: CheckpointUpdate): Promise<boolean> {
+    this.#assertActive();
+    return Promise.resolve(setCheckpoint(this.#connection, this.#codec, name, expected, next));
+  }
+
+  parkEvent(event: ParkedEvent): Promise<void> {
+    this.#assertActive();
+    parkEvent(this.#connection, event);
+    return Promise.resolve();
+  }
+
+  unparkEvent(name: string, id: string): Promise<boolean> {
+    this.#assertActive();
+    return Promise.resolve(unparkEvent(this.#connection, name, id));
   }
 
   #assertActive(): void {

@@ -12,7 +12,7 @@ import { type Codec, resolveCodec } from "../codec.ts";
 import type { _Connection } from "./database.ts";
 
 /** The schema version this code writes and understands. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** One step of the schema: the SQL that brings a file from `version - 1` to `version`. */
 export interface Migration {
@@ -67,8 +67,33 @@ CREATE TABLE eventfold_checkpoints (
 );
 `;
 
+/**
+ * Version 2: subscriptions. Events a subscription parked after its retries, and the lease
+ * rows that keep one instance per subscription name active across processes (a lease is
+ * taken over once `expires`, a time in ms since the epoch, has passed unrenewed).
+ */
+const V2 = `
+CREATE TABLE eventfold_parked (
+  name TEXT NOT NULL,
+  id TEXT NOT NULL,
+  position TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  type TEXT NOT NULL,
+  hydrated INTEGER NOT NULL,
+  error TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  parked TEXT NOT NULL,
+  PRIMARY KEY (name, id)
+);
+CREATE TABLE eventfold_leases (
+  name TEXT PRIMARY KEY NOT NULL,
+  owner TEXT NOT NULL,
+  expires INTEGER NOT NULL
+);
+`;
+
 /** Every step, in order. A new schema version appends one here and bumps {@linkcode SCHEMA_VERSION}. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, sql: V1 }];
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, sql: V1 }, { version: 2, sql: V2 }];
 
 /** The events table's DDL (for the benchmark's raw baseline, which must use the same table). */
 export const EVENTS_TABLE_SQL: string = V1.slice(0, V1.indexOf("CREATE TABLE eventfold_relations"));

@@ -158,3 +158,34 @@ Deno.test("an unknown codec name is a TypeError before anything is opened", asyn
   assert.throws(() => new SqliteAdapter(path, { codec: "yaml" as never }), TypeError);
   await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
 });
+
+Deno.test("a version 1 file is migrated to version 2 with the subscription tables, keeping its events", async () => {
+  await using dir = await tempDir();
+  const path = dir.file("events.db");
+  const db = new DatabaseSync(path);
+  prepareSchema(new _Connection(db), { source: path, codec: undefined, migrations: MIGRATIONS.slice(0, 1) });
+  db.prepare(
+    "INSERT INTO eventfold_events (id, stream, type, revision, created, recorded) VALUES (?, ?, ?, ?, ?, ?)",
+  ).run("e1", "s", "t", 1, "2024-01-01T00:00:00.000Z", "2024-01-01T00:00:00.000Z");
+  db.close();
+  assert.equal(meta(path).schema_version, "1");
+  await using adapter = new SqliteAdapter(path);
+  assert.equal(meta(path).schema_version, String(SCHEMA_VERSION));
+  assert.equal((await adapter.readStream("s", { direction: "forward", limit: 10 }))[0].id, "e1");
+  const parked = {
+    name: "n",
+    id: "e1",
+    position: "0000000000000001",
+    stream: "s",
+    type: "t",
+    hydrated: false,
+    error: "Error: x",
+    attempts: 1,
+    parked: "2024-01-01T00:00:00.000Z",
+  };
+  await adapter.parkEvent(parked);
+  assert.deepEqual(await adapter.listParked("n"), [parked]);
+  const lease = await adapter.acquireLease("n", "me", 1000);
+  assert.ok(lease);
+  await lease.release();
+});

@@ -13,8 +13,11 @@ import {
   type AdapterStats,
   type AdapterTransaction,
   type Checkpoint,
+  type CheckpointUpdate,
   formatPosition,
+  type Lease,
   type LogPageQuery,
+  type ParkedEvent,
   parsePosition,
   type RelationChange,
   type Snapshot,
@@ -45,6 +48,15 @@ import {
   STREAM_READS,
 } from "./_sql.ts";
 import { applyRelations, SqliteTransaction } from "./_transaction.ts";
+import {
+  dropLease,
+  listParked,
+  parkEvent,
+  renewLease,
+  setCheckpoint,
+  takeLease,
+  unparkEvent,
+} from "./_subscriptions.ts";
 
 /** Options of {@linkcode SqliteAdapter}. */
 export interface SqliteAdapterOptions {
@@ -452,23 +464,9 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
   async compareAndSetCheckpoint(
     name: string,
     expected: string | null,
-    next: { position: string | null; state?: unknown; version?: number },
+    next: CheckpointUpdate,
   ): Promise<boolean> {
-    const state = next.state === undefined ? null : this.codec.encode(next.state);
-    const version = next.version ?? null;
-    const updated = new Date().toISOString();
-    return await this.#write((writer) => {
-      if (expected === null) {
-        return writer.statement(
-          "INSERT INTO eventfold_checkpoints (name, position, updated, state, version) VALUES (?, ?, ?, ?, ?) " +
-            "ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated = excluded.updated, " +
-            "state = excluded.state, version = excluded.version WHERE eventfold_checkpoints.position IS NULL",
-        ).run([name, next.position, updated, state, version]) === 1;
-      }
-      return writer.statement(
-        "UPDATE eventfold_checkpoints SET position = ?, updated = ?, state = ?, version = ? WHERE name = ? AND position = ?",
-      ).run([next.position, updated, state, version, name, expected]) === 1;
-    });
+    return await this.#write((writer) => setCheckpoint(writer, this.codec, name, expected, next));
   }
 
   /**
@@ -480,6 +478,76 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
     await this.#write((writer) => {
       writer.statement("DELETE FROM eventfold_checkpoints WHERE name = ?").run([name]);
     });
+  }
+
+  /**
+   * Parks an event of a subscription, replacing an earlier parking of the same event.
+   *
+   * @param event the event, the error and the attempts
+   */
+  async parkEvent(event: ParkedEvent): Promise<void> {
+    await this.#write((writer) => parkEvent(writer, event));
+  }
+
+  /**
+   * Parked events of subscription `name` (of all when absent), in position order.
+   *
+   * @param name subscription name
+   * @returns the parked events
+   */
+  async listParked(name?: string): Promise<ParkedEvent[]> {
+    return await this.#read((reader) => listParked(reader, name));
+  }
+
+  /**
+   * Removes a parked event.
+   *
+   * @param name subscription name
+   * @param id event id
+   * @returns whether it was parked
+   */
+  async unparkEvent(name: string, id: string): Promise<boolean> {
+    return await this.#write((writer) => unparkEvent(writer, name, id));
+  }
+
+  /**
+   * Takes the lease row of subscription `name` for `owner`, unless another owner's lease
+   * is still unexpired. A lease expires `ttl` ms after its last renewal, so another
+   * process takes over from a holder that died within about `ttl` ms (plus its polling
+   * interval). Times are this machine's clock: processes sharing a file share the clock.
+   *
+   * @param name subscription name
+   * @param owner the taker's unique id
+   * @param ttl time to live without renewal, in ms
+   * @returns the lease, or `undefined` when another owner holds it
+   */
+  async acquireLease(name: string, owner: string, ttl: number): Promise<Lease | undefined> {
+    const taken = await this.#write((writer) => takeLease(writer, name, owner, Date.now() + ttl));
+    if (!taken) return undefined;
+    let released = false;
+    return {
+      renew: async () =>
+        !released && await this.#write((writer) => renewLease(writer, name, owner, Date.now() + ttl)),
+      release: async () => {
+        if (released) return;
+        released = true;
+        if (!this.#closed) await this.#write((writer) => dropLease(writer, name, owner));
+      },
+    };
+  }
+
+  /**
+   * Counts events after `position`.
+   *
+   * @param position exclusive; `null` counts every event
+   * @returns the count
+   */
+  async countAfter(position: string | null): Promise<number> {
+    const after = position === null ? 0 : parsePosition(position);
+    const row = await this.#read((reader) =>
+      reader.statement(`SELECT count(*) FROM ${EVENTS} WHERE position > ?`, true).row([after])!
+    );
+    return Number(row[0]);
   }
 
   /**

@@ -1,0 +1,105 @@
+/**
+ * Checks a subscription's options and fills in the defaults.
+ *
+ * @module
+ */
+
+import type { SavedState, SubscriptionErrorContext, SubscriptionOptions } from "./subscription_options.ts";
+
+/** Options with every default filled in. */
+export interface Settings {
+  readonly transactional: boolean;
+  readonly attempts: number;
+  readonly backoff: number;
+  readonly maxBackoff: number;
+  readonly onFailure: "park" | "stop";
+  readonly version: number | undefined;
+  readonly state: SavedState | undefined;
+  readonly reset: (() => unknown) | undefined;
+  readonly resumeFresh: boolean;
+  readonly pollInterval: number;
+  readonly leaseInterval: number;
+  readonly leaseTtl: number;
+  readonly owner: string;
+  readonly onError: ((error: unknown, context: SubscriptionErrorContext) => void) | undefined;
+}
+
+function whole(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`${name} must be a whole number >= ${min}, got ${value}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[]): T {
+  if (value === undefined) return allowed[0];
+  if (!allowed.includes(value)) {
+    throw new TypeError(
+      `${name} must be ${allowed.map((a) => JSON.stringify(a)).join(" or ")}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+function optionalFunction(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== "function") {
+    throw new TypeError(`${name} must be a function, got ${typeof value}`);
+  }
+}
+
+/**
+ * Checks `options` and fills in the defaults.
+ *
+ * @throws {TypeError} for an option of the wrong kind
+ * @throws {RangeError} for a number out of range
+ */
+export function settle(options: SubscriptionOptions): Settings {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("subscribe options must be an object");
+  }
+  const state = options.state;
+  if (state !== undefined && (typeof state?.save !== "function" || typeof state?.restore !== "function")) {
+    throw new TypeError("state must be { save(): unknown, restore(saved): void }");
+  }
+  if (state !== undefined && options.transactional === true) {
+    throw new TypeError(
+      "state and transactional do not go together: a saved state is an in-memory read model, " +
+        "transactional is for a read model in the store's database",
+    );
+  }
+  optionalFunction("reset", options.reset);
+  optionalFunction("onError", options.onError);
+  if (options.version !== undefined && !Number.isSafeInteger(options.version)) {
+    throw new RangeError(`version must be a whole number, got ${options.version}`);
+  }
+  const owner = options.owner ?? crypto.randomUUID();
+  if (typeof owner !== "string" || owner.length === 0) {
+    throw new TypeError(`owner must be a non-empty string, got ${JSON.stringify(owner)}`);
+  }
+  const leaseInterval = whole("leaseInterval", options.leaseInterval, 1000, 1);
+  const leaseTtl = whole("leaseTtl", options.leaseTtl, Math.max(5000, 3 * leaseInterval), 1);
+  if (leaseTtl <= 2 * leaseInterval) {
+    throw new RangeError(
+      `leaseTtl (${leaseTtl} ms) must be more than twice leaseInterval (${leaseInterval} ms), ` +
+        "or a live holder could lose its lease between two renewals",
+    );
+  }
+  const backoff = whole("backoff", options.backoff, 100, 0);
+  return {
+    transactional: options.transactional === true,
+    attempts: whole("attempts", options.attempts, 3, 1),
+    backoff,
+    maxBackoff: whole("maxBackoff", options.maxBackoff, Math.max(30_000, backoff), backoff),
+    onFailure: oneOf("onFailure", options.onFailure, ["park", "stop"] as const),
+    version: options.version,
+    state,
+    reset: options.reset,
+    resumeFresh: oneOf("resumeAs", options.resumeAs, ["hydrated", "fresh"] as const) === "fresh",
+    pollInterval: whole("pollInterval", options.pollInterval, 1000, 1),
+    leaseInterval,
+    leaseTtl,
+    owner,
+    onError: options.onError,
+  };
+}

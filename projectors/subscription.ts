@@ -1,0 +1,683 @@
+/**
+ * `Subscription`: a durable projection. It drives a {@linkcode Projector} from a saved
+ * checkpoint through the store's log, catching up hydrated and then following live
+ * events, with retries, parking, one active instance per name, rebuilds and
+ * read-your-writes.
+ *
+ * @module
+ */
+
+import { AsyncLocalStorage } from "node:async_hooks";
+import { StoreClosedError, SubscriptionStoppedError } from "../errors.ts";
+import type { AnyEventFactory, EventRecordOf } from "../events/factory.ts";
+import type { Adapter, ParkedEvent } from "../stores/adapter.ts";
+import type { Projector } from "./projector.ts";
+import { errorText } from "./_subscription_delivery.ts";
+import { Failed, Handling } from "./_subscription_handling.ts";
+import { keepLease, takeLease } from "./_subscription_lease.ts";
+import { type Settings, settle } from "./_subscription_options.ts";
+import { Progress } from "./_subscription_progress.ts";
+import { backoffDelay, Signal, sleep } from "./_subscription_timing.ts";
+import { Waiters } from "./_subscription_waiters.ts";
+import type {
+  ReplayResult,
+  SubscriptionErrorContext,
+  SubscriptionInfo,
+  SubscriptionOptions,
+  SubscriptionState,
+} from "./subscription_options.ts";
+
+/**
+ * What a subscription needs of its store; an `EventStore` is one.
+ *
+ * @example
+ * ```ts
+ * import { EventFactory, EventStore, type SubscriptionSource } from "@eventfold/eventfold";
+ * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+ * const events = new EventFactory([]);
+ * const source: SubscriptionSource<typeof events, unknown> = new EventStore({ adapter: new MemoryAdapter(), events });
+ * ```
+ *
+ * @typeParam TEvents the event factory
+ * @typeParam THandle the adapter's transaction handle
+ */
+export interface SubscriptionSource<TEvents extends AnyEventFactory, THandle> {
+  /** The store's adapter (checkpoints, parked events, leases, transactions, wake-ups). */
+  readonly adapter: Adapter<THandle>;
+  /** Pages of the log after a position, in position order. */
+  readAllPages(options: { after?: string }): AsyncIterable<EventRecordOf<TEvents>[]>;
+  /** Calls `listener` after each commit of this store (a wake-up; the records are read from the log). */
+  onEventsInserted(listener: () => void): { unsubscribe(): void };
+}
+
+/**
+ * Where running subscriptions are kept, so that closing their store stops them (a `Set` is one).
+ *
+ * @example
+ * ```ts
+ * import type { SubscriptionTracker } from "@eventfold/eventfold";
+ * const running: SubscriptionTracker = new Set<{ stop(): Promise<void> }>();
+ * ```
+ */
+export interface SubscriptionTracker {
+  /** A subscription started. */
+  add(subscription: { stop(): Promise<void> }): unknown;
+  /** A subscription ended. */
+  delete(subscription: { stop(): Promise<void> }): unknown;
+}
+
+interface Request {
+  readonly kind: "rebuild" | "replay";
+  readonly id?: string;
+  readonly resolve: (value: ReplayResult | undefined) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const HOLDING: ReadonlySet<SubscriptionState> = new Set(["catching-up", "live", "paused"]);
+
+/**
+ * A durable projection: made by `store.subscribe(name, projector, options)`, it runs the
+ * projector over the store's log from a saved checkpoint.
+ *
+ * - **Delivery.** Events are read from the checkpoint in position order, a page at a
+ *   time, always by position cursor (wake-ups from this store's commits, from other
+ *   processes through the adapter's `watch`, and a polling interval only say "look"), so
+ *   nothing is missed or repeated when it switches from catching up to live. Each stream
+ *   is handled in order, different streams of a page concurrently. Catch-up events are
+ *   delivered hydrated (`once` handlers stay silent), live ones fresh; `outdated` comes
+ *   from the record. A record does not say whether it was imported, so an imported event
+ *   read live is delivered fresh (but `outdated` still keeps it from `once` and `on`).
+ * - **Checkpoint.** Saved (compare-and-set) after each page; it never passes an event
+ *   that was neither handled nor parked. With `transactional: true`, handlers write
+ *   through {@linkcode Subscription.tx} and the writes commit with the checkpoint.
+ * - **Failures.** A failing event is retried with exponential backoff, then parked or
+ *   the subscription stops (`onFailure`).
+ * - **One instance per name** across processes, by a lease (PostgreSQL: an advisory
+ *   lock, taken over as soon as the holder's connection dies; SQLite: a lease row taken
+ *   over `leaseTtl` after the holder stopped renewing it; memory: per adapter). Another
+ *   instance waits in state `"waiting-for-lease"`, trying every `leaseInterval`.
+ * - **Read your writes**: `const record = await store.pushEvent(...)`, then
+ *   `await subscription.waitFor(record.position)`.
+ *
+ * It starts at once unless `start: false`. Stop it (or close the store, which stops its
+ * subscriptions) to release the lease, timers and listeners; `await using` does that.
+ *
+ * @typeParam TEvents the event factory
+ * @typeParam THandle the adapter's transaction handle, returned by {@linkcode Subscription.tx}
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { event, EventFactory, EventStore, Projector } from "@eventfold/eventfold";
+ * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+ * import { z } from "zod";
+ *
+ * const events = new EventFactory([event.type("user:created").data(z.object({ name: z.string() }))]);
+ * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+ * const names = new Map<string, string>();
+ * const projector = new Projector<typeof events>();
+ * projector.on("user:created", (record) => void names.set(record.stream, record.data.name));
+ *
+ * await using users = store.subscribe("users", projector, { reset: () => names.clear() });
+ * const record = await store.pushEvent(store.event({ type: "user:created", stream: "u1", data: { name: "Ada" } }));
+ * await users.waitFor(record.position, { timeout: 1000 });
+ * assert.equal(names.get("u1"), "Ada");
+ * ```
+ */
+export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THandle = unknown>
+  implements AsyncDisposable {
+  /** The subscription name: its checkpoint, parked events and lease are kept under it. */
+  readonly name: string;
+  /** This instance's id (lease owner). */
+  readonly owner: string;
+  readonly #source: SubscriptionSource<TEvents, THandle>;
+  readonly #adapter: Adapter<THandle>;
+  readonly #settings: Settings;
+  readonly #tracker: SubscriptionTracker | undefined;
+  readonly #scope = new AsyncLocalStorage<{ readonly handle: THandle }>();
+  readonly #signal = new Signal();
+  readonly #waiters = new Waiters();
+  readonly #progress: Progress;
+  readonly #handling: Handling<TEvents, THandle>;
+  readonly #watchers = new Set<() => void>();
+  #state: SubscriptionState = "stopped";
+  #failure: Failed | undefined;
+  #live = false;
+  #fresh = false;
+  #paused = false;
+  #run: Promise<void> | undefined;
+  #stop: AbortController | undefined;
+  #requests: Request[] = [];
+  #rebuilt: Request[] = [];
+
+  /**
+   * Makes a subscription; `store.subscribe(name, projector, options)` is the usual way.
+   *
+   * @param source the store
+   * @param name the subscription name
+   * @param projector the handlers
+   * @param options delivery, failure, lease and state options
+   * @param tracker where the store keeps its running subscriptions
+   * @throws {TypeError} for an empty name, a missing projector or a bad option
+   * @throws {RangeError} for a number option out of range
+   */
+  constructor(
+    source: SubscriptionSource<TEvents, THandle>,
+    name: string,
+    projector: Projector<TEvents>,
+    options: SubscriptionOptions = {},
+    tracker?: SubscriptionTracker,
+  ) {
+    if (typeof name !== "string" || name.length === 0) {
+      throw new TypeError(`A subscription needs a non-empty name, got ${JSON.stringify(name)}`);
+    }
+    if (typeof projector?.push !== "function") {
+      throw new TypeError(
+        "A subscription needs a Projector: store.subscribe(name, new Projector(), options)",
+      );
+    }
+    this.#settings = settle(options);
+    this.name = name;
+    this.owner = this.#settings.owner;
+    this.#source = source;
+    this.#adapter = source.adapter;
+    this.#tracker = tracker;
+    this.#progress = new Progress(source.adapter, name, this.#settings, this.#waiters);
+    this.#handling = new Handling({
+      name,
+      adapter: source.adapter,
+      projector,
+      settings: this.#settings,
+      scope: this.#scope,
+      progress: this.#progress,
+      report: (error, context) => this.#report(error, context),
+    });
+    if (options.start !== false) this.start();
+  }
+
+  /**
+   * Where it is now, without asking the store (see {@linkcode Subscription.info} for the
+   * full report).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { EventFactory, EventStore, Projector } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events: new EventFactory([]) });
+   * const subscription = store.subscribe("audit", new Projector(), { start: false });
+   * assert.equal(subscription.state, "stopped");
+   * ```
+   */
+  get state(): SubscriptionState {
+    return this.#state;
+  }
+
+  /**
+   * Starts it (done by `subscribe` unless `start: false`): it takes the lease (or waits
+   * for it), loads the checkpoint and goes. Does nothing while it runs; starts a stopped
+   * or failed subscription again from its checkpoint.
+   *
+   * @throws {StoreClosedError} when the store is closed
+   * @example
+   * ```ts
+   * import { EventFactory, EventStore, Projector } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events: new EventFactory([]) });
+   * await using subscription = store.subscribe("audit", new Projector(), { start: false });
+   * subscription.start();
+   * ```
+   */
+  start(): void {
+    if (this.#run !== undefined) return;
+    const stop = new AbortController();
+    const wake = () => this.#signal.notify();
+    const unwatch = this.#adapter.watch?.(wake);
+    const inserted = this.#source.onEventsInserted(wake);
+    this.#stop = stop;
+    this.#progress.position = null; // known again once the checkpoint is loaded
+    this.#progress.error = undefined;
+    this.#failure = undefined;
+    this.#setState("starting");
+    this.#tracker?.add(this);
+    this.#run = this.#main(stop.signal).finally(() => this.#ended(inserted, unwatch));
+  }
+
+  /**
+   * Lets the page being handled finish and its checkpoint save, then delivers nothing
+   * until {@linkcode Subscription.resume}. It keeps the lease.
+   *
+   * @returns when nothing is being handled any more
+   * @example
+   * ```ts
+   * import { EventFactory, EventStore, Projector } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events: new EventFactory([]) });
+   * await using subscription = store.subscribe("audit", new Projector());
+   * await subscription.pause();
+   * subscription.resume();
+   * ```
+   */
+  pause(): Promise<void> {
+    this.#paused = true;
+    this.#signal.notify();
+    return this.#until(() => !HOLDING.has(this.#state) || this.#state === "paused");
+  }
+
+  /**
+   * Goes on after {@linkcode Subscription.pause}.
+   *
+   * @example
+   * ```ts
+   * import { EventFactory, EventStore, Projector } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events: new EventFactory([]) });
+   * await using subscription = store.subscribe("audit", new Projector());
+   * await subscription.pause();
+   * subscription.resume();
+   * ```
+   */
+  resume(): void {
+    this.#paused = false;
+    this.#signal.notify();
+  }
+
+  /**
+   * Stops it: the page being handled finishes and its checkpoint is saved, then the
+   * lease is released and its timers and listeners are removed. Pending `waitFor` calls
+   * reject with `SubscriptionStoppedError`. Idempotent. Do not await it from inside one
+   * of its own handlers (it waits for them).
+   *
+   * @returns when it has stopped
+   * @example
+   * ```ts
+   * import { EventFactory, EventStore, Projector } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events: new EventFactory([]) });
+   * const subscription = store.subscribe("audit", new Projector());
+   * await subscription.stop();
+   * ```
+   */
+  async stop(): Promise<void> {
+    const run = this.#run;
+    if (run === undefined) return;
+    this.#stop?.abort();
+    this.#signal.notify();
+    await run;
+  }
+
+  /**
+   * Rebuilds the read model: calls the `reset` option, resets the checkpoint (and drops
+   * its parked events), replays every event hydrated (so `once` handlers stay silent),
+   * then goes live. Starts the subscription if it is not running; waits for the lease.
+   *
+   * @returns when the replay has caught up with the log
+   * @throws {SubscriptionStoppedError} when it is stopped, or fails, before that
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event, EventFactory, EventStore, Projector } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * await store.pushEvent(store.event({ type: "tick", stream: "s" }));
+   * let ticks = 0;
+   * const projector = new Projector<typeof events>();
+   * projector.on("tick", () => void ticks++);
+   * await using subscription = store.subscribe("ticks", projector, { start: false, reset: () => (ticks = 0) });
+   * await subscription.rebuild();
+   * assert.equal(ticks, 1);
+   * ```
+   */
+  async rebuild(): Promise<void> {
+    const done = this.#request("rebuild");
+    this.start();
+    await done;
+  }
+
+  /**
+   * Delivers parked events again (after a fix): each one with the flags it had, once;
+   * one that succeeds is unparked, one that fails again stays parked with the new error.
+   * Runs in the active instance, between pages.
+   *
+   * @param id only this event (default: every parked event of this subscription, in position order)
+   * @returns the ids replayed and the events that failed again
+   * @throws {SubscriptionStoppedError} when the subscription is not running or stops first
+   * @example
+   * ```ts
+   * import { EventFactory, EventStore, Projector } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events: new EventFactory([]) });
+   * await using subscription = store.subscribe("mailer", new Projector());
+   * const { replayed, failed } = await subscription.replayParked();
+   * console.log(`${replayed.length} replayed, ${failed.length} still parked`);
+   * ```
+   */
+  async replayParked(id?: string): Promise<ReplayResult> {
+    if (id !== undefined && (typeof id !== "string" || id.length === 0)) {
+      throw new TypeError(`replayParked takes an event id, got ${JSON.stringify(id)}`);
+    }
+    if (this.#run === undefined) throw new SubscriptionStoppedError(this.name, "stopped");
+    return (await this.#request("replay", id))!;
+  }
+
+  /**
+   * The parked events of this subscription, in position order.
+   *
+   * @returns the events with their error, attempts and time
+   * @example
+   * ```ts
+   * import { EventFactory, EventStore, Projector } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events: new EventFactory([]) });
+   * await using subscription = store.subscribe("mailer", new Projector());
+   * for (const parked of await subscription.parked()) console.log(parked.id, parked.error);
+   * ```
+   */
+  async parked(): Promise<ParkedEvent[]> {
+    return await this.#adapter.listParked(this.name);
+  }
+
+  /**
+   * Where it is: state, checkpoint position, lag (events after it), parked count. An
+   * instance waiting for the lease reports the active instance's saved checkpoint.
+   *
+   * @returns the report
+   * @example
+   * ```ts
+   * import { EventFactory, EventStore, Projector } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events: new EventFactory([]) });
+   * await using subscription = store.subscribe("audit", new Projector());
+   * const { state, position, lag, parked } = await subscription.info();
+   * console.log(state, position, lag, parked);
+   * ```
+   */
+  async info(): Promise<SubscriptionInfo> {
+    const state = this.#state;
+    const position = HOLDING.has(state)
+      ? this.#progress.position
+      : (await this.#adapter.getCheckpoint(this.name))?.position ?? null;
+    const [lag, parked] = await Promise.all([
+      this.#adapter.countAfter(position),
+      this.#adapter.listParked(this.name),
+    ]);
+    const error = this.#failure?.error ?? this.#progress.error;
+    return {
+      name: this.name,
+      owner: this.owner,
+      state,
+      position,
+      lag,
+      parked: parked.length,
+      ...(error === undefined ? {} : { error: errorText(error) }),
+    };
+  }
+
+  /**
+   * Waits until this subscription has handled (or parked) `position` and everything
+   * before it, so a read model reflects a write: the read-your-writes pattern is
+   * `const record = await store.pushEvent(...); await subscription.waitFor(record.position)`.
+   * Any position of the store works, also one of an event no handler takes.
+   *
+   * @param position a position of the store
+   * @param options `timeout` in ms (default 5000; `Infinity` waits for ever)
+   * @returns once handled (at once when it already was)
+   * @throws {TimeoutError} when the timeout passes first
+   * @throws {SubscriptionStoppedError} when the subscription is not running, or stops first
+   * @throws {TypeError} for a position that is not a string
+   * @example
+   * ```ts
+   * import { event, EventFactory, EventStore, Projector } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * await using subscription = store.subscribe("ticks", new Projector<typeof events>());
+   * const record = await store.pushEvent(store.event({ type: "tick" }));
+   * await subscription.waitFor(record.position, { timeout: 1000 });
+   * ```
+   */
+  waitFor(position: string, options: { readonly timeout?: number } = {}): Promise<void> {
+    if (typeof position !== "string" || position.length === 0) {
+      return Promise.reject(
+        new TypeError(`waitFor needs a position string, got ${JSON.stringify(position)}`),
+      );
+    }
+    const timeout = options.timeout ?? 5000;
+    if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0) {
+      return Promise.reject(new RangeError(`timeout must be a number of ms >= 0, got ${timeout}`));
+    }
+    const handled = this.#progress.position;
+    if (handled !== null && position <= handled) return Promise.resolve();
+    if (this.#run === undefined) {
+      return Promise.reject(this.#ending());
+    }
+    return this.#waiters.add(
+      position,
+      timeout,
+      () =>
+        `waiting for subscription "${this.name}" to handle position ${position} (it is at ${this.#progress.position})`,
+    );
+  }
+
+  /**
+   * The adapter's transaction handle, inside a handler (or the `reset` hook) of a
+   * `transactional` subscription: what the handler writes through it commits with the
+   * checkpoint. On SQLite a `DatabaseSync`, on PostgreSQL a postgres.js transaction, in
+   * memory a `MemoryTransaction` (stage writes with `onCommit`).
+   *
+   * @returns the handle of the running batch's transaction
+   * @throws {TypeError} outside such a handler
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event, EventFactory, EventStore, Projector } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * let ticks = 0;
+   * const projector = new Projector<typeof events>();
+   * await using subscription = store.subscribe("ticks", projector, { transactional: true });
+   * projector.on("tick", () => subscription.tx().onCommit(() => ticks++));
+   * await subscription.waitFor((await store.pushEvent(store.event({ type: "tick" }))).position);
+   * assert.equal(ticks, 1);
+   * ```
+   */
+  tx(): THandle {
+    const scope = this.#scope.getStore();
+    if (scope === undefined) {
+      throw new TypeError(
+        `tx() is only available inside a handler of a transactional subscription ("${this.name}" ` +
+          `${this.#settings.transactional ? "is not handling an event here" : "is not transactional"})`,
+      );
+    }
+    return scope.handle;
+  }
+
+  /** Stops it, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  // --- the run -------------------------------------------------------------------------
+
+  async #main(stop: AbortSignal): Promise<void> {
+    const terms = {
+      name: this.name,
+      owner: this.owner,
+      ttl: this.#settings.leaseTtl,
+      interval: this.#settings.leaseInterval,
+    };
+    let recoveries = 0;
+    while (!stop.aborted) {
+      try {
+        const lease = await takeLease(this.#adapter, terms, stop, () => this.#waitingForLease());
+        if (lease === undefined) return;
+        const hold = new AbortController();
+        const keep = keepLease(lease, terms.interval, () => {
+          hold.abort();
+          this.#signal.notify();
+        });
+        try {
+          await this.#follow(AbortSignal.any([stop, hold.signal]));
+        } finally {
+          await keep();
+          await lease.release().catch(() => {});
+        }
+      } catch (error) {
+        if (error instanceof Failed) {
+          this.#failure = error;
+          return;
+        }
+        if (error instanceof StoreClosedError) return;
+        // Back off longer only while nothing is handled between errors.
+        if (this.#progress.error === undefined) recoveries = 0;
+        this.#progress.error = error;
+        this.#report(error, { action: "recover" });
+        recoveries++;
+        await sleep(
+          backoffDelay(recoveries, Math.max(50, this.#settings.backoff), this.#settings.maxBackoff),
+          stop,
+        );
+      }
+    }
+  }
+
+  #ended(inserted: { unsubscribe(): void }, unwatch: (() => void) | undefined): void {
+    inserted.unsubscribe();
+    unwatch?.();
+    this.#tracker?.delete(this);
+    this.#run = undefined;
+    const ending = this.#ending();
+    this.#waiters.fail(ending);
+    for (const request of [...this.#requests.splice(0), ...this.#rebuilt.splice(0)]) request.reject(ending);
+    this.#setState(this.#failure === undefined ? "stopped" : "failed");
+  }
+
+  #ending(): SubscriptionStoppedError {
+    return this.#failure === undefined
+      ? new SubscriptionStoppedError(this.name, "stopped")
+      : new SubscriptionStoppedError(this.name, "failed", { cause: this.#failure.error });
+  }
+
+  async #waitingForLease(): Promise<void> {
+    this.#setState("waiting-for-lease");
+    // Another instance is active: let callers here read their writes off its checkpoint.
+    if (this.#waiters.size > 0) {
+      this.#waiters.advance((await this.#adapter.getCheckpoint(this.name))?.position ?? null);
+    }
+  }
+
+  async #follow(signal: AbortSignal): Promise<void> {
+    await this.#load();
+    while (!signal.aborted) {
+      const request = this.#requests.shift();
+      if (request !== undefined) {
+        await this.#serve(request, signal);
+        continue;
+      }
+      if (this.#paused) {
+        this.#setState("paused");
+        await this.#signal.wait(this.#settings.pollInterval);
+        continue;
+      }
+      this.#setState(this.#live ? "live" : "catching-up");
+      this.#signal.clear();
+      let complete = true;
+      const after = this.#progress.position ?? undefined;
+      for await (const page of this.#source.readAllPages({ after })) {
+        await this.#handling.page(page, !this.#live && !this.#fresh, signal);
+        if (signal.aborted || this.#paused || this.#requests.length > 0) {
+          complete = false;
+          break;
+        }
+      }
+      if (!complete) continue;
+      if (!this.#live) {
+        this.#live = true;
+        this.#setState("live");
+        for (const rebuilt of this.#rebuilt.splice(0)) rebuilt.resolve(undefined);
+      }
+      await this.#signal.wait(this.#settings.pollInterval);
+    }
+  }
+
+  /** Loads the checkpoint: restores the saved state, or rebuilds when the version changed. */
+  async #load(): Promise<void> {
+    const checkpoint = await this.#adapter.getCheckpoint(this.name);
+    this.#progress.saved = checkpoint?.position ?? null;
+    this.#progress.position = null;
+    this.#live = false;
+    const { version, state } = this.#settings;
+    const otherVersion = checkpoint !== undefined && version !== undefined && checkpoint.version !== version;
+    const stateMissing = state !== undefined && checkpoint?.position != null &&
+      checkpoint.state === undefined;
+    if (otherVersion || stateMissing) return await this.#reset();
+    if (state !== undefined && checkpoint?.state !== undefined) await state.restore(checkpoint.state);
+    this.#fresh = this.#settings.resumeFresh && this.#progress.saved !== null;
+    this.#progress.loaded();
+  }
+
+  async #reset(): Promise<void> {
+    await this.#handling.reset();
+    this.#live = false;
+    this.#fresh = false;
+  }
+
+  async #serve(request: Request, signal: AbortSignal): Promise<void> {
+    try {
+      if (request.kind === "rebuild") {
+        await this.#reset();
+        this.#rebuilt.push(request);
+      } else {
+        request.resolve(await this.#handling.replay(request.id, signal));
+      }
+    } catch (error) {
+      request.reject(error);
+      throw error;
+    }
+  }
+
+  #request(kind: Request["kind"], id?: string): Promise<ReplayResult | undefined> {
+    const { promise, resolve, reject } = Promise.withResolvers<ReplayResult | undefined>();
+    this.#requests.push({ kind, id, resolve, reject });
+    this.#signal.notify();
+    return promise;
+  }
+
+  // --- state and reports ---------------------------------------------------------------
+
+  #setState(state: SubscriptionState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    for (const watcher of [...this.#watchers]) watcher();
+  }
+
+  #until(reached: () => boolean): Promise<void> {
+    if (reached()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!reached()) return;
+        this.#watchers.delete(check);
+        resolve();
+      };
+      this.#watchers.add(check);
+    });
+  }
+
+  #report(error: unknown, context: Omit<SubscriptionErrorContext, "subscription">): void {
+    const onError = this.#settings.onError;
+    if (onError === undefined) {
+      if (context.action === "retry") return;
+      const where = context.record === undefined
+        ? ""
+        : ` on event ${context.record.id} (${context.record.type})`;
+      console.error(`eventfold: subscription "${this.name}"${where}, next: ${context.action}:`, error);
+      return;
+    }
+    try {
+      onError(error, { subscription: this.name, ...context });
+    } catch (inner) {
+      console.error(`eventfold: the onError listener of subscription "${this.name}" failed:`, inner);
+    }
+  }
+}

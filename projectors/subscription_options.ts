@@ -1,0 +1,211 @@
+/**
+ * The options and reports of a {@linkcode Subscription}: how it delivers, retries,
+ * parks, leases and saves state, and what `info()` and `replayParked()` tell.
+ *
+ * @module
+ */
+
+import type { EventRecord } from "../events/record.ts";
+import type { ParkedEvent } from "../stores/adapter.ts";
+
+/**
+ * Where a subscription is:
+ *
+ * - `"starting"`: taking its lease for the first time;
+ * - `"waiting-for-lease"`: another instance (here or in another process) holds the name;
+ * - `"catching-up"`: reading history from its checkpoint (delivered hydrated);
+ * - `"live"`: caught up, following new events (delivered fresh);
+ * - `"paused"`: holding the lease, delivering nothing until `resume()`;
+ * - `"stopped"`: not running (before `start()` or after `stop()`);
+ * - `"failed"`: a handler failed for good with `onFailure: "stop"`.
+ *
+ * @example
+ * ```ts
+ * import type { SubscriptionState } from "@eventfold/eventfold";
+ * const healthy = (state: SubscriptionState): boolean => state !== "failed";
+ * console.assert(healthy("live"));
+ * ```
+ */
+export type SubscriptionState =
+  | "starting"
+  | "waiting-for-lease"
+  | "catching-up"
+  | "live"
+  | "paused"
+  | "stopped"
+  | "failed";
+
+/**
+ * A read model kept whole in memory and saved as a blob with each checkpoint: on start
+ * it is restored and the subscription goes on from the checkpoint. Since the blob and
+ * the checkpoint are saved together, the restored read model has seen every event up to
+ * the checkpoint exactly once, even after a crash.
+ *
+ * @example
+ * ```ts
+ * import type { SavedState } from "@eventfold/eventfold";
+ * const totals = new Map<string, number>();
+ * const state: SavedState = {
+ *   save: () => Object.fromEntries(totals),
+ *   restore: (saved) => Object.entries(saved as Record<string, number>).forEach(([k, n]) => totals.set(k, n)),
+ * };
+ * ```
+ */
+export interface SavedState {
+  /** Returns the whole read model to save (anything the store's codec encodes; not `undefined`). */
+  save(): unknown;
+  /** Puts a saved read model back, before the first event is delivered. */
+  restore(state: unknown): void | Promise<void>;
+}
+
+/**
+ * What `onError` is told besides the error.
+ *
+ * @example
+ * ```ts
+ * import type { SubscriptionErrorContext } from "@eventfold/eventfold";
+ * const log = (error: unknown, { subscription, record, attempt, action }: SubscriptionErrorContext) =>
+ *   console.warn(subscription, record?.id, attempt, action, error);
+ * ```
+ */
+export interface SubscriptionErrorContext {
+  /** The subscription name. */
+  readonly subscription: string;
+  /** The event a handler failed on (absent for a store error). */
+  readonly record?: EventRecord;
+  /** How many times the handlers of `record` were tried so far. */
+  readonly attempt?: number;
+  /**
+   * What happens next: `"retry"` the event after a backoff, `"park"` it, `"stop"` the
+   * subscription (state `"failed"`), or `"recover"` from a store error (read, checkpoint or
+   * lease) by trying again after a backoff.
+   */
+  readonly action: "retry" | "park" | "stop" | "recover";
+}
+
+/**
+ * Options of `store.subscribe(name, projector, options)`.
+ *
+ * @typeParam THandle the adapter's transaction handle (for `transactional` handlers)
+ * @example
+ * ```ts
+ * import type { SubscriptionOptions } from "@eventfold/eventfold";
+ *
+ * const readModel = new Map<string, number>();
+ * const options: SubscriptionOptions = {
+ *   attempts: 5,
+ *   backoff: 200,
+ *   onFailure: "park",
+ *   version: 2,
+ *   reset: () => readModel.clear(),
+ *   state: {
+ *     save: () => [...readModel],
+ *     restore: (saved) => (saved as [string, number][]).forEach(([key, n]) => readModel.set(key, n)),
+ *   },
+ * };
+ * ```
+ */
+export interface SubscriptionOptions {
+  /** Start at once (default `true`); `false` waits for `start()` or `rebuild()`. */
+  readonly start?: boolean;
+  /**
+   * Run each batch of events (a page of the log) in one store transaction, handlers and
+   * checkpoint together: a handler writes its read model through `subscription.tx()` (the
+   * adapter's transaction handle), and the writes commit with the checkpoint or not at
+   * all, so a read model in the same database sees each event exactly once. A failing
+   * batch is rolled back and replayed event by event, each in its own transaction.
+   * Default `false`: the checkpoint is saved after the batch (at-least-once).
+   */
+  readonly transactional?: boolean;
+  /** How many times an event's handlers are tried before it is parked or the subscription stops (default 3). */
+  readonly attempts?: number;
+  /** Delay before the first retry in ms, doubling with each retry (default 100). */
+  readonly backoff?: number;
+  /** Longest delay between retries, and between recoveries from store errors, in ms (default 30000). */
+  readonly maxBackoff?: number;
+  /**
+   * After the last attempt: `"park"` the event (stored with its error, listed by
+   * `parked()`, replayable with `replayParked()`) and go on, or `"stop"` with state
+   * `"failed"`, the checkpoint just before the event (default `"park"`). A parked event no
+   * longer holds its stream back: later events of its stream are handled without it.
+   */
+  readonly onFailure?: "park" | "stop";
+  /**
+   * The projection's version, saved with the checkpoint. On start, a checkpoint saved by
+   * another version triggers a rebuild (`reset`, then a replay of everything).
+   */
+  readonly version?: number;
+  /** The whole read model, saved with each checkpoint and restored on start. */
+  readonly state?: SavedState;
+  /**
+   * Empties the read model before a rebuild. In `transactional` mode it runs in the
+   * transaction that resets the checkpoint (`subscription.tx()` works in it).
+   */
+  readonly reset?: () => unknown;
+  /**
+   * How events behind a saved checkpoint are delivered when the subscription starts:
+   * `"hydrated"` (default: catch-up is history, `once` handlers stay silent) or `"fresh"`
+   * (events missed while no instance ran are delivered as new, so `once` side effects are
+   * not lost to downtime). A first start without a checkpoint and a rebuild always replay hydrated.
+   */
+  readonly resumeAs?: "hydrated" | "fresh";
+  /** How often a live subscription reads the log without a wake-up, in ms (default 1000). */
+  readonly pollInterval?: number;
+  /** How often the lease is renewed, and a waiting instance tries to take it, in ms (default 1000). */
+  readonly leaseInterval?: number;
+  /**
+   * How long a lease lives without renewal, in ms (default 5000). Used by stores that
+   * cannot tell when a holder dies (SQLite): another process takes over about this long
+   * after the holder stopped renewing. Must be more than twice `leaseInterval`.
+   */
+  readonly leaseTtl?: number;
+  /** This instance's id in lease rows and `info()` (default a random UUID). */
+  readonly owner?: string;
+  /**
+   * Told about every handler failure and store error. Without it, parked events,
+   * failures and store errors are written to the console (retries are not).
+   */
+  readonly onError?: (error: unknown, context: SubscriptionErrorContext) => void;
+}
+
+/**
+ * What `subscription.info()` reports.
+ *
+ * @example
+ * ```ts
+ * import type { SubscriptionInfo } from "@eventfold/eventfold";
+ * const behind = (info: SubscriptionInfo): boolean => info.state === "failed" || info.lag > 10_000;
+ * ```
+ */
+export interface SubscriptionInfo {
+  /** The subscription name. */
+  readonly name: string;
+  /** This instance's owner id. */
+  readonly owner: string;
+  /** Where it is. */
+  readonly state: SubscriptionState;
+  /** The last position handled or parked with every earlier one (the checkpoint; `null` before any). */
+  readonly position: string | null;
+  /** Events readable now after `position`. */
+  readonly lag: number;
+  /** How many events of this subscription are parked. */
+  readonly parked: number;
+  /** The error that made it fail, or the last store error it is recovering from. */
+  readonly error?: string;
+}
+
+/**
+ * What `subscription.replayParked()` did.
+ *
+ * @example
+ * ```ts
+ * import type { ReplayResult } from "@eventfold/eventfold";
+ * const summary = ({ replayed, failed }: ReplayResult) => `${replayed.length} replayed, ${failed.length} still parked`;
+ * ```
+ */
+export interface ReplayResult {
+  /** Ids of the parked events whose handlers now succeeded (no longer parked). */
+  readonly replayed: string[];
+  /** Events that failed again and stay parked (with the new error and attempt count). */
+  readonly failed: ParkedEvent[];
+}

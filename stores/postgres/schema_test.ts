@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import { dropSchema, freshSchema, PG_URL, pgAvailable } from "../../tests/_postgres_env.ts";
+import { PostgresAdapter } from "./mod.ts";
+import { SCHEMA_VERSION } from "./_schema.ts";
+
+Deno.test({
+  name: "a version 1 schema is migrated to version 2 with the parked events table, keeping its events",
+  ignore: !(await pgAvailable()),
+  async fn() {
+    const schema = freshSchema();
+    const sql = postgres(PG_URL, { max: 1, onnotice: () => {} });
+    try {
+      const old = new PostgresAdapter(sql, { schema });
+      await old.transaction(async (tx) => {
+        await tx.revisions(["s"]);
+        await tx.insert([{
+          id: "e1",
+          stream: "s",
+          type: "t",
+          data: { n: 1 },
+          meta: null,
+          revision: 1,
+          created: "2024-01-01T00:00:00.000Z",
+          outdated: false,
+        }]);
+      });
+      await old.close();
+      // Back to what version 1 made: no parked table, version 1 recorded.
+      await sql`DROP TABLE ${sql(schema)}.parked`;
+      await sql`DELETE FROM ${sql(schema)}.migrations WHERE version > 1`;
+      await using adapter = new PostgresAdapter(sql, { schema });
+      assert.equal((await adapter.readStream("s", { direction: "forward", limit: 10 }))[0].id, "e1");
+      const [{ version }] = await sql<{ version: number }[]>`SELECT max(version) AS version FROM ${
+        sql(schema)
+      }.migrations`;
+      assert.equal(version, SCHEMA_VERSION);
+      const parked = {
+        name: "n",
+        id: "e1",
+        position: "p",
+        stream: "s",
+        type: "t",
+        hydrated: true,
+        error: "Error: x",
+        attempts: 2,
+        parked: "2024-01-01T00:00:00.000Z",
+      };
+      await adapter.parkEvent(parked);
+      assert.deepEqual(await adapter.listParked(), [parked]);
+    } finally {
+      await sql.end({ timeout: 1 });
+      await dropSchema(schema);
+    }
+  },
+});

@@ -5,7 +5,11 @@
  * @module
  */
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { EventRecord } from "../events/record.ts";
+
+/** Set while a listener runs, so a push made by a listener knows not to wait for the queue it is in. */
+const listening = new AsyncLocalStorage<true>();
 
 /** What a hook learns about a committed batch. */
 export interface InsertedContext {
@@ -45,17 +49,27 @@ export class HookQueue<TRecord extends EventRecord> {
   /** Queues one committed batch; resolves when its listeners have run. */
   dispatch(records: TRecord[], context: InsertedContext): Promise<void> {
     if (this.inserted.size === 0) return this.#tail;
-    const run = this.#tail.then(async () => {
-      for (const listener of [...this.inserted]) {
-        try {
-          await listener(records, context);
-        } catch (error) {
-          this.#report(error, records);
+    const run = this.#tail.then(() =>
+      listening.run(true, async () => {
+        for (const listener of [...this.inserted]) {
+          try {
+            await listener(records, context);
+          } catch (error) {
+            this.#report(error, records);
+          }
         }
-      }
-    });
+      })
+    );
     this.#tail = run;
     return run;
+  }
+
+  /**
+   * Whether the caller runs inside a listener. A listener that appends must not wait for
+   * its own records' listeners: they are queued behind the batch it is handling.
+   */
+  static inListener(): boolean {
+    return listening.getStore() === true;
   }
 
   /** Resolves once every queued batch has been handled. */

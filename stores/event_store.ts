@@ -25,10 +25,11 @@ import type { EventRecord, PendingEvent } from "../events/record.ts";
 import { validateEvent } from "../events/validate.ts";
 import type { Reducer } from "../reducers/make_reducer.ts";
 import { fold, type FoldReader, type FoldResult, type FoldSource } from "../reducers/reduce.ts";
-import { append, type AppendPlan } from "./_append.ts";
+import { append, type AppendOutcome, type AppendPlan } from "./_append.ts";
 import { HookQueue, type InsertedContext, type ListenerRegistration, register } from "./_hooks.ts";
 import type { ErrorListener, InsertedListener } from "./_hooks.ts";
 import { checkEvent, expectations } from "./_input.ts";
+import { StreamLocks } from "./_stream_locks.ts";
 import type { Adapter, AdapterStats, Checkpoint, RelationChange } from "./adapter.ts";
 import type { Projector } from "../projectors/projector.ts";
 import { Subscription, type SubscriptionSource } from "../projectors/subscription.ts";
@@ -208,6 +209,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
   readonly #hooks: HookQueue<EventRecordOf<TEvents>> = new HookQueue();
   readonly #inserting: Set<InsertingListener<EventRecordOf<TEvents>, HandleOf<TAdapter>>> = new Set();
   readonly #pageSize: number;
+  readonly #streamLocks: StreamLocks = new StreamLocks();
   readonly #reader: FoldReader;
   readonly #subscriptions: Set<{ stop(): Promise<void> }> = new Set();
   #closed = false;
@@ -455,11 +457,22 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
       },
     };
     this.#open();
-    const outcome = await append(this.adapter, plan);
-    const inserted = outcome.stored as EventRecordOf<TEvents>[];
-    if (inserted.length > 0 && options.emit !== false) {
-      await this.#hooks.dispatch(inserted, { batch: options.batch, hydrated });
+    const release = await this.#streamLocks.acquire(validated.map((event) => event.stream));
+    let outcome: AppendOutcome;
+    let dispatched: Promise<void> | undefined;
+    try {
+      outcome = await append(this.adapter, plan);
+      const stored = outcome.stored as EventRecordOf<TEvents>[];
+      // Queued before the stream locks are released: listeners see each stream in commit order.
+      if (stored.length > 0 && options.emit !== false) {
+        dispatched = this.#hooks.dispatch(stored, { batch: options.batch, hydrated });
+      }
+    } finally {
+      release();
     }
+    // A listener that appends gets its reply at once; its records' listeners run after it.
+    if (!HookQueue.inListener()) await dispatched;
+    const inserted = outcome.stored as EventRecordOf<TEvents>[];
     const skipped = [...outcome.skipped];
     if (skipped.length === 0) return { records: inserted, inserted, skipped };
     const byId = new Map<string, EventRecord>(inserted.map((record) => [record.id, record]));

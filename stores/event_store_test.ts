@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { event, EventFactory, EventStore } from "../mod.ts";
+import { MemoryAdapter } from "./memory/mod.ts";
+import { SqliteAdapter } from "./sqlite/mod.ts";
+
+const events = new EventFactory([event.type("order:placed"), event.type("invoice:sent")]);
+
+for (
+  const [name, open] of [["memory", () => new MemoryAdapter()], [
+    "sqlite",
+    () => new SqliteAdapter(":memory:"),
+  ]] as const
+) {
+  Deno.test(`an onEventsInserted listener that appends gets its reply, and its records reach listeners next (${name})`, async () => {
+    await using store = new EventStore({ adapter: open(), events });
+    const seen: string[] = [];
+    store.onEventsInserted(async (records) => {
+      for (const record of records) {
+        seen.push(record.type);
+        if (record.type === "order:placed") {
+          // A process manager reacting to an event by appending another.
+          const sent = await store.pushEvent(store.event({ type: "invoice:sent", stream: record.stream }));
+          assert.equal(sent.revision, 2);
+        }
+      }
+    });
+    await store.pushEvent(store.event({ type: "order:placed", stream: "o1" }));
+    await store.pushEvent(store.event({ type: "order:placed", stream: "o2" }));
+    assert.deepEqual(seen, ["order:placed", "invoice:sent", "order:placed", "invoice:sent"]);
+  });
+
+  Deno.test(`listeners receive each stream's records in commit order under concurrent appends (${name})`, async () => {
+    await using store = new EventStore({ adapter: open(), events });
+    const revisions = new Map<string, number[]>();
+    store.onEventsInserted(async (records) => {
+      for (const record of records) {
+        revisions.set(record.stream, [...revisions.get(record.stream) ?? [], record.revision]);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 2));
+    });
+    await Promise.all(
+      Array.from(
+        { length: 40 },
+        (_, i) => store.pushEvent(store.event({ type: "order:placed", stream: `s${i % 3}` })),
+      ),
+    );
+    for (const [stream, seen] of revisions) {
+      assert.deepEqual(seen, seen.toSorted((a, b) => a - b), `stream ${stream} out of order: ${seen}`);
+    }
+  });
+}

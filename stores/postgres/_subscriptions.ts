@@ -1,6 +1,6 @@
 /**
  * The SQL behind subscriptions on PostgreSQL: checkpoint compare-and-set, parked events,
- * and leases held as session-level advisory locks on a dedicated connection. Each
+ * and leases held as session-level advisory locks on one dedicated connection. Each
  * statement function takes the connection to run on, so the adapter (its pool) and its
  * transactions share them.
  *
@@ -8,6 +8,7 @@
  */
 
 import type { CheckpointUpdate, Lease, ParkedEvent } from "../adapter.ts";
+import type postgres from "postgres";
 import type { PostgresClient } from "./_options.ts";
 import type { Payloads, Query } from "./_rows.ts";
 
@@ -92,60 +93,97 @@ export async function listParked(q: Query, schema: string, name: string | undefi
 }
 
 /**
- * Takes the lease on `name` as a session-level advisory lock on a connection reserved
- * for it. PostgreSQL releases the lock when that session ends, so when the holder's
- * process dies another takes over as soon as the server notices the closed connection.
- *
- * @param sql the client to reserve the connection from
- * @param schema the store's schema (leases of different schemas are apart)
- * @param name the subscription name
- * @returns the lease, or `undefined` when another session holds it
+ * The one connection that holds every lease of an adapter as session-level advisory
+ * locks, so leases never use up the pool however many subscriptions run. It is reserved
+ * with the first lease and given back with the last. PostgreSQL releases the locks when
+ * that session ends, so when the holder's process dies another takes over as soon as the
+ * server notices the closed connection.
  */
-export async function advisoryLease(
-  sql: PostgresClient,
-  schema: string,
-  name: string,
-): Promise<Lease | undefined> {
-  const reserved = await sql.reserve();
-  const key = `${schema}.${name}`;
-  let held = false;
-  try {
-    const [row] = await reserved<{ locked: boolean }[]>`
-      SELECT pg_try_advisory_lock(${LEASE_CLASS}::integer, hashtext(${key})) AS locked`;
-    held = row.locked;
-  } finally {
-    if (!held) reserved.release();
+export class LeaseSession {
+  readonly #sql: PostgresClient;
+  readonly #schema: string;
+  #connection: Promise<postgres.ReservedSql> | undefined;
+  /** Subscription names whose lease this session holds (locks are re-entrant per session). */
+  readonly #held: Set<string> = new Set();
+
+  /**
+   * Creates it.
+   *
+   * @param sql the client to reserve the connection from
+   * @param schema the store's schema (leases of different schemas are apart)
+   */
+  constructor(sql: PostgresClient, schema: string) {
+    this.#sql = sql;
+    this.#schema = schema;
   }
-  if (!held) return undefined;
-  let released = false;
-  return {
-    async renew(): Promise<boolean> {
-      if (released) return false;
-      try {
-        // Asks whether this session still holds the lock: a connection that was reset
-        // (and so lost it) answers false rather than failing.
-        const [row] = await reserved<{ held: boolean }[]>`
-          SELECT EXISTS (
-            SELECT 1 FROM pg_locks
-            WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
-              AND classid = (${LEASE_CLASS}::integer)::oid AND objid = (hashtext(${key}))::oid
-              AND objsubid = 2
-          ) AS held`;
-        return row.held;
-      } catch {
-        return false;
-      }
-    },
-    async release(): Promise<void> {
-      if (released) return;
-      released = true;
-      try {
-        await reserved`SELECT pg_advisory_unlock(${LEASE_CLASS}::integer, hashtext(${key}))`;
-      } catch {
-        // The session is gone, and its lock with it.
-      } finally {
-        reserved.release();
-      }
-    },
-  };
+
+  /**
+   * Takes the lease on `name`.
+   *
+   * @param name the subscription name
+   * @returns the lease, or `undefined` when another session or instance holds it
+   */
+  async acquire(name: string): Promise<Lease | undefined> {
+    if (this.#held.has(name)) return undefined;
+    this.#held.add(name);
+    const key = `${this.#schema}.${name}`;
+    let locked = false;
+    try {
+      const reserved = await (this.#connection ??= this.#sql.reserve());
+      const [row] = await reserved<{ locked: boolean }[]>`
+        SELECT pg_try_advisory_lock(${LEASE_CLASS}::integer, hashtext(${key})) AS locked`;
+      locked = row.locked;
+    } finally {
+      if (!locked) await this.#forget(name);
+    }
+    if (!locked) return undefined;
+    let released = false;
+    return {
+      renew: async (): Promise<boolean> => {
+        if (released || this.#connection === undefined) return false;
+        try {
+          // Asks whether this session still holds the lock: a connection that was reset
+          // (and so lost it) answers false rather than failing.
+          const reserved = await this.#connection;
+          const [row] = await reserved<{ held: boolean }[]>`
+            SELECT EXISTS (
+              SELECT 1 FROM pg_locks
+              WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+                AND classid = (${LEASE_CLASS}::integer)::oid AND objid = (hashtext(${key}))::oid
+                AND objsubid = 2
+            ) AS held`;
+          return row.held;
+        } catch {
+          return false;
+        }
+      },
+      release: async (): Promise<void> => {
+        if (released) return;
+        released = true;
+        try {
+          const reserved = await this.#connection;
+          if (reserved !== undefined) {
+            await reserved`SELECT pg_advisory_unlock(${LEASE_CLASS}::integer, hashtext(${key}))`;
+          }
+        } catch {
+          // The session is gone, and its lock with it.
+        } finally {
+          await this.#forget(name);
+        }
+      },
+    };
+  }
+
+  /** Drops `name`, and gives the connection back when no lease is left. */
+  async #forget(name: string): Promise<void> {
+    this.#held.delete(name);
+    if (this.#held.size > 0 || this.#connection === undefined) return;
+    const connection = this.#connection;
+    this.#connection = undefined;
+    try {
+      (await connection).release();
+    } catch {
+      // It never opened.
+    }
+  }
 }

@@ -1,10 +1,11 @@
 /**
- * One write transaction of the PostgreSQL adapter. Writers to a stream serialise on its
- * row in the `streams` table (locked in one order, so two writers never wait on each
- * other in a cycle) and read its revision only once they hold the lock; the unique
- * `(stream, revision)` constraint backs that up, so no interleaving can store a revision
- * twice. The row is only a lock: the revision is the stream's highest in `events`, so
- * an append writes nothing to `streams` but a lock.
+ * One write transaction of the PostgreSQL adapter. Writers to a stream serialise on a
+ * transaction-level advisory lock of the stream (taken in key order, so two writers never
+ * wait on each other in a cycle, and before the transaction has an id, so position order
+ * within a stream is revision order) and read its revision only once they hold the lock;
+ * the unique `(stream, revision)` constraint backs that up, so no interleaving can store a
+ * revision twice. The transaction runs at READ COMMITTED whatever the server's default:
+ * the revision read must see what the writer it waited for committed.
  *
  * The transaction runs on a reserved connection, and its `BEGIN` travels with its first
  * statement (postgres.js `sql.begin` waits for `BEGIN` first: one round trip more per
@@ -47,6 +48,11 @@ export interface Context {
   /** The schema's payload codec. */
   readonly payloads: Payloads;
 }
+
+// First key of the two-key advisory locks of streams ("EVFS"): apart from an application's
+// one-key locks, the schema lock ("EVFD") and the subscription leases. Two streams whose
+// names hash alike only share a lock; the unique (stream, revision) constraint still holds.
+const STREAM_LOCK_CLASS = 0x45564653;
 
 // Rows per INSERT statement: keeps one JSON parameter to a few megabytes on big imports.
 const INSERT_CHUNK = 2000;
@@ -139,7 +145,6 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
   readonly #context: Context;
   readonly #q: Query;
   readonly #begun: Promise<void>;
-  /** Whether an insert was sent (the adapter then notifies watchers after the commit). */
   /** The transaction id, once it has inserted events (as text: an `xid8`). */
   transactionId: string | undefined;
   /** Whether a final insert committed the transaction already. */
@@ -182,9 +187,9 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
       // the true revision.
       const [, rows] = await this.#early(Promise.all([
         q`
-          SELECT pg_advisory_xact_lock(k.key)
+          SELECT pg_advisory_xact_lock(${STREAM_LOCK_CLASS}::integer, k.key)
           FROM (
-            SELECT DISTINCT hashtextextended(${this.#context.schema + "."} || x.stream, 0) AS key
+            SELECT DISTINCT hashtext(${this.#context.schema + "."} || x.stream) AS key
             FROM json_array_elements_text(${list}::text::json) AS x(stream)
           ) AS k
           ORDER BY k.key`,
@@ -286,7 +291,8 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
         if (rows.status === "rejected") throw rows.reason;
         if (done.status === "rejected" || done.value.command !== "COMMIT") {
           throw new EventInsertionError(
-            "PostgreSQL did not commit the append; nothing was written",
+            "The append's COMMIT did not succeed, or its reply was lost: whether it was written is unknown; " +
+              "pushing the same events again (same ids) is safe",
             { cause: done.status === "rejected" ? done.reason : undefined },
           );
         }
@@ -391,7 +397,7 @@ export async function runTransaction<T>(
   const reserved = await sql.reserve();
   const release = reserved.release;
   try {
-    const begin = reserved`BEGIN`.execute();
+    const begin = reserved`BEGIN ISOLATION LEVEL READ COMMITTED`.execute();
     const begun = begin.then(() => undefined);
     // Settled below in every path; this only keeps an early failure from being "unhandled".
     begun.catch(() => {});

@@ -27,7 +27,7 @@ import { type EventRow, isoTime, Payloads, type Query, textList } from "./_rows.
 import { ensureSchema } from "./_schema.ts";
 import { type Context, runTransaction } from "./_transaction.ts";
 import { formatPostgresPosition, parsePostgresPosition } from "./position.ts";
-import { advisoryLease, listParked, parkEvent, setCheckpoint, unparkEvent } from "./_subscriptions.ts";
+import { LeaseSession, listParked, parkEvent, setCheckpoint, unparkEvent } from "./_subscriptions.ts";
 
 /** Options of {@linkcode PostgresAdapter}. */
 export interface PostgresAdapterOptions {
@@ -129,9 +129,10 @@ function limitOf(limit: number): number | null {
  * they skip nothing; everything arrives, in order, when it ends. Keep write transactions
  * short, and watch {@linkcode PostgresAdapter.lag}: it reports how many committed events
  * are held back and by which transaction (process id, age). Stream reads (`readStream`)
- * are not held back. A log read first waits (up to `visibilityWait` ms, default 10 s)
- * until the events committed before it began are readable, so it returns everything
- * committed when it began, and a process reads its own writes.
+ * are not held back. A log read from the start (no cursor) first waits (up to
+ * `visibilityWait` ms, default 10 s) until the events committed before it began are
+ * readable, so it returns everything committed when it began, and a process reads its
+ * own writes.
  *
  * **Writers** of one stream serialise on a transaction-level advisory lock of the stream,
  * taken before the transaction has an id (so within a stream, position order is revision
@@ -171,6 +172,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   readonly #codec: Codec | undefined;
   readonly #watcher: Watcher;
   readonly #notifier: Notifier;
+  readonly #leases: LeaseSession;
   #opening: Promise<Context> | undefined;
   readonly #visibilityWait: number;
   #closing: Promise<void> | undefined;
@@ -209,6 +211,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     this.channel = channelOf(this.schema);
     this.#watcher = new Watcher(this.sql, this.channel);
     this.#notifier = new Notifier(this.sql, this.channel);
+    this.#leases = new LeaseSession(this.sql, this.schema);
   }
 
   get #q(): Query {
@@ -320,7 +323,9 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    */
   async readLog(query: LogPageQuery): Promise<EventRecord[]> {
     const { payloads } = await this.#ready();
-    await this.#committedReadable();
+    // A read from the start waits once; later pages and tailing reads (with a cursor) go on
+    // from where they are and pick the held-back events up when they become readable.
+    if (query.cursor === undefined) await this.#committedReadable();
     const limit = limitOf(query.limit);
     if (limit === 0 || query.types?.length === 0 || query.streams?.length === 0) return [];
     const forward = query.direction !== "backward";
@@ -492,9 +497,8 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   }
 
   /**
-   * Takes the lease on subscription `name` as a session-level advisory lock on a
-   * connection reserved from the pool for as long as it is held (so each held lease
-   * takes one connection of the pool). PostgreSQL releases it the moment the holder's
+   * Takes the lease on subscription `name` as a session-level advisory lock on the one
+   * connection this adapter reserves for all its leases while any is held. PostgreSQL releases it the moment the holder's
    * session ends, so another process takes over as soon as the server notices a dead
    * holder (at once when its process is killed; after TCP keepalive when its machine
    * vanishes). `ttl` is not used.
@@ -506,13 +510,12 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    */
   async acquireLease(name: string, _owner: string, _ttl: number): Promise<Lease | undefined> {
     await this.#ready();
-    return await advisoryLease(this.sql, this.schema, name);
+    return await this.#leases.acquire(name);
   }
 
   /** Events readable now that sort after `position` (same as `lag(position).behind`). */
   async countAfter(position: string | null): Promise<number> {
     await this.#ready();
-    await this.#committedReadable();
     const cursor = position === null ? undefined : parsePostgresPosition(position);
     const q = this.#q;
     const after = cursor === undefined

@@ -443,3 +443,27 @@ test("revisions() makes racing writers of one stream wait, so the second reads t
     assert.equal(last.revision, 3);
   });
 });
+
+test("leases of many subscriptions share one connection, so appends still get one from the pool", async () => {
+  await withAdapter(async (adapter) => {
+    // More leases than the pool's ten connections.
+    const leases = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => adapter.acquireLease(`sub-${i}`, "me", 1000)),
+    );
+    try {
+      assert.ok(leases.every((lease) => lease !== undefined));
+      assert.equal(
+        await adapter.acquireLease("sub-0", "me", 1000),
+        undefined,
+        "a held lease is not taken twice",
+      );
+      const [stored] = await append(adapter, [row("after-leases", 1)]);
+      assert.equal(stored.revision, 1);
+    } finally {
+      await Promise.all(leases.map((lease) => lease?.release()));
+    }
+    const again = await adapter.acquireLease("sub-0", "me", 1000);
+    assert.ok(again !== undefined, "a released lease can be taken again");
+    await again.release();
+  });
+});

@@ -123,7 +123,7 @@ export class ConcurrencyError extends EventStoreError {
   readonly stream: string;
   /** The revision the writer expected. */
   readonly expected: ExpectedRevision;
-  /** The revision the stream had. */
+  /** The revision the stream had (`NaN` when it kept moving under every attempt). */
   readonly actual: number;
 
   /**
@@ -142,10 +142,17 @@ export class ConcurrencyError extends EventStoreError {
   ) {
     const wanted = expected === "exists"
       ? "an existing stream"
+      : expected === "any"
+      ? "to append"
       : expected === 0
       ? "no stream yet"
       : `revision ${expected}`;
-    const found = actual === 0 ? "no events" : `revision ${actual}`;
+    // NaN: the revision moved under every attempt, so no single value describes it.
+    const found = Number.isNaN(actual)
+      ? "other writers appending at the same time"
+      : actual === 0
+      ? "no events"
+      : `revision ${actual}`;
     const tries = options?.attempts ? ` after ${options.attempts} attempts` : "";
     super(`Stream "${stream}": expected ${wanted}, found ${found}${tries}`, options);
     this.stream = stream;

@@ -170,7 +170,8 @@ export async function handleCommand<TEvents extends AnyEventFactory>(
       const last = records.filter((record) => record.stream === stream).at(-1)?.revision ?? revision;
       return { ok: true, records, revision: last };
     } catch (error) {
-      if (!isConcurrencyError(error)) throw error;
+      // A failed guard on another stream (a uniqueness claim) is an answer, not a race to retry.
+      if (!isConcurrencyError(error) || error.stream !== stream) throw error;
       if (attempt >= attempts) {
         throw new ConcurrencyError(error.stream, error.expected, error.actual, { cause: error, attempts });
       }

@@ -131,7 +131,7 @@ async function liveDelays(
     : undefined;
   // Start at the head: only the live events are measured.
   const head = (await subscriber.stats()).head;
-  if (head !== null) await subscriber.checkpoints.set(name, head, null);
+  if (head !== null) await subscriber.checkpoints.set(name, head, { expected: null });
   const subscription = subscriber.subscribe(name, projector);
   for (let i = 0; i < samples; i++) {
     // Events of another process arrive at any moment, not just after a wake-up check.

@@ -15,6 +15,7 @@ import type { Settings } from "./_subscription_options.ts";
 import type { Progress } from "./_subscription_progress.ts";
 import { backoffDelay, sleep } from "./_subscription_timing.ts";
 import type { ReplayResult, SubscriptionErrorContext } from "./subscription_options.ts";
+import { withinTransaction } from "../stores/_reentry.ts";
 
 /** A handler failed for good with `onFailure: "stop"`. */
 export class Failed {
@@ -105,7 +106,7 @@ export class Handling<TEvents extends AnyEventFactory, THandle> {
     const last = page[page.length - 1].position;
     let failures: Map<number, unknown> | undefined;
     try {
-      await adapter.transaction(async (tx) => {
+      await withinTransaction(adapter, async (tx) => {
         const delivered = await this.#c.scope.run(
           { handle: tx.handle },
           () => deliverByStream(page, (record) => this.#deliver(record, hydrated)),
@@ -136,7 +137,7 @@ export class Handling<TEvents extends AnyEventFactory, THandle> {
 
   async #oneInTransaction(record: EventRecordOf<TEvents>, hydrated: boolean): Promise<void> {
     const { adapter, progress } = this.#c;
-    await adapter.transaction(async (tx) => {
+    await withinTransaction(adapter, async (tx) => {
       await this.#inScope(tx.handle, () => this.#deliver(record, hydrated));
       await progress.saveIn(tx, progress.next(record.position));
     });
@@ -186,7 +187,7 @@ export class Handling<TEvents extends AnyEventFactory, THandle> {
   async #park(parked: ParkedEvent): Promise<void> {
     const { adapter, progress } = this.#c;
     if (!this.#c.settings.transactional) return await adapter.parkEvent(parked);
-    await adapter.transaction(async (tx) => {
+    await withinTransaction(adapter, async (tx) => {
       await tx.parkEvent(parked);
       await progress.saveIn(tx, progress.next(parked.position));
     });
@@ -203,7 +204,7 @@ export class Handling<TEvents extends AnyEventFactory, THandle> {
       for (const event of parked) await adapter.unparkEvent(name, event.id);
       return await progress.reset(update);
     }
-    await adapter.transaction(async (tx) => {
+    await withinTransaction(adapter, async (tx) => {
       await this.#c.scope.run({ handle: tx.handle }, async () => await settings.reset?.());
       for (const event of parked) await tx.unparkEvent(name, event.id);
       await progress.saveIn(tx, update);
@@ -225,7 +226,7 @@ export class Handling<TEvents extends AnyEventFactory, THandle> {
       if (record === undefined || signal.aborted) continue;
       try {
         if (settings.transactional) {
-          await adapter.transaction(async (tx) => {
+          await withinTransaction(adapter, async (tx) => {
             await this.#inScope(tx.handle, () => this.#deliver(record, entry.hydrated));
             await tx.unparkEvent(name, entry.id);
           });

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ConcurrencyError, type ExpectedRevision } from "../errors.ts";
+import { ConcurrencyError, EventInsertionError, type ExpectedRevision } from "../errors.ts";
 import type { EventRecord, PendingEvent } from "../events/record.ts";
 import {
   type Adapter,
@@ -16,6 +16,7 @@ import {
   type RelationChange,
   RevisionConflictError,
 } from "./adapter.ts";
+import { markInside } from "./_reentry.ts";
 
 /** Everything one append needs, already checked and validated. */
 export interface AppendPlan {
@@ -98,6 +99,7 @@ async function outdatedFlags(tx: AdapterTransaction, fresh: readonly PendingEven
 }
 
 async function attempt(
+  adapter: Adapter,
   tx: AdapterTransaction,
   plan: AppendPlan,
   known: Set<string>,
@@ -127,8 +129,28 @@ async function attempt(
   const final = plan.relations.length === 0 && plan.inTransaction === undefined;
   const stored = rows.length > 0 ? await tx.insert(rows, { final }) : [];
   if (plan.relations.length > 0) await tx.relate(plan.relations);
-  if (plan.inTransaction !== undefined && stored.length > 0) await plan.inTransaction(stored, tx.handle);
+  const listeners = plan.inTransaction;
+  if (listeners !== undefined && stored.length > 0) {
+    await markInside(adapter, () => listeners(stored, tx.handle));
+  }
   return stored;
+}
+
+/** The error to report when every attempt lost a race: one of the public error tree. */
+function exhausted(error: unknown, plan: AppendPlan): unknown {
+  if (error instanceof RevisionConflictError) {
+    return new ConcurrencyError(error.stream, plan.expected.get(error.stream) ?? "any", NaN, {
+      cause: error,
+      attempts: MAX_ATTEMPTS,
+    });
+  }
+  if (error instanceof DuplicateIdError) {
+    return new EventInsertionError(
+      `Events with ids ${error.ids.join(", ")} kept appearing while appending (${MAX_ATTEMPTS} attempts)`,
+      { cause: error },
+    );
+  }
+  return error;
 }
 
 /**
@@ -145,11 +167,11 @@ export async function append(adapter: Adapter, plan: AppendPlan): Promise<Append
   let recheck = false;
   for (let tries = 1;; tries++) {
     try {
-      const stored = await adapter.transaction((tx) => attempt(tx, plan, known, recheck));
+      const stored = await adapter.transaction((tx) => attempt(adapter, tx, plan, known, recheck));
       const skipped = new Set(plan.events.filter((event) => known.has(event.id)).map((event) => event.id));
       return { stored, skipped };
     } catch (error) {
-      if (tries >= MAX_ATTEMPTS) throw error;
+      if (tries >= MAX_ATTEMPTS) throw exhausted(error, plan);
       if (error instanceof DuplicateIdError) {
         for (const id of error.ids) known.add(id);
         recheck = true;

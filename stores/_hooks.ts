@@ -26,7 +26,7 @@ export type InsertedListener<TRecord> = (
 ) => void | Promise<void>;
 
 /** A listener told about failures of after-commit hooks. */
-export type ErrorListener = (error: unknown, context: { records: EventRecord[] }) => void;
+export type ErrorListener = (error: unknown, context: { records: EventRecord[] }) => void | Promise<void>;
 
 /** A listener registration that can be undone. */
 export interface ListenerRegistration {
@@ -84,7 +84,10 @@ export class HookQueue<TRecord extends EventRecord> {
     }
     for (const listener of this.errors) {
       try {
-        listener(error, { records });
+        // An async listener's rejection is reported too, never left unhandled.
+        Promise.resolve(listener(error, { records })).catch((inner) =>
+          console.error("eventfold: an onError listener failed:", inner)
+        );
       } catch (inner) {
         console.error("eventfold: an onError listener failed:", inner);
       }

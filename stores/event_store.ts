@@ -29,6 +29,7 @@ import { append, type AppendOutcome, type AppendPlan } from "./_append.ts";
 import { HookQueue, type InsertedContext, type ListenerRegistration, register } from "./_hooks.ts";
 import type { ErrorListener, InsertedListener } from "./_hooks.ts";
 import { checkEvent, expectations } from "./_input.ts";
+import { refuseReentry } from "./_reentry.ts";
 import { StreamLocks } from "./_stream_locks.ts";
 import type { Adapter, AdapterStats, Checkpoint, RelationChange } from "./adapter.ts";
 import type { Projector } from "../projectors/projector.ts";
@@ -200,8 +201,15 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     get(name: string): Promise<Checkpoint | undefined>;
     /** All checkpoints. */
     list(): Promise<Checkpoint[]>;
-    /** Sets `name` to `position` if it is at `expected` now; returns whether it was set. */
-    set(name: string, position: string | null, expected: string | null): Promise<boolean>;
+    /**
+     * Moves checkpoint `name` to `position` if it is at `options.expected` now (`null`: it
+     * has none), keeping its saved state and version; returns whether it was set.
+     */
+    set(
+      name: string,
+      position: string | null,
+      options: { readonly expected: string | null },
+    ): Promise<boolean>;
     /** Removes a checkpoint (the subscription starts over). */
     reset(name: string): Promise<void>;
   };
@@ -210,6 +218,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
   readonly #inserting: Set<InsertingListener<EventRecordOf<TEvents>, HandleOf<TAdapter>>> = new Set();
   readonly #pageSize: number;
   readonly #streamLocks: StreamLocks = new StreamLocks();
+  readonly #writing: Set<Promise<unknown>> = new Set();
   readonly #reader: FoldReader;
   readonly #subscriptions: Set<{ stop(): Promise<void> }> = new Set();
   #closed = false;
@@ -256,8 +265,15 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     this.checkpoints = {
       get: async (name) => await this.#opened().getCheckpoint(name),
       list: async () => await this.#opened().listCheckpoints(),
-      set: async (name, position, expected) =>
-        await this.#opened().compareAndSetCheckpoint(name, expected, { position }),
+      set: async (name, position, { expected }) => {
+        const adapter = this.#opened();
+        const current = await adapter.getCheckpoint(name);
+        return await adapter.compareAndSetCheckpoint(name, expected, {
+          position,
+          state: current?.state,
+          version: current?.version,
+        });
+      },
       reset: async (name) => await this.#opened().deleteCheckpoint(name),
     };
   }
@@ -367,13 +383,14 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
         ? {
           ...input,
           id: input.id ?? uuidv7(),
-          stream: input.stream,
+          // Left out, the stream is a new one, as with store.event().
+          stream: "stream" in input ? input.stream : uuidv7(),
           created: input.created ?? this.#clock.now(),
         }
         : input;
       return checkEvent(this.events, withDefaults, i, false);
     });
-    return (await this.#write(pending, options, false)).records;
+    return (await this.#tracked(this.#write(pending, options, false))).records;
   }
 
   /**
@@ -407,8 +424,16 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     this.#open();
     if (!Array.isArray(records)) throw new TypeError("import needs an array of records");
     const pending = records.map((record, i) => checkEvent(this.events, record, i, true));
-    const { inserted, skipped } = await this.#write(pending, options, true);
+    const { inserted, skipped } = await this.#tracked(this.#write(pending, options, true));
     return { imported: inserted, skipped };
+  }
+
+  /** Keeps `write` in the set `close()` waits for while it runs. */
+  #tracked<T>(write: Promise<T>): Promise<T> {
+    this.#writing.add(write);
+    const done = () => void this.#writing.delete(write);
+    write.then(done, done);
+    return write;
   }
 
   /** Validates every event; synchronous schemas (most) cost no promise per event. */
@@ -457,6 +482,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
       },
     };
     this.#open();
+    refuseReentry(this.adapter);
     const release = await this.#streamLocks.acquire(validated.map((event) => event.stream));
     let outcome: AppendOutcome;
     let dispatched: Promise<void> | undefined;
@@ -724,8 +750,10 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
       ? { stream: streamName(args.stream) }
       : { relation: streamName(args.relation, "relation") };
     const { reducer } = args;
+    const types = args.filter?.types;
     return await fold(this.adapter, this.#reader, source, {
-      name: args.name,
+      // A filtered fold keeps its snapshots apart: another filter's state would skip events.
+      name: types === undefined ? args.name : `${args.name}[${[...types].sort().join(",")}]`,
       initial: reducer.initial,
       step: reducer.fold as (state: TState, record: EventRecord) => TState,
       version: reducer.version,
@@ -947,6 +975,8 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Appends already under way finish (or fail) before the adapter goes.
+    await Promise.allSettled([...this.#writing]);
     await Promise.all([...this.#subscriptions].map((subscription) => subscription.stop()));
     await this.#hooks.idle();
     await this.adapter.close();

@@ -48,4 +48,17 @@ for (
       assert.deepEqual(seen, seen.toSorted((a, b) => a - b), `stream ${stream} out of order: ${seen}`);
     }
   });
+
+  Deno.test(`an append from inside an onEventsInserting listener is refused the same way (${name})`, async () => {
+    await using store = new EventStore({ adapter: open(), events });
+    store.onEventsInserting(async (records) => {
+      await store.pushEvent(store.event({ type: "invoice:sent", stream: `${records[0].stream}-invoice` }));
+    });
+    await assert.rejects(
+      () => store.pushEvent(store.event({ type: "order:placed", stream: "o1" })),
+      (error: Error) =>
+        error instanceof TypeError && /inside a transaction of the same store/.test(error.message),
+    );
+    assert.equal((await store.stats()).events, 0);
+  });
 }

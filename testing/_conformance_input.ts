@@ -270,7 +270,7 @@ function closedCalls(store: TestStore): [string, () => unknown][] {
     ["relations.getByKeys", () => store.relations.getByKeys(["k"])],
     ["checkpoints.get", () => store.checkpoints.get("c")],
     ["checkpoints.list", () => store.checkpoints.list()],
-    ["checkpoints.set", () => store.checkpoints.set("c", null, null)],
+    ["checkpoints.set", () => store.checkpoints.set("c", null, { expected: null })],
     ["checkpoints.reset", () => store.checkpoints.reset("c")],
   ];
 }

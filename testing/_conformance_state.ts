@@ -253,17 +253,21 @@ export const stateCases: readonly Case[] = [
         (await store.pushManyEvents([tick(store, "s"), tick(store, "s"), tick(store, "s")]))
           .map((record) => record.position);
       assert.equal(await store.checkpoints.get("mailer"), undefined);
-      assert.equal(await store.checkpoints.set("mailer", p1, null), true, "set from null");
+      assert.equal(await store.checkpoints.set("mailer", p1, { expected: null }), true, "set from null");
       assert.equal((await store.checkpoints.get("mailer"))?.position, p1);
       assert.equal(
-        await store.checkpoints.set("mailer", p2, null),
+        await store.checkpoints.set("mailer", p2, { expected: null }),
         false,
         "null is not the current position",
       );
-      assert.equal(await store.checkpoints.set("mailer", p2, p3), false, "a wrong expected position");
+      assert.equal(
+        await store.checkpoints.set("mailer", p2, { expected: p3 }),
+        false,
+        "a wrong expected position",
+      );
       assert.equal((await store.checkpoints.get("mailer"))?.position, p1);
-      assert.equal(await store.checkpoints.set("mailer", p2, p1), true);
-      assert.equal(await store.checkpoints.set("audit", p3, null), true);
+      assert.equal(await store.checkpoints.set("mailer", p2, { expected: p1 }), true);
+      assert.equal(await store.checkpoints.set("audit", p3, { expected: null }), true);
       const listed = await store.checkpoints.list();
       assert.deepEqual(listed.map((c) => [c.name, c.position]), [["audit", p3], ["mailer", p2]]);
       assert.ok(listed.every((c) => !Number.isNaN(Date.parse(c.updated))), "updated is a time");
@@ -271,12 +275,26 @@ export const stateCases: readonly Case[] = [
       assert.equal(await store.checkpoints.get("mailer"), undefined);
       assert.deepEqual((await store.checkpoints.list()).map((c) => c.name), ["audit"]);
       assert.equal(
-        await store.checkpoints.set("mailer", p1, null),
+        await store.checkpoints.set("mailer", p1, { expected: null }),
         true,
         "a reset checkpoint starts from null",
       );
-      const racing = await Promise.all([1, 2, 3].map(() => store.checkpoints.set("race", p1, null)));
+      const racing = await Promise.all(
+        [1, 2, 3].map(() => store.checkpoints.set("race", p1, { expected: null })),
+      );
       assert.deepEqual(racing.filter(Boolean).length, 1, "one of several racing setters wins");
+      await store.adapter.compareAndSetCheckpoint("kept", null, {
+        position: p1,
+        state: { seen: 1 },
+        version: 3,
+      });
+      assert.equal(await store.checkpoints.set("kept", p2, { expected: p1 }), true);
+      const kept = await store.checkpoints.get("kept");
+      assert.deepEqual(
+        [kept?.position, kept?.state, kept?.version],
+        [p2, { seen: 1 }, 3],
+        "state and version kept",
+      );
     },
   },
 ];

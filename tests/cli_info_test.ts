@@ -5,7 +5,7 @@ Deno.test("cli: info counts events, streams and types and shows both ends of the
   await using dir = await tempDir();
   await seedSqlite(`${dir.path}/e.db`, async (store) => {
     await writeHistory(store);
-    await store.checkpoints.set("balances", "0000000000000004", null);
+    await store.checkpoints.set("balances", "0000000000000004", { expected: null });
   });
   const run = await cli(["info", "--store", `sqlite:${dir.path}/e.db`, "--json"]);
   assert.equal(run.code, 0, run.stderr);
@@ -71,8 +71,8 @@ Deno.test("cli: checkpoints lists lag and resets one", async () => {
   await using dir = await tempDir();
   await seedSqlite(`${dir.path}/e.db`, async (store) => {
     await writeHistory(store);
-    await store.checkpoints.set("balances", "0000000000000004", null);
-    await store.checkpoints.set("fresh", null, null);
+    await store.checkpoints.set("balances", "0000000000000004", { expected: null });
+    await store.checkpoints.set("fresh", null, { expected: null });
   });
   const store = `sqlite:${dir.path}/e.db`;
   const list = await cli(["checkpoints", "--store", store, "--json"]);

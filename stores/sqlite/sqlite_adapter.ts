@@ -24,7 +24,7 @@ import {
   type StreamPageQuery,
 } from "../adapter.ts";
 import { type Codec, resolveCodec } from "../codec.ts";
-import { _Connection, type _Statement, type SqliteDatabase, type SqliteValue } from "./database.ts";
+import { _Connection, type SqliteDatabase, type SqliteValue } from "./database.ts";
 import { EVENT_COLUMNS, toRecords } from "./records.ts";
 import { prepareSchema } from "./schema.ts";
 import { _WriteLock } from "./write_lock.ts";

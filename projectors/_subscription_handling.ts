@@ -200,9 +200,12 @@ export class Handling<TEvents extends AnyEventFactory, THandle> {
     const update = { position: null, version: settings.version };
     const parked = await adapter.listParked(name);
     if (!settings.transactional) {
-      await settings.reset?.();
+      // Checkpoint first: a crash before the read model is emptied leaves a null checkpoint,
+      // and a start from a null checkpoint empties the read model again (see #load).
+      await progress.reset(update);
       for (const event of parked) await adapter.unparkEvent(name, event.id);
-      return await progress.reset(update);
+      await settings.reset?.();
+      return;
     }
     await withinTransaction(adapter, async (tx) => {
       await this.#c.scope.run({ handle: tx.handle }, async () => await settings.reset?.());

@@ -83,9 +83,10 @@ const HOLDING: ReadonlySet<SubscriptionState> = new Set(["catching-up", "live", 
  *   time, always by position cursor (wake-ups from this store's commits, from other
  *   processes through the adapter's `watch`, and a polling interval only say "look"), so
  *   nothing is missed or repeated when it switches from catching up to live. Each stream
- *   is handled in order, different streams of a page concurrently. Catch-up events are
- *   delivered hydrated (`once` handlers stay silent), live ones fresh; `outdated` comes
- *   from the record. A record does not say whether it was imported, so an imported event
+ *   is handled in order, different streams of a page concurrently. Events up to the
+ *   log's head when the subscription starts (or rebuilds) are delivered hydrated (`once`
+ *   handlers stay silent); later ones fresh, also when read during catch-up or after a
+ *   recovery; `outdated` comes from the record. A record does not say whether it was imported, so an imported event
  *   read live is delivered fresh (but `outdated` still keeps it from `once` and `on`).
  * - **Checkpoint.** Saved (compare-and-set) after each page; it never passes an event
  *   that was neither handled nor parked. With `transactional: true`, handlers write
@@ -142,6 +143,9 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
   #state: SubscriptionState = "stopped";
   #failure: Failed | undefined;
   #live = false;
+  /** The last position that counts as history for this run (`undefined` before it is read). */
+  #history: string | null | undefined;
+  #historyAtStart: Promise<string | null | undefined> = Promise.resolve(undefined);
   #fresh = false;
   #paused = false;
   #run: Promise<void> | undefined;
@@ -235,6 +239,9 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
     const inserted = this.#source.onEventsInserted(wake);
     this.#stop = stop;
     this.#progress.position = null; // known again once the checkpoint is loaded
+    this.#history = undefined;
+    // Asked now, before the caller's next append: what is in the log at this moment is history.
+    this.#historyAtStart = this.#adapter.stats().then((stats) => stats.head, () => undefined);
     this.#progress.error = undefined;
     this.#failure = undefined;
     this.#setState("starting");
@@ -568,6 +575,10 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
   }
 
   async #follow(signal: AbortSignal): Promise<void> {
+    // Events up to the head at start are history (hydrated); later ones are fresh, also
+    // when they are read during catch-up or after an in-process recovery.
+    if (this.#history === undefined) this.#history = await this.#historyAtStart;
+    if (this.#history === undefined) this.#history = (await this.#adapter.stats()).head;
     await this.#load();
     while (!signal.aborted) {
       const request = this.#requests.shift();
@@ -585,7 +596,11 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
       let complete = true;
       const after = this.#progress.position ?? undefined;
       for await (const page of this.#source.readAllPages({ after })) {
-        await this.#handling.page(page, !this.#live && !this.#fresh, signal);
+        const history = this.#fresh ? 0 : historyLength(page, this.#history ?? null);
+        if (history > 0) await this.#handling.page(page.slice(0, history), true, signal);
+        if (history < page.length && !signal.aborted) {
+          await this.#handling.page(history === 0 ? page : page.slice(history), false, signal);
+        }
         if (signal.aborted || this.#paused || this.#requests.length > 0) {
           complete = false;
           break;
@@ -611,7 +626,10 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
     const otherVersion = checkpoint !== undefined && version !== undefined && checkpoint.version !== version;
     const stateMissing = state !== undefined && checkpoint?.position != null &&
       checkpoint.state === undefined;
-    if (otherVersion || stateMissing) return await this.#reset();
+    // No checkpoint (a first start, an external reset, a crash inside a rebuild): the read
+    // model must start empty, so the reset hook runs before everything is replayed.
+    const fromScratch = checkpoint?.position == null && this.#settings.reset !== undefined;
+    if (otherVersion || stateMissing || fromScratch) return await this.#reset();
     if (state !== undefined && checkpoint?.state !== undefined) await state.restore(checkpoint.state);
     this.#fresh = this.#settings.resumeFresh && this.#progress.saved !== null;
     this.#progress.loaded();
@@ -621,6 +639,7 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
     await this.#handling.reset();
     this.#live = false;
     this.#fresh = false;
+    this.#history = (await this.#adapter.stats()).head;
   }
 
   async #serve(request: Request, signal: AbortSignal): Promise<void> {
@@ -680,4 +699,12 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
       console.error(`eventfold: the onError listener of subscription "${this.name}" failed:`, inner);
     }
   }
+}
+
+/** How many records at the start of `page` (position order) are at or before `head`. */
+function historyLength(page: readonly { readonly position: string }[], head: string | null): number {
+  if (head === null) return 0;
+  let n = 0;
+  while (n < page.length && page[n].position <= head) n++;
+  return n;
 }

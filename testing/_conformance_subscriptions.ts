@@ -95,6 +95,22 @@ function assertStreamsInOrder(seen: readonly Seen[]): void {
 /** Cases about delivery, checkpoints, waiting, rebuilds, saved state and leases. */
 export const subscriptionCases: readonly Case[] = [
   {
+    name: "events appended during the catch-up are fresh, though the catch-up reads them",
+    async run(ctx) {
+      await using store = await ctx.store({ pageSize: 50 });
+      await fill(store, "old", 1, 500);
+      const { projector, seen, fresh } = recorder(true);
+      await using subscription = store.subscribe("late", projector, QUICK);
+      // Appended while the history is still being caught up with.
+      await until(() => seen.length > 0, "the catch-up has begun");
+      const late = await store.pushEvent(added(store, "new", 1));
+      assert.ok(seen.length < 500, "the append came during the catch-up");
+      await subscription.waitFor(late.position, { timeout: 20_000 });
+      assert.equal(seen.length, 501);
+      assert.deepEqual([...fresh], [late.id], "only the event appended during the catch-up is fresh");
+    },
+  },
+  {
     name:
       "a subscription catches up hydrated, then goes live without a gap or a duplicate while writers append",
     async run(ctx) {
@@ -243,7 +259,7 @@ export const subscriptionCases: readonly Case[] = [
       assert.equal(onces, total, "live events are fresh");
       const liveBuilt = structuredClone(model);
       await subscription.rebuild();
-      assert.equal(resets, 1);
+      assert.equal(resets, 2, "once for the start from no checkpoint, once for the rebuild");
       assert.equal(onces, total, "no once handler ran during the rebuild");
       assert.deepEqual(model, liveBuilt);
       assert.equal((await subscription.info()).state, "live");
@@ -295,11 +311,11 @@ export const subscriptionCases: readonly Case[] = [
       await two.waitFor(await head(store));
       await two.stop();
       assert.equal(model.get("a"), 1055);
-      assert.equal(resets, 0);
+      assert.equal(resets, 1, "only the first start, from no checkpoint, reset the read model");
       deliveries = 0;
       await using three = store.subscribe("stateful", projector, options(2));
       await three.waitFor(await head(store));
-      assert.equal(resets, 1, "a new version rebuilds");
+      assert.equal(resets, 2, "a new version rebuilds");
       assert.equal(deliveries, 12);
       assert.deepEqual([...model].sort(), [["a", 1055], ["b", 100]]);
       assert.equal((await store.checkpoints.get("stateful"))?.version, 2);

@@ -17,12 +17,29 @@ import { uuidv7 } from "../events/id.ts";
  * Loads and saves aggregates of one store (reached as `store.aggregate`).
  *
  * @typeParam TEvents the event factory
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AggregateRoot, event, EventFactory, EventStore } from "@eventfold/eventfold";
+ * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+ * const events = new EventFactory([event.type("tick")]);
+ * class Counter extends AggregateRoot<typeof events> {
+ *   static override readonly name = "counter";
+ *   ticks = 0;
+ *   with(): void { this.ticks++; }
+ *   tick(): this { return this.push({ type: "tick" }); }
+ * }
+ * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+ * await store.aggregate.from(Counter, "c1").tick().tick().save();
+ * const counter = await store.aggregate.getByStream(Counter, "c1");
+ * assert(counter?.ticks === 2 && counter.revision === 2);
+ * ```
  */
 export class AggregateRepository<TEvents extends AnyEventFactory> {
   readonly #store: EventStore<TEvents>;
 
   /**
-   * Creates it.
+   * Creates it. The store makes its own; use `store.aggregate`.
    *
    * @param store the store
    */
@@ -36,6 +53,22 @@ export class AggregateRepository<TEvents extends AnyEventFactory> {
    * @param Class the aggregate class
    * @param stream its stream (a new UUIDv7 when left out)
    * @returns the aggregate
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { AggregateRoot, event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * class Counter extends AggregateRoot<typeof events> {
+   *   static override readonly name = "counter";
+   *   ticks = 0;
+   *   with(): void { this.ticks++; }
+   *   tick(): this { return this.push({ type: "tick" }); }
+   * }
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * const counter = store.aggregate.from(Counter);
+   * assert(counter.revision === 0 && counter.id.length === 36);
+   * ```
    */
   from<TAggregate extends AggregateRoot<TEvents>>(
     Class: AggregateClass<TEvents, TAggregate>,
@@ -51,6 +84,23 @@ export class AggregateRepository<TEvents extends AnyEventFactory> {
    * @param Class the aggregate class
    * @param stream the stream
    * @returns the aggregate, or `undefined` when the stream has no events
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { AggregateRoot, event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * class Counter extends AggregateRoot<typeof events> {
+   *   static override readonly name = "counter";
+   *   ticks = 0;
+   *   with(): void { this.ticks++; }
+   *   tick(): this { return this.push({ type: "tick" }); }
+   * }
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * await store.aggregate.from(Counter, "c1").tick().save();
+   * assert((await store.aggregate.getByStream(Counter, "c1"))?.ticks === 1);
+   * assert(await store.aggregate.getByStream(Counter, "c2") === undefined);
+   * ```
    */
   async getByStream<TAggregate extends AggregateRoot<TEvents>>(
     Class: AggregateClass<TEvents, TAggregate>,
@@ -71,6 +121,24 @@ export class AggregateRepository<TEvents extends AnyEventFactory> {
    * @param Class the aggregate class
    * @param key the relation key
    * @returns the aggregate, or `undefined` when the relation has no events
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { AggregateRoot, event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * class Counter extends AggregateRoot<typeof events> {
+   *   static override readonly name = "counter";
+   *   ticks = 0;
+   *   with(): void { this.ticks++; }
+   *   tick(): this { return this.push({ type: "tick" }); }
+   * }
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * await store.aggregate.save(store.aggregate.from(Counter, "a").tick(), store.aggregate.from(Counter, "b").tick());
+   * await store.relations.insertMany([{ key: "team", stream: "a" }, { key: "team", stream: "b" }]);
+   * const team = await store.aggregate.getByRelation(Counter, "team");
+   * assert(team?.id === "team" && team.ticks === 2);
+   * ```
    */
   async getByRelation<TAggregate extends AggregateRoot<TEvents>>(
     Class: AggregateClass<TEvents, TAggregate>,
@@ -97,6 +165,26 @@ export class AggregateRepository<TEvents extends AnyEventFactory> {
    * @param aggregates the aggregates
    * @returns the stored records
    * @throws {ConcurrencyError} when any stream moved; nothing is saved
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { AggregateRoot, ConcurrencyError, event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * class Counter extends AggregateRoot<typeof events> {
+   *   static override readonly name = "counter";
+   *   ticks = 0;
+   *   with(): void { this.ticks++; }
+   *   tick(): this { return this.push({ type: "tick" }); }
+   * }
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * const [a, b] = [store.aggregate.from(Counter, "a").tick(), store.aggregate.from(Counter, "b").tick()];
+   * assert((await store.aggregate.save(a, b)).length === 2 && a.revision === 1);
+   * // A new "a" expects the stream not to exist, so "c" is not saved either.
+   * const again = store.aggregate.save(store.aggregate.from(Counter, "c").tick(), store.aggregate.from(Counter, "a").tick());
+   * await assert.rejects(again, ConcurrencyError);
+   * assert(await store.aggregate.getByStream(Counter, "c") === undefined);
+   * ```
    */
   async save(...aggregates: AggregateRoot<TEvents>[]): Promise<EventRecord[]> {
     const events = aggregates.flatMap((aggregate) => aggregate.pending);

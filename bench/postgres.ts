@@ -39,7 +39,17 @@ function payload(i: number) {
   return { name: `user ${i}`, email: `u${i}@example.com`, age: i % 90, tags: ["a", "b"] };
 }
 
-const COLUMNS = ["id", "stream", "type", "revision", "created", "outdated", "data", "meta"] as const;
+const COLUMNS = [
+  "id",
+  "stream",
+  "type",
+  "revision",
+  "created",
+  "outdated",
+  "imported",
+  "data",
+  "meta",
+] as const;
 
 interface RawRow {
   id: string;
@@ -48,6 +58,7 @@ interface RawRow {
   revision: number;
   created: string;
   outdated: boolean;
+  imported: boolean;
   data: Uint8Array;
   meta: null;
 }
@@ -60,6 +71,7 @@ function rawRow(stream: string, revision: number, i: number): RawRow {
     revision,
     created: new Date().toISOString(),
     outdated: false,
+    imported: false,
     data: cborCodec.encode(payload(i)),
     meta: null,
   };

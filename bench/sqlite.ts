@@ -48,7 +48,7 @@ class Member extends AggregateRoot<Events> {
 }
 
 const INSERT =
-  "INSERT INTO eventfold_events (id, stream, type, revision, data, meta, created, recorded, outdated) VALUES ";
+  "INSERT INTO eventfold_events (id, stream, type, revision, data, meta, created, recorded, outdated, imported) VALUES ";
 
 function rawOpen(path: string): DatabaseSync {
   const db = new DatabaseSync(path);
@@ -58,7 +58,7 @@ function rawOpen(path: string): DatabaseSync {
 }
 
 function rawInsert(db: DatabaseSync, size: number) {
-  const values = Array.from({ length: size }, () => "(?, ?, ?, ?, ?, ?, ?, ?, 0)").join(", ");
+  const values = Array.from({ length: size }, () => "(?, ?, ?, ?, ?, ?, ?, ?, 0, 0)").join(", ");
   return db.prepare(INSERT + values);
 }
 

@@ -32,6 +32,12 @@ export interface EventRecord<TType extends string = string, TData = unknown, TMe
   readonly recorded: string;
   /** True only for an event imported behind a newer event of its type in its stream. */
   readonly outdated: boolean;
+  /**
+   * True for an event brought in by `import()` (stored), so that a projector reading it
+   * later, from a subscription or a replay, treats it as hydrated like the live run did.
+   * Absent or false for an event appended here.
+   */
+  readonly imported?: boolean;
 }
 
 /**

@@ -50,7 +50,8 @@ export class Handling<TEvents extends AnyEventFactory, THandle> {
   }
 
   #deliver(record: EventRecordOf<TEvents>, hydrated: boolean): Promise<void> {
-    return this.#c.projector.push(record, { hydrated });
+    // An imported event stays hydrated, as it was for the listeners of its import.
+    return this.#c.projector.push(record, { hydrated: hydrated || record.imported === true });
   }
 
   /** Runs `deliver` with the transaction handle visible to handlers, marking their errors. */

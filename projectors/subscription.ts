@@ -86,8 +86,8 @@ const HOLDING: ReadonlySet<SubscriptionState> = new Set(["catching-up", "live", 
  *   is handled in order, different streams of a page concurrently. Events up to the
  *   log's head when the subscription starts (or rebuilds) are delivered hydrated (`once`
  *   handlers stay silent); later ones fresh, also when read during catch-up or after a
- *   recovery; `outdated` comes from the record. A record does not say whether it was imported, so an imported event
- *   read live is delivered fresh (but `outdated` still keeps it from `once` and `on`).
+ *   recovery; an imported event is always hydrated and `outdated` comes from the record
+ *   (both are stored).
  * - **Checkpoint.** Saved (compare-and-set) after each page; it never passes an event
  *   that was neither handled nor parked. With `transactional: true`, handlers write
  *   through {@linkcode Subscription.tx} and the writes commit with the checkpoint.

@@ -147,7 +147,7 @@ Deno.test("a store error while reading is reported and recovered from", async ()
   assert.equal((await subscription.info()).error, undefined, "a handled page clears the error");
 });
 
-Deno.test("an imported outdated event reaches all handlers only; fresh imports read live are delivered fresh", async () => {
+Deno.test("imported events read live are hydrated: an outdated one reaches all only, a newer one on and all", async () => {
   await using target = store();
   const seen: string[] = [];
   const projector = new Projector<Events>();
@@ -173,4 +173,13 @@ Deno.test("an imported outdated event reaches all handlers only; fresh imports r
   assert.equal(imported[0].outdated, true);
   await subscription.waitFor(imported[0].position);
   assert.deepEqual(seen, [`once ${newer}`, `on ${newer}`, `all ${newer}`, `all ${older}`]);
+  const newest = "2024-01-03T00:00:00.000Z";
+  const later = await target.import([target.event({ type: "noted", stream: "n", created: newest })]);
+  assert.equal(later.imported[0].imported, true);
+  await subscription.waitFor(later.imported[0].position);
+  assert.deepEqual(
+    seen.slice(4),
+    [`on ${newest}`, `all ${newest}`],
+    "an import read live is hydrated: no once",
+  );
 });

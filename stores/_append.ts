@@ -124,7 +124,7 @@ async function attempt(
   const rows: InsertableRecord[] = fresh.map((event, i) => {
     const revision = (next.get(event.stream) ?? 0) + 1;
     next.set(event.stream, revision);
-    return { ...event, revision, outdated: flags?.[i] ?? false };
+    return { ...event, revision, outdated: flags?.[i] ?? false, imported: plan.imported };
   });
   const final = plan.relations.length === 0 && plan.inTransaction === undefined;
   const stored = rows.length > 0 ? await tx.insert(rows, { final }) : [];

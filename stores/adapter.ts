@@ -31,6 +31,8 @@ export interface InsertableRecord {
   readonly created: string;
   /** Whether it was imported behind a newer event of its type in its stream. */
   readonly outdated: boolean;
+  /** Whether it came in through `import()`; an adapter stores it and returns it on reads. */
+  readonly imported?: boolean;
 }
 
 /** A change to the relations table, made in the same transaction as events. */
@@ -47,6 +49,17 @@ export interface RelationChange {
  * Thrown by {@linkcode AdapterTransaction.insert} when an id already exists. The store
  * rolls the transaction back and tries again, leaving the existing ids out (so appending
  * an id that exists is a no-op).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DuplicateIdError } from "@eventfold/eventfold";
+ * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+ * const adapter = new MemoryAdapter();
+ * const record = { id: "e1", stream: "s", type: "tick", data: null, meta: null, revision: 1, created: "2025-01-01T00:00:00.000Z", outdated: false };
+ * await adapter.transaction((tx) => tx.insert([record]));
+ * await assert.rejects(adapter.transaction((tx) => tx.insert([{ ...record, revision: 2 }])), DuplicateIdError);
+ * ```
  */
 export class DuplicateIdError extends Error {
   /** The ids that exist already (at least one). */
@@ -68,6 +81,15 @@ export class DuplicateIdError extends Error {
  * `stream` between {@linkcode AdapterTransaction.revisions} and the insert (only adapters
  * whose writers are not serialised can see this). The store rolls back, rereads and
  * either retries (expected `"any"`) or reports a `ConcurrencyError`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RevisionConflictError } from "@eventfold/eventfold";
+ * // An adapter's insert() turns the driver's unique (stream, revision) violation into this:
+ * const error = new RevisionConflictError("order-7", { cause: new Error("unique violation") });
+ * assert(error.stream === "order-7" && error.cause instanceof Error);
+ * ```
  */
 export class RevisionConflictError extends Error {
   /** The stream that moved. */
@@ -76,6 +98,7 @@ export class RevisionConflictError extends Error {
    * Creates it.
    *
    * @param stream the stream that another writer appended to
+   * @param options the driver's error as `cause`
    */
   constructor(stream: string, options?: ErrorOptions) {
     super(`Another writer appended to stream "${stream}"`, options);

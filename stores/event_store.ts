@@ -540,6 +540,18 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * @returns an async iterable of non-empty pages
    * @throws {TypeError} for a bad stream or direction
    * @throws {RangeError} for a negative or fractional revision or limit
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events, pageSize: 2 });
+   * await store.pushManyEvents([1, 2, 3].map(() => store.event({ type: "tick", stream: "s" })));
+   * const sizes = [];
+   * for await (const page of store.readStreamPages("s")) sizes.push(page.length);
+   * assert(sizes.join() === "2,1");
+   * ```
    */
   async *readStreamPages(
     stream: string,
@@ -605,6 +617,18 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * @returns an async iterable of non-empty pages
    * @throws {TypeError} for a bad cursor or direction
    * @throws {RangeError} for a bad limit
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * await store.pushManyEvents([store.event({ type: "tick", stream: "a" }), store.event({ type: "tick", stream: "b" })]);
+   * const streams = [];
+   * for await (const page of store.readAllPages({ direction: "backward" })) streams.push(...page.map((r) => r.stream));
+   * assert(streams.join() === "b,a");
+   * ```
    */
   async *readAllPages(options: ReadAllOptions = {}): AsyncIterable<EventRecordOf<TEvents>[]> {
     const dir = direction(options.direction);
@@ -740,6 +764,19 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * @param args as for `reduce`
    * @param force save a snapshot whatever the reducer's policy
    * @returns the state and what it covers
+   * @throws {TypeError} for an empty reducer name or a bad stream or relation
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event, EventFactory, EventStore, makeReducer } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * const count = makeReducer<typeof events, number>((n) => n + 1, 0);
+   * await store.pushManyEvents([store.event({ type: "tick", stream: "s" }), store.event({ type: "tick", stream: "s" })]);
+   * const { state, revision, folded } = await store.fold({ name: "count", stream: "s", reducer: count });
+   * assert(state === 2 && revision === 2 && folded === 2);
+   * ```
    */
   async fold<TState>(args: ReduceArgs<TEvents, TState>, force = false): Promise<FoldResult<TState>> {
     this.#open();
@@ -789,6 +826,19 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    *
    * @param name the reducer name
    * @param stream the stream or relation key
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event, EventFactory, EventStore, makeReducer } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * const count = makeReducer<typeof events, number>((n) => n + 1, 0);
+   * await store.pushEvent(store.event({ type: "tick", stream: "s" }));
+   * await store.createSnapshot({ name: "count", stream: "s", reducer: count });
+   * await store.deleteSnapshot("count", "s");
+   * assert((await store.adapter.getSnapshot("count", "s")) === undefined);
+   * ```
    */
   async deleteSnapshot(name: string, stream: string): Promise<void> {
     return await this.#opened().deleteSnapshot(name, stream);
@@ -954,6 +1004,19 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    *
    * @param listener `(error, { records }) => void`
    * @returns a registration with `unsubscribe()`
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * const failures: unknown[] = [];
+   * store.onError((error) => void failures.push(error));
+   * store.onEventsInserted(() => { throw new Error("mailer down"); });
+   * await store.pushEvent(store.event({ type: "tick" })); // stored all the same
+   * assert(failures.length === 1 && (await store.getEvents()).length === 1);
+   * ```
    */
   onError(listener: ErrorListener): ListenerRegistration {
     return register(this.#hooks.errors, listener);
@@ -963,6 +1026,16 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * Counts of events and streams, and the head position.
    *
    * @returns the adapter's stats
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * const [, last] = await store.pushManyEvents([store.event({ type: "tick", stream: "a" }), store.event({ type: "tick", stream: "b" })]);
+   * assert.deepEqual(await store.stats(), { events: 2, streams: 2, head: last.position });
+   * ```
    */
   async stats(): Promise<AdapterStats> {
     return await this.#opened().stats();
@@ -971,6 +1044,17 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
   /**
    * Stops its subscriptions, waits for queued after-commit listeners, then closes the adapter (which closes what
    * it opened). Later calls throw {@linkcode StoreClosedError}. Idempotent.
+   *
+   * @returns once everything is closed
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event, EventFactory, EventStore, StoreClosedError } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const store = new EventStore({ adapter: new MemoryAdapter(), events: new EventFactory([event.type("tick")]) });
+   * await store.close();
+   * await assert.rejects(store.pushEvent(store.event({ type: "tick" })), StoreClosedError);
+   * ```
    */
   async close(): Promise<void> {
     if (this.#closed) return;

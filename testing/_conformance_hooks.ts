@@ -225,6 +225,11 @@ export const hookCases: readonly Case[] = [
       const stored = await store.getEvents();
       assert.deepEqual(idsOf(stored), [local.id, a.id, b.id, c.id]);
       assert.deepEqual(stored.map((r) => r.data), [{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }]);
+      assert.deepEqual(
+        stored.map((r) => r.imported === true),
+        [false, true, true, true],
+        "imported is stored",
+      );
       const pending = store.event({ type: "tick", stream: "p", created: at(1) });
       const { imported } = await store.import([pending]);
       assert.deepEqual([imported[0].id, imported[0].created, imported[0].revision], [pending.id, at(1), 1]);

@@ -186,6 +186,7 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
         created: record.created,
         recorded,
         outdated: record.outdated,
+        imported: record.imported === true,
       };
       staged.push(stored);
       stagedIds.add(stored.id);

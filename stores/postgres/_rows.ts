@@ -34,6 +34,7 @@ export interface EventRow {
   created: string;
   recorded: string;
   outdated: boolean;
+  imported: boolean;
   ptx: string;
   pseq: string;
   data: Uint8Array | string | null;
@@ -103,7 +104,7 @@ export class Payloads {
     const payload = this.column === "jsonb" ? q`data::text AS data, meta::text AS meta` : q`data, meta`;
     return q`id, stream, type, revision, created, ${
       isoTime(q, "recorded")
-    } AS recorded, outdated, transaction_id::text AS ptx, seq::text AS pseq, ${payload}`;
+    } AS recorded, outdated, imported, transaction_id::text AS ptx, seq::text AS pseq, ${payload}`;
   }
 
   /**
@@ -134,6 +135,7 @@ export class Payloads {
       created: row.created,
       recorded: row.recorded,
       outdated: row.outdated,
+      imported: row.imported,
     };
   }
 }

@@ -12,7 +12,7 @@ import { cborCodec, type Codec, jsonCodec } from "../codec.ts";
 import type { PostgresClient, Query } from "./_options.ts";
 
 /** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** How payloads are kept: CBOR (or another binary codec) in `bytea`, JSON in `jsonb`. */
 export type PayloadColumn = "bytea" | "jsonb";
@@ -110,6 +110,13 @@ const MIGRATIONS: readonly Migration[] = [
           parked timestamptz NOT NULL,
           PRIMARY KEY (name, id)
         )`;
+    },
+  },
+  {
+    version: 3,
+    description: "events brought in by import() are marked",
+    async up(tx, schema) {
+      await tx`ALTER TABLE ${tx(schema)}.events ADD COLUMN imported boolean NOT NULL DEFAULT false`;
     },
   },
 ];

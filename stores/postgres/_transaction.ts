@@ -258,6 +258,7 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
       revision: record.revision,
       created: record.created,
       outdated: record.outdated === true,
+      imported: record.imported === true,
       data: payloads.optional(record.data),
       meta: payloads.optional(record.meta),
     }));
@@ -270,10 +271,10 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
         WITH input AS (
           SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::text::json) AS x(
             n integer, id text, stream text, "type" text, revision integer, created text,
-            outdated boolean, data text, meta text)
+            outdated boolean, imported boolean, data text, meta text)
         ), inserted AS (
-          INSERT INTO ${s}.events (id, stream, type, revision, created, outdated, data, meta)
-          SELECT id, stream, "type", revision, created, outdated,
+          INSERT INTO ${s}.events (id, stream, type, revision, created, outdated, imported, data, meta)
+          SELECT id, stream, "type", revision, created, outdated, imported,
                  ${payloads.fromText(q, "data")}, ${payloads.fromText(q, "meta")}
           FROM input ORDER BY n
           ${commit ? q`` : q`ON CONFLICT (id) DO NOTHING`}
@@ -323,6 +324,7 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
       created: record.created,
       recorded,
       outdated: record.outdated === true,
+      imported: record.imported === true,
     }));
   }
 

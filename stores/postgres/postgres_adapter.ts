@@ -250,12 +250,28 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * @returns once the schema is ready
    * @throws {StoreOpenError} when the server cannot be reached, refuses the login, the
    *   database does not exist or the schema is newer than this version
+   * @example
+   * ```ts ignore
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * await adapter.open(); // at startup: a wrong URL or password fails here, not on the first append
+   * ```
    */
   async open(): Promise<void> {
     await this.#ready();
   }
 
-  /** The codec of the schema (the recorded one once open). */
+  /**
+   * The codec of the schema: the one recorded in it (opening the store when needed).
+   *
+   * @returns the codec
+   * @example
+   * ```ts ignore
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * console.log((await adapter.codec()).name); // "cbor" unless the schema was created with "json"
+   * ```
+   */
   async codec(): Promise<Codec> {
     return (await this.#ready()).payloads.codec;
   }
@@ -264,6 +280,19 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * Runs `work` in one transaction. The handle works like a postgres.js `sql.begin`
    * transaction (tagged templates, `unsafe`, `savepoint`), so in-transaction listeners
    * can write to their own tables atomically.
+   *
+   * @param work what to do; its result is returned after the commit
+   * @returns the result of `work`
+   * @throws whatever `work` throws, after the rollback
+   * @example
+   * ```ts ignore
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * await adapter.transaction(async (tx) => {
+   *   await tx.relate([{ op: "insert", key: "team:t1", stream: "u1" }]);
+   *   await tx.handle`INSERT INTO app.audit (note) VALUES (${"u1 joined t1"})`;
+   * });
+   * ```
    */
   async transaction<T>(work: (tx: AdapterTransaction<postgres.TransactionSql>) => Promise<T>): Promise<T> {
     const context = await this.#ready();
@@ -297,6 +326,24 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     }
   }
 
+  /**
+   * One page of a stream, in revision order (or reversed). Stream reads are not held back
+   * by open transactions elsewhere: they see every committed event of the stream.
+   *
+   * @param stream the stream
+   * @param query where to start, direction, limit and types
+   * @returns the records of the page
+   * @throws {RangeError} for a negative limit
+   * @throws {DecodeError} when a payload on the page does not decode
+   * @example
+   * ```ts ignore
+   * import assert from "node:assert/strict";
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * const page = await adapter.readStream("order-7", { direction: "backward", limit: 1 });
+   * assert(page.length <= 1); // the newest event of the stream, if any
+   * ```
+   */
   async readStream(stream: string, query: StreamPageQuery): Promise<EventRecord[]> {
     const { payloads } = await this.#ready();
     const limit = limitOf(query.limit);
@@ -317,9 +364,24 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   /**
    * One page of the log, in position order. Only events of transactions older than the
    * oldest one still running are returned (see the class notes), so paging forward with
-   * the last position as cursor never misses an event that commits late.
+   * the last position as cursor never misses an event that commits late. A read without a
+   * cursor first waits (up to `visibilityWait` ms) for the events committed before it.
    *
-   * @throws {RangeError} for a cursor that is not a position of this store
+   * @param query cursor, direction, limit, types and streams
+   * @returns the records of the page
+   * @throws {RangeError} for a cursor that is not a position of this store, or a negative limit
+   * @throws {DecodeError} when a payload on the page does not decode
+   * @example
+   * ```ts ignore
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * let cursor: string | undefined;
+   * for (;;) {
+   *   const page = await adapter.readLog({ cursor, direction: "forward", limit: 500 });
+   *   if (page.length === 0) break;
+   *   cursor = page[page.length - 1].position; // exclusive: the next page starts after it
+   * }
+   * ```
    */
   async readLog(query: LogPageQuery): Promise<EventRecord[]> {
     const { payloads } = await this.#ready();
@@ -347,6 +409,23 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     return rows.map((row) => payloads.record(row));
   }
 
+  /**
+   * Stored events by id, in the order of `ids`; missing ids are left out.
+   *
+   * @param ids the ids
+   * @returns the records found
+   * @throws {DecodeError} when a payload does not decode
+   * @example
+   * ```ts ignore
+   * import assert from "node:assert/strict";
+   * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * const store = new EventStore({ adapter, events: new EventFactory([event.type("tick")]) });
+   * const record = await store.pushEvent(store.event({ type: "tick" }));
+   * assert.deepEqual((await adapter.getByIds(["no-such-id", record.id])).map((r) => r.id), [record.id]);
+   * ```
+   */
   async getByIds(ids: readonly string[]): Promise<EventRecord[]> {
     const { payloads } = await this.#ready();
     if (ids.length === 0) return [];
@@ -362,6 +441,20 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     });
   }
 
+  /**
+   * Streams linked to any of `keys`, each once, sorted by name.
+   *
+   * @param keys relation keys
+   * @returns the streams
+   * @example
+   * ```ts ignore
+   * import assert from "node:assert/strict";
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * await adapter.relate([{ op: "insert", key: "team:t1", stream: "u2" }, { op: "insert", key: "team:t1", stream: "u1" }]);
+   * assert.deepEqual(await adapter.relationStreams(["team:t1"]), ["u1", "u2"]);
+   * ```
+   */
   async relationStreams(keys: readonly string[]): Promise<string[]> {
     await this.#ready();
     if (keys.length === 0) return [];
@@ -373,12 +466,41 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     return rows.map((row) => row.stream);
   }
 
+  /**
+   * Links or unlinks streams and relation keys, in one transaction.
+   *
+   * @param changes the changes, applied in order
+   * @example
+   * ```ts ignore
+   * import assert from "node:assert/strict";
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * await adapter.relate([{ op: "insert", key: "team:t1", stream: "u1" }, { op: "remove", key: "team:t0", stream: "u1" }]);
+   * assert((await adapter.relationStreams(["team:t1"])).includes("u1"));
+   * ```
+   */
   async relate(changes: readonly RelationChange[]): Promise<void> {
     const context = await this.#ready();
     if (changes.length === 0) return;
     await runTransaction(this.sql, context, (tx) => tx.relate(changes));
   }
 
+  /**
+   * The snapshot saved as (`name`, `stream`).
+   *
+   * @param name reducer or aggregate name
+   * @param stream stream or relation key
+   * @returns the snapshot, or `undefined`
+   * @throws {DecodeError} when its state does not decode
+   * @example
+   * ```ts ignore
+   * import assert from "node:assert/strict";
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * await adapter.putSnapshot({ name: "count", stream: "s", state: 2, revision: 2, position: null, version: 1 });
+   * assert.equal((await adapter.getSnapshot("count", "s"))?.state, 2);
+   * ```
+   */
   async getSnapshot(name: string, stream: string): Promise<Snapshot | undefined> {
     const { payloads } = await this.#ready();
     const q = this.#q;
@@ -404,6 +526,19 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     };
   }
 
+  /**
+   * Saves a snapshot, replacing the one with the same name and stream.
+   *
+   * @param snapshot the snapshot
+   * @example
+   * ```ts ignore
+   * import assert from "node:assert/strict";
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * await adapter.putSnapshot({ name: "count", stream: "s", state: 3, revision: 3, position: null, version: 1 });
+   * assert.equal((await adapter.getSnapshot("count", "s"))?.revision, 3);
+   * ```
+   */
   async putSnapshot(snapshot: Snapshot): Promise<void> {
     const { payloads } = await this.#ready();
     const q = this.#q;
@@ -417,6 +552,20 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
         position = excluded.position, version = excluded.version, updated = excluded.updated`;
   }
 
+  /**
+   * Removes a snapshot (nothing happens when there is none).
+   *
+   * @param name reducer or aggregate name
+   * @param stream stream or relation key
+   * @example
+   * ```ts ignore
+   * import assert from "node:assert/strict";
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * await adapter.deleteSnapshot("count", "s");
+   * assert.equal(await adapter.getSnapshot("count", "s"), undefined);
+   * ```
+   */
   async deleteSnapshot(name: string, stream: string): Promise<void> {
     await this.#ready();
     const q = this.#q;
@@ -446,6 +595,20 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     } AS updated`;
   }
 
+  /**
+   * The checkpoint called `name`.
+   *
+   * @param name subscription name
+   * @returns the checkpoint, or `undefined`
+   * @throws {DecodeError} when its saved state does not decode
+   * @example
+   * ```ts ignore
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * const checkpoint = await adapter.getCheckpoint("read-model");
+   * console.log(checkpoint?.position ?? "not started");
+   * ```
+   */
   async getCheckpoint(name: string): Promise<Checkpoint | undefined> {
     const { payloads } = await this.#ready();
     const q = this.#q;
@@ -454,6 +617,18 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     return row === undefined ? undefined : this.#checkpoint(payloads, row);
   }
 
+  /**
+   * All checkpoints, by name.
+   *
+   * @returns the checkpoints
+   * @throws {DecodeError} when a saved state does not decode
+   * @example
+   * ```ts ignore
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * for (const { name, position } of await adapter.listCheckpoints()) console.log(name, position);
+   * ```
+   */
   async listCheckpoints(): Promise<Checkpoint[]> {
     const { payloads } = await this.#ready();
     const q = this.#q;
@@ -462,7 +637,24 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     return rows.map((row) => this.#checkpoint(payloads, row));
   }
 
-  /** Sets a checkpoint in one statement, only if it is at `expected` now. */
+  /**
+   * Sets a checkpoint in one statement, only if it is at `expected` now: the row lock
+   * makes the comparison and the write atomic against other savers.
+   *
+   * @param name subscription name
+   * @param expected the position it must have now (`null`: missing or without position)
+   * @param next the new position and optional state
+   * @returns whether it was set
+   * @example
+   * ```ts ignore
+   * import assert from "node:assert/strict";
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * await adapter.deleteCheckpoint("read-model");
+   * assert(await adapter.compareAndSetCheckpoint("read-model", null, { position: null }));
+   * assert(!(await adapter.compareAndSetCheckpoint("read-model", "stale-position", { position: null })));
+   * ```
+   */
   async compareAndSetCheckpoint(
     name: string,
     expected: string | null,
@@ -472,25 +664,75 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     return await setCheckpoint(this.#q, this.schema, payloads, name, expected, next);
   }
 
+  /**
+   * Removes a checkpoint (nothing happens when there is none).
+   *
+   * @param name subscription name
+   * @example
+   * ```ts ignore
+   * import assert from "node:assert/strict";
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * await adapter.deleteCheckpoint("read-model"); // the subscription starts over
+   * assert.equal(await adapter.getCheckpoint("read-model"), undefined);
+   * ```
+   */
   async deleteCheckpoint(name: string): Promise<void> {
     await this.#ready();
     const q = this.#q;
     await q`DELETE FROM ${q(this.schema)}.checkpoints WHERE name = ${name}`;
   }
 
-  /** Parks an event of a subscription, replacing an earlier parking of the same event. */
+  /**
+   * Parks an event of a subscription, replacing an earlier parking of the same event.
+   *
+   * @param event the event, the error and the attempts
+   * @example
+   * ```ts ignore
+   * import assert from "node:assert/strict";
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * const [{ id, position, stream, type }] = await adapter.readStream("u1", { direction: "forward", limit: 1 });
+   * const parked = new Date().toISOString();
+   * await adapter.parkEvent({ name: "mailer", id, position, stream, type, hydrated: false, error: "timeout", attempts: 3, parked });
+   * assert((await adapter.listParked("mailer")).some((event) => event.id === id));
+   * ```
+   */
   async parkEvent(event: ParkedEvent): Promise<void> {
     await this.#ready();
     await parkEvent(this.#q, this.schema, event);
   }
 
-  /** Parked events of subscription `name` (of all when absent), in position order. */
+  /**
+   * Parked events of subscription `name` (of all when absent, by name), in position order.
+   *
+   * @param name subscription name
+   * @returns the parked events
+   * @example
+   * ```ts ignore
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * for (const event of await adapter.listParked("mailer")) console.log(event.id, event.error);
+   * ```
+   */
   async listParked(name?: string): Promise<ParkedEvent[]> {
     await this.#ready();
     return await listParked(this.#q, this.schema, name);
   }
 
-  /** Removes a parked event; returns whether it was parked. */
+  /**
+   * Removes a parked event.
+   *
+   * @param name subscription name
+   * @param id event id
+   * @returns whether it was parked
+   * @example
+   * ```ts ignore
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * if (await adapter.unparkEvent("mailer", "e1")) console.log("e1 is no longer parked");
+   * ```
+   */
   async unparkEvent(name: string, id: string): Promise<boolean> {
     await this.#ready();
     return await unparkEvent(this.#q, this.schema, name, id);
@@ -507,13 +749,34 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * @param _owner unused: the session is the owner
    * @param _ttl unused
    * @returns the lease, or `undefined` when another session holds it
+   * @example
+   * ```ts ignore
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * const lease = await adapter.acquireLease("read-model", crypto.randomUUID(), 30_000);
+   * if (lease === undefined) console.log("another process runs read-model");
+   * else await lease.release();
+   * ```
    */
   async acquireLease(name: string, _owner: string, _ttl: number): Promise<Lease | undefined> {
     await this.#ready();
     return await this.#leases.acquire(name);
   }
 
-  /** Events readable now that sort after `position` (same as `lag(position).behind`). */
+  /**
+   * Events readable now that sort after `position` (same as `lag(position).behind`).
+   *
+   * @param position exclusive; `null` counts every readable event
+   * @returns the count
+   * @throws {RangeError} for a position that is not one of this store
+   * @example
+   * ```ts ignore
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * const checkpoint = await adapter.getCheckpoint("read-model");
+   * console.log(`${await adapter.countAfter(checkpoint?.position ?? null)} events to go`);
+   * ```
+   */
   async countAfter(position: string | null): Promise<number> {
     await this.#ready();
     const cursor = position === null ? undefined : parsePostgresPosition(position);
@@ -527,7 +790,22 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     return row.behind;
   }
 
-  /** Counts events and streams; `head` is the newest position readers can see now. */
+  /**
+   * Counts events and streams; `head` is the newest position readers can see now. Like a
+   * log read from the start, it first waits (up to `visibilityWait` ms) for the events
+   * committed before it, so `head` covers this process's own writes.
+   *
+   * @returns the stats
+   * @example
+   * ```ts ignore
+   * import assert from "node:assert/strict";
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * const { events, streams, head } = await adapter.stats();
+   * assert(head !== null || events === 0);
+   * console.log(`${events} events in ${streams} streams`);
+   * ```
+   */
   async stats(): Promise<AdapterStats> {
     await this.#ready();
     await this.#committedReadable();
@@ -616,13 +894,34 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * @param listener called on each notification
    * @returns a function that stops this listener
    * @throws {StoreClosedError} after `close()`
+   * @example
+   * ```ts ignore
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * const stop = adapter.watch(() => console.log("new events may be readable"));
+   * stop();
+   * ```
    */
   watch(listener: () => void): () => void {
     if (this.#closing !== undefined) throw new StoreClosedError(`PostgreSQL store ${this.source}`);
     return this.#watcher.add(listener);
   }
 
-  /** Stops watching and, when the adapter made the client, ends it. Idempotent. */
+  /**
+   * Stops watching and, when the adapter made the client, ends it (a handed-in client
+   * stays open). Idempotent; later calls throw `StoreClosedError`.
+   *
+   * @returns when closed
+   * @example
+   * ```ts ignore
+   * import assert from "node:assert/strict";
+   * import { StoreClosedError } from "@eventfold/eventfold";
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * const adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * await adapter.close();
+   * await assert.rejects(adapter.stats(), StoreClosedError);
+   * ```
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await Promise.all([this.#watcher.close(), this.#notifier.close()]);

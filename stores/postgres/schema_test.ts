@@ -5,7 +5,8 @@ import { PostgresAdapter } from "./mod.ts";
 import { SCHEMA_VERSION } from "./_schema.ts";
 
 Deno.test({
-  name: "a version 1 schema is migrated to version 2 with the parked events table, keeping its events",
+  name:
+    "a version 1 schema is migrated to the current version (parked events, imported flag), keeping its events",
   ignore: !(await pgAvailable()),
   async fn() {
     const schema = freshSchema();
@@ -26,11 +27,13 @@ Deno.test({
         }]);
       });
       await old.close();
-      // Back to what version 1 made: no parked table, version 1 recorded.
+      // Back to what version 1 made: no parked table, no imported column, version 1 recorded.
       await sql`DROP TABLE ${sql(schema)}.parked`;
+      await sql`ALTER TABLE ${sql(schema)}.events DROP COLUMN imported`;
       await sql`DELETE FROM ${sql(schema)}.migrations WHERE version > 1`;
       await using adapter = new PostgresAdapter(sql, { schema });
-      assert.equal((await adapter.readStream("s", { direction: "forward", limit: 10 }))[0].id, "e1");
+      const [old1] = await adapter.readStream("s", { direction: "forward", limit: 10 });
+      assert.deepEqual([old1.id, old1.imported], ["e1", false]);
       const [{ version }] = await sql<{ version: number }[]>`SELECT max(version) AS version FROM ${
         sql(schema)
       }.migrations`;

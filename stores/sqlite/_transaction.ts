@@ -77,7 +77,7 @@ export class SqliteTransaction<THandle extends SqliteDatabase> implements Adapte
     const codec = this.#codec;
     for (let done = 0; done < total;) {
       const size = Math.min(total - done, CHUNK);
-      const params = new Array<SqliteValue>(size * 9);
+      const params = new Array<SqliteValue>(size * 10);
       let field = "data";
       let index = done;
       try {
@@ -94,6 +94,7 @@ export class SqliteTransaction<THandle extends SqliteDatabase> implements Adapte
           params[o++] = record.created;
           params[o++] = recorded;
           params[o++] = record.outdated ? 1 : 0;
+          params[o++] = record.imported ? 1 : 0;
         }
       } catch (error) {
         const record = records[index];
@@ -132,6 +133,7 @@ export class SqliteTransaction<THandle extends SqliteDatabase> implements Adapte
           created: record.created,
           recorded,
           outdated: record.outdated,
+          imported: record.imported === true,
         };
       }
       done += size;

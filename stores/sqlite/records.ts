@@ -11,7 +11,8 @@ import { formatPosition } from "../adapter.ts";
 import type { Codec } from "../codec.ts";
 
 /** The columns of an event read, in the order {@linkcode toRecords} expects them. */
-export const EVENT_COLUMNS = "position, id, stream, type, revision, data, meta, created, recorded, outdated";
+export const EVENT_COLUMNS =
+  "position, id, stream, type, revision, data, meta, created, recorded, outdated, imported";
 
 /**
  * Builds records from rows selected with {@linkcode EVENT_COLUMNS}.
@@ -44,6 +45,7 @@ export function toRecords(rows: readonly unknown[][], codec: Codec, source: stri
         created: row[7] as string,
         recorded: row[8] as string,
         outdated: row[9] === 1 || row[9] === 1n,
+        imported: row[10] === 1 || row[10] === 1n,
       };
     }
   } catch (error) {

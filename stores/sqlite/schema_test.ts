@@ -159,7 +159,7 @@ Deno.test("an unknown codec name is a TypeError before anything is opened", asyn
   await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
 });
 
-Deno.test("a version 1 file is migrated to version 2 with the subscription tables, keeping its events", async () => {
+Deno.test("a version 1 file is migrated to the current version (subscription tables, imported flag), keeping its events", async () => {
   await using dir = await tempDir();
   const path = dir.file("events.db");
   const db = new DatabaseSync(path);
@@ -171,7 +171,8 @@ Deno.test("a version 1 file is migrated to version 2 with the subscription table
   assert.equal(meta(path).schema_version, "1");
   await using adapter = new SqliteAdapter(path);
   assert.equal(meta(path).schema_version, String(SCHEMA_VERSION));
-  assert.equal((await adapter.readStream("s", { direction: "forward", limit: 10 }))[0].id, "e1");
+  const [old] = await adapter.readStream("s", { direction: "forward", limit: 10 });
+  assert.deepEqual([old.id, old.imported], ["e1", false]);
   const parked = {
     name: "n",
     id: "e1",

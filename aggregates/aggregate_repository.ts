@@ -165,6 +165,7 @@ export class AggregateRepository<TEvents extends AnyEventFactory> {
    * @param aggregates the aggregates
    * @returns the stored records
    * @throws {ConcurrencyError} when any stream moved; nothing is saved
+   * @throws {TypeError} when two of the aggregates expect one stream at different revisions
    * @example
    * ```ts
    * import assert from "node:assert/strict";
@@ -189,10 +190,19 @@ export class AggregateRepository<TEvents extends AnyEventFactory> {
   async save(...aggregates: AggregateRoot<TEvents>[]): Promise<EventRecord[]> {
     const events = aggregates.flatMap((aggregate) => aggregate.pending);
     if (events.length === 0) return [];
-    const expectedRevision = Object.assign(
-      {},
-      ...aggregates.map((aggregate) => aggregate.expectedRevisions()),
-    );
+    const expectedRevision: Record<string, number | "any"> = {};
+    for (const aggregate of aggregates) {
+      for (const [stream, expected] of Object.entries(aggregate.expectedRevisions())) {
+        const other = expectedRevision[stream];
+        if (other !== undefined && other !== expected) {
+          throw new TypeError(
+            `Two aggregates saved together expect stream "${stream}" at different revisions (${other} and ${expected}); ` +
+              "save one of them, reload the other",
+          );
+        }
+        expectedRevision[stream] = expected;
+      }
+    }
     const records = await this.#store.pushManyEvents(events as never, { expectedRevision });
     const last = new Map<string, number>();
     for (const record of records) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { event, EventFactory, EventStore } from "../mod.ts";
+import { AggregateRoot, event, EventFactory, EventStore } from "../mod.ts";
 import { MemoryAdapter } from "./memory/mod.ts";
 import { SqliteAdapter } from "./sqlite/mod.ts";
 
@@ -62,3 +62,23 @@ for (
     assert.equal((await store.stats()).events, 0);
   });
 }
+
+Deno.test("saving two aggregates that expect one stream at different revisions is refused, and nothing is saved", async () => {
+  const counted = new EventFactory([event.type("counted")]);
+  class Counter extends AggregateRoot<typeof counted> {
+    static override readonly name = "counter";
+    count = 0;
+    with(): void {
+      this.count++;
+    }
+    add(): this {
+      return this.push({ type: "counted" });
+    }
+  }
+  await using store = new EventStore({ adapter: new MemoryAdapter(), events: counted });
+  await store.aggregate.from(Counter, "c").add().save();
+  const stale = store.aggregate.from(Counter, "c").add(); // expects a new stream
+  const loaded = (await store.aggregate.getByStream(Counter, "c"))!.add(); // expects revision 1
+  await assert.rejects(() => store.aggregate.save(stale, loaded), TypeError);
+  assert.equal((await store.stats()).events, 1);
+});

@@ -21,9 +21,10 @@ import type { ParkedEvent } from "../stores/adapter.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { SubscriptionState } from "@eventfold/eventfold";
  * const healthy = (state: SubscriptionState): boolean => state !== "failed";
- * console.assert(healthy("live"));
+ * assert(healthy("live"));
  * ```
  */
 export type SubscriptionState =

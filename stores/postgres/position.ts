@@ -39,8 +39,9 @@ function digits(value: string | bigint, width: number, what: string): string {
  * @throws {RangeError} when either part is not a non-negative integer that fits
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatPostgresPosition } from "@eventfold/eventfold/postgres";
- * console.assert(formatPostgresPosition("753", "42") === "00000000000000000753.0000000000000000042");
+ * assert(formatPostgresPosition("753", "42") === "00000000000000000753.0000000000000000042");
  * ```
  */
 export function formatPostgresPosition(transaction: string | bigint, sequence: string | bigint): string {
@@ -57,9 +58,10 @@ export function formatPostgresPosition(transaction: string | bigint, sequence: s
  * @throws {RangeError} when it is not a position of a PostgreSQL store
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePostgresPosition } from "@eventfold/eventfold/postgres";
  * const { transaction, sequence } = parsePostgresPosition("00000000000000000753.0000000000000000042");
- * console.assert(transaction === "753" && sequence === "42");
+ * assert(transaction === "753" && sequence === "42");
  * ```
  */
 export function parsePostgresPosition(position: string): PostgresPosition {

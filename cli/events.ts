@@ -35,6 +35,9 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
     const bounds: Bounds = { before, since, until, timeField: field };
     const waiter = follow ? new ChangeWaiter(adapter, io.signal) : undefined;
     let printed = 0;
+    // The first page settles (everything committed before the command is printed); the
+    // following ones, and the polls of --follow, go on from the cursor.
+    let settle = true;
     try {
       while (printed < limit) {
         const page = await adapter.readLog({
@@ -43,7 +46,9 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
           limit: PAGE,
           types: types.length > 0 ? types : undefined,
           streams: streams.length > 0 ? streams : undefined,
+          settle,
         });
+        settle = false;
         for (const record of page) {
           if (pastEnd(record, bounds)) return;
           if (!inTime(record, bounds)) continue;

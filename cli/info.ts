@@ -32,7 +32,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
   const url = storeUrl(args);
   const report = await withStore(url, { create: false, lenient: true }, async ({ adapter, store, size }) => {
     const stats = await adapter.stats();
-    const [first] = await adapter.readLog({ direction: "forward", limit: 1 });
+    const [first] = await adapter.readLog({ direction: "forward", limit: 1, settle: true });
     const [last] = await adapter.readLog({ direction: "backward", limit: 1 });
     const types = new Map<string, number>();
     const progress = new Progress("info: counting types", stats.events);

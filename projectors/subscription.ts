@@ -45,7 +45,7 @@ export interface SubscriptionSource<TEvents extends AnyEventFactory, THandle> {
   /** The store's adapter (checkpoints, parked events, leases, transactions, wake-ups). */
   readonly adapter: Adapter<THandle>;
   /** Pages of the log after a position, in position order. */
-  readAllPages(options: { after?: string }): AsyncIterable<EventRecordOf<TEvents>[]>;
+  readAllPages(options: { after?: string; settle?: boolean }): AsyncIterable<EventRecordOf<TEvents>[]>;
   /** Calls `listener` after each commit of this store (a wake-up; the records are read from the log). */
   onEventsInserted(listener: () => void): { unsubscribe(): void };
 }
@@ -595,7 +595,8 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
       this.#signal.clear();
       let complete = true;
       const after = this.#progress.position ?? undefined;
-      for await (const page of this.#source.readAllPages({ after })) {
+      // It polls and is woken anyway, so a page never waits for held-back events.
+      for await (const page of this.#source.readAllPages({ after, settle: false })) {
         const history = this.#fresh ? 0 : historyLength(page, this.#history ?? null);
         if (history > 0) await this.#handling.page(page.slice(0, history), true, signal);
         if (history < page.length && !signal.aborted) {

@@ -183,6 +183,12 @@ export interface LogPageQuery {
   readonly types?: readonly string[];
   /** Only these streams. */
   readonly streams?: readonly string[];
+  /**
+   * Set on the first page of a read: before reading, wait (a bounded time) until events
+   * committed before the read began are readable. Adapters whose readers never lag
+   * behind commits ignore it.
+   */
+  readonly settle?: boolean;
 }
 
 /** A stored snapshot of a reducer's or aggregate's state. */

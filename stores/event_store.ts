@@ -114,6 +114,12 @@ export interface ReadAllOptions {
   readonly limit?: number;
   /** `"backward"` reads newest first (then `after` means "before"). */
   readonly direction?: "forward" | "backward";
+  /**
+   * `false` reads what is readable now, without first waiting for events committed
+   * before the read began to become readable (a store where readers can lag, such as
+   * PostgreSQL, otherwise waits a bounded time). For pollers that come back anyway.
+   */
+  readonly settle?: boolean;
 }
 
 /** What `reduce` folds. */
@@ -638,6 +644,8 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
       throw new TypeError(`after must be a position string, got ${JSON.stringify(cursor)}`);
     }
     if (options.streams !== undefined && options.streams.length === 0) return;
+    // Only the first page settles: the read then holds everything committed when it began.
+    let settle = options.settle !== false;
     while (remaining > 0) {
       const limit = Math.min(remaining, this.#pageSize);
       const page = await this.#opened().readLog({
@@ -646,7 +654,9 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
         limit,
         types: options.types,
         streams: options.streams,
+        settle,
       });
+      settle = false;
       if (page.length > 0) yield page as EventRecordOf<TEvents>[];
       remaining -= page.length;
       if (page.length < limit) return;

@@ -129,10 +129,10 @@ function limitOf(limit: number): number | null {
  * they skip nothing; everything arrives, in order, when it ends. Keep write transactions
  * short, and watch {@linkcode PostgresAdapter.lag}: it reports how many committed events
  * are held back and by which transaction (process id, age). Stream reads (`readStream`)
- * are not held back. A log read from the start (no cursor) first waits (up to
- * `visibilityWait` ms, default 10 s) until the events committed before it began are
- * readable, so it returns everything committed when it began, and a process reads its
- * own writes.
+ * are not held back. The first page of a log read (`settle`, set by the store's
+ * `readAll`) first waits (up to `visibilityWait` ms, default 10 s) until the events
+ * committed before it began are readable, so a read returns everything committed when it
+ * began, and a process reads its own writes.
  *
  * **Writers** of one stream serialise on a transaction-level advisory lock of the stream,
  * taken before the transaction has an id (so within a stream, position order is revision
@@ -364,8 +364,9 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   /**
    * One page of the log, in position order. Only events of transactions older than the
    * oldest one still running are returned (see the class notes), so paging forward with
-   * the last position as cursor never misses an event that commits late. A read without a
-   * cursor first waits (up to `visibilityWait` ms) for the events committed before it.
+   * the last position as cursor never misses an event that commits late. With `settle`
+   * (the first page of a read), it first waits (up to `visibilityWait` ms) for the events
+   * committed before it.
    *
    * @param query cursor, direction, limit, types and streams
    * @returns the records of the page
@@ -385,9 +386,9 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    */
   async readLog(query: LogPageQuery): Promise<EventRecord[]> {
     const { payloads } = await this.#ready();
-    // A read from the start waits once; later pages and tailing reads (with a cursor) go on
-    // from where they are and pick the held-back events up when they become readable.
-    if (query.cursor === undefined) await this.#committedReadable();
+    // The first page of a read waits once (see `settle`); later pages and pollers go on from
+    // where they are and pick the held-back events up when they become readable.
+    if (query.settle === true) await this.#committedReadable();
     const limit = limitOf(query.limit);
     if (limit === 0 || query.types?.length === 0 || query.streams?.length === 0) return [];
     const forward = query.direction !== "backward";
@@ -764,7 +765,8 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   }
 
   /**
-   * Events readable now that sort after `position` (same as `lag(position).behind`).
+   * Events readable after `position`, once the events committed before the call are readable
+   * (it waits like the first page of a log read, up to `visibilityWait` ms).
    *
    * @param position exclusive; `null` counts every readable event
    * @returns the count
@@ -779,6 +781,8 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    */
   async countAfter(position: string | null): Promise<number> {
     await this.#ready();
+    // Counted like the first page of a read: what was committed before the call is in.
+    await this.#committedReadable();
     const cursor = position === null ? undefined : parsePostgresPosition(position);
     const q = this.#q;
     const after = cursor === undefined
@@ -791,8 +795,8 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   }
 
   /**
-   * Counts events and streams; `head` is the newest position readers can see now. Like a
-   * log read from the start, it first waits (up to `visibilityWait` ms) for the events
+   * Counts events and streams; `head` is the newest position readers can see now. Like the
+   * first page of a log read, it first waits (up to `visibilityWait` ms) for the events
    * committed before it, so `head` covers this process's own writes.
    *
    * @returns the stats

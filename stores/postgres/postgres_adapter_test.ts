@@ -142,7 +142,7 @@ test("the CBOR default keeps dates, bigints, maps and bytes", async () => {
       bytes: new Uint8Array([0, 255]),
     };
     await append(adapter, [row("s", 1, { data })]);
-    const [record] = await adapter.readLog({ direction: "forward", limit: 1 });
+    const [record] = await adapter.readLog({ direction: "forward", limit: 1, settle: true });
     assert.deepEqual(record.data, data);
     assert.equal(record.meta, null);
   });
@@ -165,6 +165,7 @@ test("schema, stream, type and other names with quotes, semicolons and unicode a
       limit: 10,
       streams: [stream],
       types: [type, "plain"],
+      settle: true,
     });
     assert.equal(byLog.length, 2);
     await adapter.relate([{ op: "insert", key: `k'";`, stream }]);
@@ -197,13 +198,18 @@ test("insert() gives positions increasing in input order, and readLog pages both
     const forward: string[] = [];
     let cursor: string | undefined;
     for (;;) {
-      const page = await adapter.readLog({ direction: "forward", limit: 2, cursor });
+      const page = await adapter.readLog({ direction: "forward", limit: 2, cursor, settle: true });
       if (page.length === 0) break;
       forward.push(...page.map((record) => record.position));
       cursor = page.at(-1)!.position;
     }
     assert.deepEqual(forward, positions);
-    const backward = await adapter.readLog({ direction: "backward", limit: 20, cursor: positions[15] });
+    const backward = await adapter.readLog({
+      direction: "backward",
+      limit: 20,
+      cursor: positions[15],
+      settle: true,
+    });
     assert.deepEqual(backward.map((record) => record.position), positions.slice(0, 15).reverse());
     assert.equal((await adapter.stats()).head, positions[16]);
     assert.equal((await adapter.lag(positions[10])).behind, 6);
@@ -291,7 +297,9 @@ test("a log read waits for events committed before it began, then returns them a
     await insertedNow;
     await append(adapter, [row("fast", 1)]);
     let settled = false;
-    const reading = adapter.readLog({ direction: "forward", limit: 10 }).finally(() => settled = true);
+    const reading = adapter.readLog({ direction: "forward", limit: 10, settle: true }).finally(() =>
+      settled = true
+    );
     await new Promise((resolve) => setTimeout(resolve, 150));
     assert.equal(settled, false, "the read returned while an event committed before it was unreadable");
     release();
@@ -347,7 +355,7 @@ test("a payload the codec cannot read raises DecodeError naming the position", a
     const [stored] = await append(adapter, [row("s", 1)]);
     await adapter.sql`UPDATE ${adapter.sql(schema)}.events SET data = '\\xff00ff'::bytea`;
     await assert.rejects(
-      () => adapter.readLog({ direction: "forward", limit: 1 }),
+      () => adapter.readLog({ direction: "forward", limit: 1, settle: true }),
       (error: unknown) =>
         error instanceof DecodeError && error.position === stored.position && error.field === "data",
     );

@@ -129,6 +129,8 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
   readonly #lock = new _WriteLock();
   readonly #watchInterval: number;
   readonly #busyTimeout: number;
+  /** Whether the writer waits for the write lock here (true) or in SQLite's busy handler. */
+  #asyncBusy = false;
   readonly #watchers = new Set<{ listener: () => void }>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #dataVersion = 0;
@@ -167,7 +169,12 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
         configure(writer, { memory, busyTimeout: this.#busyTimeout, durability: durability ?? "normal" });
         this.codec = prepareSchema(writer, { source: database, codec: requested });
         reader = memory ? writer : openFile(database);
-        if (!memory) configure(reader, { memory, busyTimeout: this.#busyTimeout, reader: true });
+        if (!memory) {
+          configure(reader, { memory, busyTimeout: this.#busyTimeout, reader: true });
+          // From here on the writer waits for other processes asynchronously (see #begin).
+          writer.exec("PRAGMA busy_timeout = 0");
+          this.#asyncBusy = true;
+        }
       } catch (error) {
         if (reader !== undefined && reader !== writer) closeQuietly(reader);
         closeQuietly(writer);
@@ -225,11 +232,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
     if (wait !== undefined) await wait;
     const writer = this.#writer;
     try {
-      try {
-        writer.exec("BEGIN IMMEDIATE");
-      } catch (error) {
-        throw this.#writeFailure("start a write transaction", error);
-      }
+      await this.#begin(writer, "start a write transaction");
       const tx = new SqliteTransaction<THandle>(this, writer, this.codec, this.source);
       let result: T;
       try {
@@ -347,17 +350,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    */
   async relate(changes: readonly RelationChange[]): Promise<void> {
     if (changes.length === 0) return;
-    await this.#write((writer) => {
-      if (changes.length === 1 || this.#inside() !== undefined) return applyRelations(writer, changes);
-      writer.exec("BEGIN IMMEDIATE");
-      try {
-        applyRelations(writer, changes);
-        writer.exec("COMMIT");
-      } catch (error) {
-        rollback(writer);
-        throw error;
-      }
-    });
+    await this.#write((writer) => applyRelations(writer, changes));
   }
 
   /**
@@ -676,9 +669,41 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
     if (wait !== undefined) await wait;
     try {
       this.#assertOpen();
-      return write(this.#writer);
+      const writer = this.#writer;
+      await this.#begin(writer, "start a write");
+      let result: T;
+      try {
+        result = write(writer);
+        writer.exec("COMMIT");
+      } catch (error) {
+        rollback(writer);
+        throw error;
+      }
+      return result;
     } finally {
       this.#lock.release();
+    }
+  }
+
+  /**
+   * Takes SQLite's write lock with `BEGIN IMMEDIATE`. On a file this adapter opened, the
+   * writer has no busy timeout of its own: while another process holds the lock it tries
+   * again after a pause (1 ms, doubling to 50 ms) until `busyTimeout`, so waiting never
+   * blocks this process's event loop. A handed-in database keeps its own busy handler.
+   */
+  async #begin(writer: _Connection, what: string): Promise<void> {
+    const deadline = Date.now() + this.#busyTimeout;
+    for (let pause = 1;; pause = Math.min(pause * 2, 50)) {
+      try {
+        writer.exec("BEGIN IMMEDIATE");
+        return;
+      } catch (error) {
+        if (!this.#asyncBusy || !isBusy(error) || Date.now() >= deadline) {
+          throw this.#writeFailure(what, error);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      this.#assertOpen();
     }
   }
 
@@ -724,4 +749,10 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
       }
     }
   }
+}
+
+/** Whether a driver error is SQLite's "database is locked" (SQLITE_BUSY). */
+function isBusy(error: unknown): boolean {
+  const e = error as { errcode?: number; code?: string; message?: string } | null;
+  return e?.errcode === 5 || e?.code === "SQLITE_BUSY" || /database is locked/i.test(String(e?.message));
 }

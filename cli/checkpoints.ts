@@ -5,7 +5,6 @@
  * @module
  */
 
-import type { Adapter } from "../mod.ts";
 import type { ParsedArgs } from "./_args.ts";
 import {
   type Command,
@@ -20,21 +19,6 @@ import { CliFailure, EXIT, UsageError } from "./_errors.ts";
 import { count, table } from "./_format.ts";
 import { say } from "./_output.ts";
 
-const PAGE = 1000;
-
-async function lag(adapter: Adapter, position: string | null): Promise<number> {
-  const measured = adapter as Adapter & { lag?: (position: string | null) => Promise<{ behind: number }> };
-  if (typeof measured.lag === "function") return (await measured.lag(position)).behind;
-  let behind = 0;
-  let cursor = position ?? undefined;
-  for (;;) {
-    const page = await adapter.readLog({ cursor, direction: "forward", limit: PAGE });
-    behind += page.length;
-    if (page.length < PAGE) return behind;
-    cursor = page[page.length - 1].position;
-  }
-}
-
 async function list(args: ParsedArgs, io: Io): Promise<number> {
   noExtraArgs(args, "checkpoints", 1);
   const rows = await withStore(storeUrl(args), { create: false, lenient: true }, async ({ adapter }) => {
@@ -44,7 +28,8 @@ async function list(args: ParsedArgs, io: Io): Promise<number> {
         name: checkpoint.name,
         position: checkpoint.position,
         updated: checkpoint.updated,
-        lag: await lag(adapter, checkpoint.position),
+        lag: await adapter.countAfter(checkpoint.position),
+        parked: (await adapter.listParked(checkpoint.name)).length,
       });
     }
     return out;
@@ -58,8 +43,8 @@ async function list(args: ParsedArgs, io: Io): Promise<number> {
     return EXIT.ok;
   }
   const lines = table([
-    ["NAME", "POSITION", "UPDATED", "LAG"],
-    ...rows.map((row) => [row.name, row.position ?? "-", row.updated, count(row.lag)]),
+    ["NAME", "POSITION", "UPDATED", "LAG", "PARKED"],
+    ...rows.map((row) => [row.name, row.position ?? "-", row.updated, count(row.lag), count(row.parked)]),
   ]);
   for (const line of lines) await io.out.line(line);
   return EXIT.ok;
@@ -96,8 +81,8 @@ export const checkpoints: Command = {
   name: "checkpoints",
   summary: "list subscription checkpoints with their lag; reset one",
   usage: ["checkpoints [list] --store URL [--json]", "checkpoints reset NAME --store URL"],
-  description: "Lists every checkpoint with its position, when it was saved and its lag: how many events\n" +
-    "the subscription has yet to handle. `reset NAME` removes a checkpoint, so its subscription\n" +
+  description: "Lists every checkpoint with its position, when it was saved, its lag (how many events\n" +
+    "the subscription has yet to handle) and how many of its events are parked after failing. `reset NAME` removes a checkpoint, so its subscription\n" +
     "handles the whole log again the next time it runs (a rebuild).",
   flags: { ...STORE_FLAG, ...JSON_FLAG },
   examples: [

@@ -67,30 +67,45 @@ Deno.test("cli: streams lists every stream with its revision and last event", as
   ]);
 });
 
-Deno.test("cli: checkpoints lists lag and resets one", async () => {
+Deno.test("cli: checkpoints lists lag and parked events, and resets one", async () => {
   await using dir = await tempDir();
   await seedSqlite(`${dir.path}/e.db`, async (store) => {
     await writeHistory(store);
     await store.checkpoints.set("balances", "0000000000000004", { expected: null });
     await store.checkpoints.set("fresh", null, { expected: null });
+    const [failed] = await store.getEvents({ limit: 1 });
+    await store.adapter.parkEvent({
+      name: "balances",
+      id: failed.id,
+      position: failed.position,
+      stream: failed.stream,
+      type: failed.type,
+      hydrated: false,
+      error: "Error: boom",
+      attempts: 3,
+      parked: new Date().toISOString(),
+    });
   });
   const store = `sqlite:${dir.path}/e.db`;
   const list = await cli(["checkpoints", "--store", store, "--json"]);
   assert.equal(list.code, 0, list.stderr);
   assert.deepEqual(
     JSON.parse(list.stdout).map((
-      c: { name: string; position: string | null; lag: number },
-    ) => [c.name, c.position, c.lag]),
+      c: { name: string; position: string | null; lag: number; parked: number },
+    ) => [c.name, c.position, c.lag, c.parked]),
     [
-      ["balances", "0000000000000004", 5],
-      ["fresh", null, 9],
+      ["balances", "0000000000000004", 5, 1],
+      ["fresh", null, 9, 0],
     ],
   );
   const reset = await cli(["checkpoints", "reset", "balances", "--store", store]);
   assert.equal(reset.code, 0, reset.stderr);
   assert.match(reset.stderr, /reset checkpoint "balances" \(was at 0000000000000004\)/);
   const after = await cli(["checkpoints", "list", "--store", store]);
-  assert.match(after.stdout, /^NAME {2,}POSITION {2,}UPDATED {2,}LAG\nfresh {2,}- {2,}\S+ {2,}9\n$/);
+  assert.match(
+    after.stdout,
+    /^NAME {2,}POSITION {2,}UPDATED {2,}LAG {2,}PARKED\nfresh {2,}- {2,}\S+ {2,}9 {2,}0\n$/,
+  );
   const missing = await cli(["checkpoints", "reset", "balances", "--store", store]);
   assert.equal(missing.code, 1);
   assert.equal(missing.stderr, 'eventfold: no checkpoint named "balances"\n');

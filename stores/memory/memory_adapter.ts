@@ -300,27 +300,38 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
     );
   }
 
+  /**
+   * Runs a change after the open transaction, as a database would make it wait for the
+   * transaction's row locks; a compare-and-set then sees what that transaction committed.
+   */
+  #serial<T>(change: () => T): Promise<T> {
+    this.#open();
+    const run = this.#lock.then(() => {
+      this.#open();
+      return change();
+    });
+    this.#lock = run.catch(() => {});
+    return run;
+  }
+
   /** Compare-and-set of a checkpoint. */
   compareAndSetCheckpoint(name: string, expected: string | null, next: CheckpointUpdate): Promise<boolean> {
-    this.#open();
-    const current = this.#checkpoints.get(name)?.position ?? null;
-    if (current !== expected) return Promise.resolve(false);
-    this.#checkpoints.set(name, checkpointOf(name, next));
-    return Promise.resolve(true);
+    return this.#serial(() => {
+      const current = this.#checkpoints.get(name)?.position ?? null;
+      if (current !== expected) return false;
+      this.#checkpoints.set(name, checkpointOf(name, next));
+      return true;
+    });
   }
 
   /** Removes a checkpoint. */
   deleteCheckpoint(name: string): Promise<void> {
-    this.#open();
-    this.#checkpoints.delete(name);
-    return Promise.resolve();
+    return this.#serial(() => void this.#checkpoints.delete(name));
   }
 
   /** Parks an event (replacing an earlier parking of it). */
   parkEvent(event: ParkedEvent): Promise<void> {
-    this.#open();
-    this.#parked.set(parkKey(event.name, event.id), { ...event });
-    return Promise.resolve();
+    return this.#serial(() => void this.#parked.set(parkKey(event.name, event.id), { ...event }));
   }
 
   /** Parked events of `name` (or all), in position order. */
@@ -333,8 +344,7 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
 
   /** Removes a parked event. */
   unparkEvent(name: string, id: string): Promise<boolean> {
-    this.#open();
-    return Promise.resolve(this.#parked.delete(parkKey(name, id)));
+    return this.#serial(() => this.#parked.delete(parkKey(name, id)));
   }
 
   /** Takes the lease on `name` unless another owner of this adapter holds it (no expiry: one process). */

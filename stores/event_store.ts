@@ -17,7 +17,6 @@ import {
 } from "../aggregates/handle.ts";
 import type { AggregateClass, AggregateRoot } from "../aggregates/aggregate_root.ts";
 import { StoreClosedError } from "../errors.ts";
-import type { ExpectedRevision } from "../errors.ts";
 import { type Clock, systemClock } from "../events/clock.ts";
 import type { AnyEventFactory, EventInputOf, EventRecordOf, EventTypeOf } from "../events/factory.ts";
 import { uuidv7 } from "../events/id.ts";
@@ -29,6 +28,17 @@ import { append, type AppendOutcome, type AppendPlan } from "./_append.ts";
 import { HookQueue, type InsertedContext, type ListenerRegistration, register } from "./_hooks.ts";
 import type { ErrorListener, InsertedListener } from "./_hooks.ts";
 import { checkEvent, expectations } from "./_input.ts";
+import type {
+  EventStoreOptions,
+  HandleOf,
+  ImportResult,
+  InsertingListener,
+  PushOptions,
+  ReadAllOptions,
+  ReadOptions,
+  ReadStreamOptions,
+  ReduceArgs,
+} from "./event_store_options.ts";
 import { refuseReentry } from "./_reentry.ts";
 import { StreamLocks } from "./_stream_locks.ts";
 import type { Adapter, AdapterStats, Checkpoint, RelationChange } from "./adapter.ts";
@@ -37,108 +47,17 @@ import { Subscription, type SubscriptionSource } from "../projectors/subscriptio
 import type { SubscriptionOptions } from "../projectors/subscription_options.ts";
 
 export type { ErrorListener, InsertedContext, InsertedListener, ListenerRegistration };
-
-/** The transaction handle type of an adapter. */
-export type HandleOf<TAdapter> = TAdapter extends Adapter<infer THandle> ? THandle : unknown;
-
-/** A listener that runs inside the append's transaction. */
-export type InsertingListener<TRecord, THandle> = (
-  records: TRecord[],
-  context: InsertedContext & { readonly tx: THandle },
-) => void | Promise<void>;
-
-/** Options of {@linkcode EventStore}. */
-export interface EventStoreOptions<TEvents extends AnyEventFactory, TAdapter extends Adapter> {
-  /** Where events live: `MemoryAdapter`, `SqliteAdapter`, `PostgresAdapter` or your own. */
-  readonly adapter: TAdapter;
-  /** The event definitions. */
-  readonly events: TEvents;
-  /** Where `created` comes from (default: the system clock, ISO-8601). */
-  readonly clock?: Clock;
-  /** Listeners registered from the start. */
-  readonly hooks?: {
-    /** Runs after each commit (see {@linkcode EventStore.onEventsInserted}). */
-    readonly onEventsInserted?: InsertedListener<EventRecordOf<TEvents>>;
-    /** Receives failures of after-commit listeners. */
-    readonly onError?: ErrorListener;
-  };
-  /** Records per page when reading (default 1000). */
-  readonly pageSize?: number;
-}
-
-/** Options of {@linkcode EventStore.pushManyEvents}. */
-export interface PushOptions {
-  /** One expectation for every stream of the call, or one per stream. */
-  readonly expectedRevision?: ExpectedRevision | Readonly<Record<string, ExpectedRevision>>;
-  /** `false` skips the after-commit listeners (default `true`). */
-  readonly emit?: boolean;
-  /** A batch key handed to listeners (and `Projector.pushMany`). */
-  readonly batch?: string;
-  /** Relation changes committed in the same transaction. */
-  readonly relations?: readonly { key: string; stream: string; op?: "insert" | "remove" }[];
-}
-
-/** Options of reads that return arrays. */
-export interface ReadOptions {
-  /** Only these types. */
-  readonly types?: readonly string[];
-  /** Exclusive position cursor: records past it in the reading direction. */
-  readonly cursor?: string;
-  /** `"backward"` reads newest first. */
-  readonly direction?: "forward" | "backward";
-  /** At most this many records. */
-  readonly limit?: number;
-}
-
-/** Options of {@linkcode EventStore.readStream}. */
-export interface ReadStreamOptions {
-  /** First revision (inclusive); default the first forward, the last backward. */
-  readonly fromRevision?: number;
-  /** `"backward"` reads from the newest revision down. */
-  readonly direction?: "forward" | "backward";
-  /** At most this many records. */
-  readonly limit?: number;
-  /** Only these types. */
-  readonly types?: readonly string[];
-}
-
-/** Options of {@linkcode EventStore.readAll}. */
-export interface ReadAllOptions {
-  /** Only positions after this one (exclusive). */
-  readonly after?: string;
-  /** Only these types. */
-  readonly types?: readonly string[];
-  /** Only these streams. */
-  readonly streams?: readonly string[];
-  /** At most this many records. */
-  readonly limit?: number;
-  /** `"backward"` reads newest first (then `after` means "before"). */
-  readonly direction?: "forward" | "backward";
-  /**
-   * `false` reads what is readable now, without first waiting for events committed
-   * before the read began to become readable (a store where readers can lag, such as
-   * PostgreSQL, otherwise waits a bounded time). For pollers that come back anyway.
-   */
-  readonly settle?: boolean;
-}
-
-/** What `reduce` folds. */
-export type ReduceArgs<TEvents extends AnyEventFactory, TState> = FoldSource & {
-  /** Snapshot name of this reducer. */
-  readonly name: string;
-  /** The reducer. */
-  readonly reducer: Reducer<TEvents, TState>;
-  /** Only these event types. */
-  readonly filter?: { readonly types?: readonly EventTypeOf<TEvents>[] };
-};
-
-/** What {@linkcode EventStore.import} did. */
-export interface ImportResult<TRecord> {
-  /** Records stored by this import (hydrated; `outdated` decided now). */
-  readonly imported: TRecord[];
-  /** Ids that existed already and were left alone. */
-  readonly skipped: string[];
-}
+export type {
+  EventStoreOptions,
+  HandleOf,
+  ImportResult,
+  InsertingListener,
+  PushOptions,
+  ReadAllOptions,
+  ReadOptions,
+  ReadStreamOptions,
+  ReduceArgs,
+} from "./event_store_options.ts";
 
 function positiveLimit(limit: number | undefined): number {
   if (limit === undefined) return Infinity;

@@ -86,22 +86,24 @@ export {
   type StreamPageQuery,
 } from "./stores/adapter.ts";
 export type { Codec } from "./stores/codec.ts";
-export {
-  type ErrorListener,
-  EventStore,
-  type EventStoreOptions,
-  type HandleOf,
-  type ImportResult,
-  type InsertedContext,
-  type InsertedListener,
-  type InsertingListener,
-  type ListenerRegistration,
-  type PushOptions,
-  type ReadAllOptions,
-  type ReadOptions,
-  type ReadStreamOptions,
-  type ReduceArgs,
-} from "./stores/event_store.ts";
+export { EventStore } from "./stores/event_store.ts";
+export type {
+  EventStoreOptions,
+  HandleOf,
+  ImportResult,
+  InsertingListener,
+  PushOptions,
+  ReadAllOptions,
+  ReadOptions,
+  ReadStreamOptions,
+  ReduceArgs,
+} from "./stores/event_store_options.ts";
+export type {
+  ErrorListener,
+  InsertedContext,
+  InsertedListener,
+  ListenerRegistration,
+} from "./stores/_hooks.ts";
 export {
   makeReducer,
   type Reducer,

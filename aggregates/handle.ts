@@ -8,8 +8,10 @@
 import { ConcurrencyError, type ExpectedRevision, isConcurrencyError } from "../errors.ts";
 import type { AnyEventFactory, EventInputOf, EventRecordOf } from "../events/factory.ts";
 import type { Reducer } from "../reducers/make_reducer.ts";
-import type { EventStore, PushOptions } from "../stores/event_store.ts";
+import type { EventStore } from "../stores/event_store.ts";
+import type { PushOptions } from "../stores/event_store_options.ts";
 import { type AggregateClass, AggregateRoot } from "./aggregate_root.ts";
+import { delay } from "../stores/_delay.ts";
 
 /** A decision not to act, carrying a reason the caller can switch on. Made by {@linkcode reject}. */
 export interface Rejection<TReason> {
@@ -108,8 +110,6 @@ function isAggregateClass<TEvents extends AnyEventFactory>(
   return typeof value === "function" && value.prototype instanceof AggregateRoot;
 }
 
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 async function load<TEvents extends AnyEventFactory>(
   store: EventStore<TEvents>,
   stream: string,
@@ -176,7 +176,7 @@ export async function handleCommand<TEvents extends AnyEventFactory>(
         throw new ConcurrencyError(error.stream, error.expected, error.actual, { cause: error, attempts });
       }
       // Jittered back-off, so racing commands spread out instead of colliding again.
-      await pause(Math.random() * Math.min(50, 2 ** attempt));
+      await delay(Math.random() * Math.min(50, 2 ** attempt));
     }
   }
 }

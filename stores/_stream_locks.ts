@@ -21,22 +21,21 @@ export class StreamLocks {
    */
   async acquire(streams: Iterable<string>): Promise<() => void> {
     const releases: (() => void)[] = [];
-    for (const stream of [...new Set(streams)].sort()) releases.push(await this.#acquireOne(stream));
+    for (const stream of [...new Set(streams)].sort()) {
+      const before = this.#tails.get(stream);
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => release = resolve);
+      this.#tails.set(stream, held);
+      releases.push(() => {
+        // The last holder leaves no entry behind.
+        if (this.#tails.get(stream) === held) this.#tails.delete(stream);
+        release();
+      });
+      // A free stream costs no wait (appends on many streams are the hot path).
+      if (before !== undefined) await before;
+    }
     return () => {
       for (const release of releases) release();
-    };
-  }
-
-  async #acquireOne(stream: string): Promise<() => void> {
-    const before = this.#tails.get(stream);
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => release = resolve);
-    this.#tails.set(stream, held);
-    if (before !== undefined) await before;
-    return () => {
-      // The last holder leaves no entry behind.
-      if (this.#tails.get(stream) === held) this.#tails.delete(stream);
-      release();
     };
   }
 }

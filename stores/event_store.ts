@@ -25,7 +25,7 @@ import { validateEvent } from "../events/validate.ts";
 import type { Reducer } from "../reducers/make_reducer.ts";
 import { fold, type FoldReader, type FoldResult, type FoldSource } from "../reducers/reduce.ts";
 import { append, type AppendOutcome, type AppendPlan } from "./_append.ts";
-import { HookQueue, type InsertedContext, type ListenerRegistration, register } from "./_hooks.ts";
+import { HookQueue, type ListenerRegistration, register } from "./_hooks.ts";
 import type { ErrorListener, InsertedListener } from "./_hooks.ts";
 import { checkEvent, expectations } from "./_input.ts";
 import type {
@@ -45,19 +45,6 @@ import type { Adapter, AdapterStats, Checkpoint, RelationChange } from "./adapte
 import type { Projector } from "../projectors/projector.ts";
 import { Subscription, type SubscriptionSource } from "../projectors/subscription.ts";
 import type { SubscriptionOptions } from "../projectors/subscription_options.ts";
-
-export type { ErrorListener, InsertedContext, InsertedListener, ListenerRegistration };
-export type {
-  EventStoreOptions,
-  HandleOf,
-  ImportResult,
-  InsertingListener,
-  PushOptions,
-  ReadAllOptions,
-  ReadOptions,
-  ReadStreamOptions,
-  ReduceArgs,
-} from "./event_store_options.ts";
 
 function positiveLimit(limit: number | undefined): number {
   if (limit === undefined) return Infinity;

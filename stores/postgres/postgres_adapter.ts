@@ -28,6 +28,7 @@ import { ensureSchema } from "./_schema.ts";
 import { type Context, runTransaction } from "./_transaction.ts";
 import { formatPostgresPosition, parsePostgresPosition } from "./position.ts";
 import { LeaseSession, listParked, parkEvent, setCheckpoint, unparkEvent } from "./_subscriptions.ts";
+import { delay } from "../_delay.ts";
 
 /** Options of {@linkcode PostgresAdapter}. */
 export interface PostgresAdapterOptions {
@@ -322,7 +323,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
       pending ??= row.newest === null ? undefined : BigInt(row.newest);
       if (pending === undefined || BigInt(row.xmin) > pending) return;
       if (Date.now() >= deadline) return;
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      await delay(pause);
     }
   }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { DecodeError, EventInsertionError, StoreClosedError, StoreOpenError } from "../../errors.ts";
+import type { EventRecord } from "../../events/record.ts";
 import { dropSchema, freshSchema, PG_URL, pgAvailable } from "../../tests/_postgres_env.ts";
 import { DuplicateIdError, type InsertableRecord, RevisionConflictError } from "../adapter.ts";
 import { PostgresAdapter, type PostgresAdapterOptions } from "./mod.ts";
@@ -243,21 +244,31 @@ test("insert() reports an existing id as DuplicateIdError and a taken revision a
   });
 });
 
+/**
+ * A slow writer: it inserts an event on stream "slow" (taking its transaction id), then
+ * stays open until released.
+ */
+async function slowWriter(
+  adapter: PostgresAdapter,
+): Promise<{ slow: Promise<EventRecord[]>; release: () => void }> {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => release = resolve);
+  let inserted!: () => void;
+  const insertedNow = new Promise<void>((resolve) => inserted = resolve);
+  const slow = adapter.transaction(async (tx) => {
+    const records = await tx.insert([row("slow", 1)]);
+    inserted();
+    await released;
+    return records;
+  });
+  await insertedNow;
+  return { slow, release };
+}
+
 test("readLog holds back events committed after an older open transaction, and lag() names it", async () => {
   await withAdapter(async (adapter) => {
     await append(adapter, [row("before", 1)]);
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => release = resolve);
-    let inserted!: () => void;
-    const insertedNow = new Promise<void>((resolve) => inserted = resolve);
-    // A slow writer: it takes its transaction id, then stays open.
-    const slow = adapter.transaction(async (tx) => {
-      const records = await tx.insert([row("slow", 1)]);
-      inserted();
-      await released;
-      return records;
-    });
-    await insertedNow;
+    const { slow, release } = await slowWriter(adapter);
     const [fast] = await append(adapter, [row("fast", 1)]);
 
     const visible = await adapter.readLog({ direction: "forward", limit: 10 });
@@ -284,17 +295,7 @@ test("readLog holds back events committed after an older open transaction, and l
 test("a log read waits for events committed before it began, then returns them all in order", async () => {
   await withAdapter(async (adapter) => {
     await append(adapter, [row("before", 1)]);
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => release = resolve);
-    let inserted!: () => void;
-    const insertedNow = new Promise<void>((resolve) => inserted = resolve);
-    const slow = adapter.transaction(async (tx) => {
-      const records = await tx.insert([row("slow", 1)]);
-      inserted();
-      await released;
-      return records;
-    });
-    await insertedNow;
+    const { slow, release } = await slowWriter(adapter);
     await append(adapter, [row("fast", 1)]);
     let settled = false;
     const reading = adapter.readLog({ direction: "forward", limit: 10, settle: true }).finally(() =>

@@ -57,6 +57,7 @@ import {
   takeLease,
   unparkEvent,
 } from "./_subscriptions.ts";
+import { delay } from "../_delay.ts";
 
 /** Options of {@linkcode SqliteAdapter}. */
 export interface SqliteAdapterOptions {
@@ -702,7 +703,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
           throw this.#writeFailure(what, error);
         }
       }
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      await delay(pause);
       this.#assertOpen();
     }
   }

@@ -51,6 +51,12 @@ export class EventDefinition<
     if (typeof type !== "string" || type.length === 0) {
       throw new TypeError(`An event type must be a non-empty string, got ${JSON.stringify(type)}`);
     }
+    // Stores keep types in plain columns: U+0000 is cut or refused there, UTF-8 holds no lone surrogate.
+    if (type.includes("\0") || !type.isWellFormed()) {
+      throw new TypeError(
+        `An event type must hold no U+0000 and no lone surrogate, got ${JSON.stringify(type)}`,
+      );
+    }
     this.type = type;
     this.schemas = schemas;
   }

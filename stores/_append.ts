@@ -16,6 +16,7 @@ import {
   type RelationChange,
   RevisionConflictError,
 } from "./adapter.ts";
+import { checkPayloads } from "./_fidelity.ts";
 import { markInside } from "./_reentry.ts";
 
 /** Everything one append needs, already checked and validated. */
@@ -85,13 +86,24 @@ function firstMismatch(
 }
 
 async function outdatedFlags(tx: AdapterTransaction, fresh: readonly PendingEvent[]): Promise<boolean[]> {
-  // The newest `created` per stream and type: stored ones, then those of this call so far.
+  // The newest stored `created` per stream and type, asked for all pairs of the call at
+  // once (one statement on PostgreSQL rather than one round trip per pair)...
+  const pairs = new Map<string, { stream: string; type: string }>();
+  for (const event of fresh) {
+    const key = JSON.stringify([event.stream, event.type]);
+    if (!pairs.has(key)) pairs.set(key, { stream: event.stream, type: event.type });
+  }
+  const asked = [...pairs.values()];
+  const answers = tx.latestCreatedMany !== undefined
+    ? await tx.latestCreatedMany(asked)
+    : await Promise.all(asked.map((pair) => tx.latestCreated(pair.stream, pair.type)));
   const latest = new Map<string, string | null>();
+  [...pairs.keys()].forEach((key, i) => latest.set(key, answers[i] ?? null));
+  // ...then those of this call so far.
   const flags: boolean[] = [];
   for (const event of fresh) {
     const key = JSON.stringify([event.stream, event.type]);
-    let newest = latest.get(key);
-    if (newest === undefined) newest = await tx.latestCreated(event.stream, event.type);
+    const newest = latest.get(key) ?? null;
     flags.push(newest !== null && newest > event.created);
     latest.set(key, newest === null || event.created > newest ? event.created : newest);
   }
@@ -161,8 +173,12 @@ function exhausted(error: unknown, plan: AppendPlan): unknown {
  * @param plan the checked events and options
  * @returns what was stored and what was skipped
  * @throws {ConcurrencyError} when an expected revision does not hold
+ * @throws {EventValidationError} when the adapter's codec would not give a payload back
+ *   exactly; checked before any I/O, so nothing is written
  */
 export async function append(adapter: Adapter, plan: AppendPlan): Promise<AppendOutcome> {
+  const checking = checkPayloads(adapter, plan.events);
+  if (checking !== undefined) await checking;
   const known = new Set<string>();
   let recheck = false;
   for (let tries = 1;; tries++) {

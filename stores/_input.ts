@@ -16,6 +16,59 @@ function describe(value: unknown): string {
 }
 
 /**
+ * Checks a name the store keeps in a plain column (a stream, type, id or relation key):
+ * a non-empty string that every store gives back exactly, so without U+0000 (SQLite
+ * reads cut at it, PostgreSQL refuses it) and without a lone surrogate (UTF-8 cannot hold one).
+ *
+ * @param value what the caller passed
+ * @param what the name of the field, for the message
+ * @returns the name
+ * @throws {TypeError} naming the field when it is not such a string
+ */
+export function checkName(value: unknown, what: string): string {
+  if (typeof value !== "string" || value.length === 0) {
+    throw new TypeError(`${what} must be a non-empty string, got ${describe(value)}`);
+  }
+  if (value.includes("\0")) {
+    throw new TypeError(`${what} ${JSON.stringify(value)} holds U+0000, which no store keeps exactly`);
+  }
+  if (!value.isWellFormed()) {
+    throw new TypeError(`${what} ${JSON.stringify(value)} holds a lone surrogate, which UTF-8 cannot hold`);
+  }
+  return value;
+}
+
+let lastCreated = "";
+
+/**
+ * Checks a `created` timestamp: ISO-8601 in UTC with milliseconds, exactly as the
+ * system clock writes it (`2026-01-01T00:00:00.000Z`), naming a real date. One form
+ * only, because `outdated` compares these strings.
+ *
+ * @param value what the caller passed
+ * @param what where it came from, for the message
+ * @returns the timestamp
+ * @throws {TypeError} when it is not a string of that form
+ */
+export function checkCreated(value: unknown, what: string): string {
+  // Events of one call usually share their millisecond: check each distinct value once.
+  if (value === lastCreated) return value;
+  if (typeof value !== "string") {
+    throw new TypeError(`${what} needs a "created" timestamp string, got ${describe(value)}`);
+  }
+  const ms = value.length === 24 ? Date.parse(value) : NaN;
+  if (Number.isNaN(ms) || new Date(ms).toISOString() !== value) {
+    throw new TypeError(
+      `${what} has "created" ${
+        JSON.stringify(value)
+      }: expected an ISO-8601 UTC time with milliseconds and a real date, like "2026-01-01T00:00:00.000Z"`,
+    );
+  }
+  lastCreated = value;
+  return value;
+}
+
+/**
  * Checks one event handed to `pushManyEvents` or `import` and returns it as a pending event.
  *
  * @param events the definitions
@@ -35,20 +88,12 @@ export function checkEvent(
     throw new TypeError(`${where} must be an event object, got ${describe(value)}`);
   }
   const e = value as Record<string, unknown>;
-  if (typeof e.type !== "string" || e.type.length === 0) {
-    throw new TypeError(`${where} needs a non-empty string "type", got ${describe(e.type)}`);
-  }
-  events.get(e.type); // throws UnknownEventError
+  checkName(e.type, `"type" of ${where}`);
+  events.get(e.type as string); // throws UnknownEventError
   const label = `${where} ("${e.type}")`;
-  if (typeof e.stream !== "string" || e.stream.length === 0) {
-    throw new TypeError(`${label} needs a non-empty string "stream", got ${describe(e.stream)}`);
-  }
-  if (typeof e.id !== "string" || e.id.length === 0) {
-    throw new TypeError(`${label} needs a non-empty string "id", got ${describe(e.id)}`);
-  }
-  if (typeof e.created !== "string" || e.created.length === 0) {
-    throw new TypeError(`${label} needs a non-empty string "created", got ${describe(e.created)}`);
-  }
+  checkName(e.stream, `"stream" of ${label}`);
+  checkName(e.id, `"id" of ${label}`);
+  checkCreated(e.created, label);
   if (!imported) {
     for (const field of STORE_FIELDS) {
       if (e[field] !== undefined) {
@@ -59,12 +104,12 @@ export function checkEvent(
     }
   }
   return {
-    id: e.id,
-    stream: e.stream,
-    type: e.type,
+    id: e.id as string,
+    stream: e.stream as string,
+    type: e.type as string,
     data: e.data ?? null,
     meta: e.meta ?? null,
-    created: e.created,
+    created: e.created as string,
   };
 }
 
@@ -104,9 +149,87 @@ export function expectations(
   const out = new Map<string, ExpectedRevision>();
   if (option === undefined) return out;
   if (typeof option === "object" && option !== null) {
-    for (const [stream, expected] of Object.entries(option)) out.set(stream, checkExpected(expected, stream));
+    const proto = Object.getPrototypeOf(option);
+    if (proto !== Object.prototype && proto !== null) {
+      throw new TypeError(
+        `expectedRevision must be a number, "any", "exists" or a record of them by stream, got ${
+          describe(option)
+        }`,
+      );
+    }
+    const entries = Object.entries(option);
+    if (entries.length === 0) {
+      throw new TypeError("expectedRevision is a record naming no stream: leave it out to expect nothing");
+    }
+    for (const [stream, expected] of entries) {
+      out.set(checkName(stream, "a stream of expectedRevision"), checkExpected(expected, stream));
+    }
     return out;
   }
   for (const stream of streams) out.set(stream, checkExpected(option, stream));
   return out;
+}
+
+/**
+ * Checks a read's `limit`.
+ *
+ * @param limit the value given
+ * @returns the limit, `Infinity` when left out
+ * @throws {TypeError} when it is not a number
+ * @throws {RangeError} when it is negative, fractional or not finite
+ */
+export function checkLimit(limit: unknown): number {
+  if (limit === undefined) return Infinity;
+  if (typeof limit !== "number") throw new TypeError(`limit must be a number, got ${describe(limit)}`);
+  if (!(Number.isSafeInteger(limit) && limit >= 0)) {
+    throw new RangeError(`limit must be a whole number >= 0, got ${limit}`);
+  }
+  return limit;
+}
+
+/**
+ * Checks a stream read's `fromRevision`.
+ *
+ * @param from the value given
+ * @returns it (`undefined` when left out)
+ * @throws {TypeError} when it is not a number
+ * @throws {RangeError} when it is negative, fractional or not finite
+ */
+export function checkRevision(from: unknown): number | undefined {
+  if (from === undefined) return undefined;
+  if (typeof from !== "number") throw new TypeError(`fromRevision must be a number, got ${describe(from)}`);
+  if (!(Number.isSafeInteger(from) && from >= 0)) {
+    throw new RangeError(`fromRevision must be a whole number >= 0, got ${from}`);
+  }
+  return from;
+}
+
+/**
+ * Checks a read's `direction`.
+ *
+ * @param value the value given
+ * @returns `"forward"` (also when left out) or `"backward"`
+ * @throws {TypeError} for anything else
+ */
+export function checkDirection(value: unknown): "forward" | "backward" {
+  if (value === undefined || value === "forward") return "forward";
+  if (value === "backward") return "backward";
+  throw new TypeError(`direction must be "forward" or "backward", got ${JSON.stringify(value)}`);
+}
+
+/**
+ * Checks a list of names given to a read (`types`, `streams`).
+ *
+ * @param value the value given
+ * @param what the option's name, for the message
+ * @returns it (`undefined` when left out)
+ * @throws {TypeError} when it is not an array of names
+ */
+export function checkNames(value: unknown, what: string): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) {
+    throw new TypeError(`${what} must be an array of strings, got ${describe(value)}`);
+  }
+  for (const name of value) checkName(name, `an entry of ${what}`);
+  return value;
 }

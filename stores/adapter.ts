@@ -137,6 +137,14 @@ export interface AdapterTransaction<THandle = unknown> {
    */
   latestCreated(stream: string, type: string): Promise<string | null>;
   /**
+   * Optional: {@linkcode AdapterTransaction.latestCreated} for many pairs in one call.
+   * Imports ask for every stream and type of a chunk at once; an adapter whose queries
+   * cost a round trip each (PostgreSQL) answers them in one statement.
+   *
+   * @returns the greatest `created` (or `null`) of each pair, in the order given
+   */
+  latestCreatedMany?(pairs: readonly { stream: string; type: string }[]): Promise<(string | null)[]>;
+  /**
    * Inserts records, in the given order, and returns them stored: with `position`
    * (increasing in the given order) and `recorded` (the insert time). `final` tells that
    * nothing else will be done in this transaction: an adapter may then commit together

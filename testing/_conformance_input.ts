@@ -205,6 +205,135 @@ export const inputCases: readonly Case[] = [
       }),
   },
   {
+    name:
+      "U+0000 or a lone surrogate in a stream, type, id or relation key is rejected with TypeError naming the field",
+    run: (ctx) =>
+      unchanged(ctx, async (store) => {
+        for (const bad of ["acct\u0000victim", "acct\uD800"]) {
+          await rejects(() => store.pushEvent(tick(store, bad)), TypeError, mentions("stream"));
+          await rejects(
+            () =>
+              store.pushManyEvents([tick(store, "s"), { ...tick(store, "s"), type: `tick${bad}` as "tick" }]),
+            TypeError,
+            mentions("type"),
+          );
+          await rejects(() => store.pushEvent({ ...tick(store, "s"), id: bad }), TypeError, mentions("id"));
+          await rejects(() => store.import([{ ...tick(store, bad) }]), TypeError, mentions("stream"));
+          await rejects(
+            () => store.pushEvent(tick(store, "s"), { relations: [{ key: bad, stream: "s" }] }),
+            TypeError,
+            mentions("relation key"),
+          );
+          await rejects(() => store.relations.insert(bad, "s"), TypeError, mentions("relation key"));
+          await rejects(() => store.relations.insert("k", bad), TypeError, mentions("stream"));
+          await rejects(
+            () => store.pushEvent(tick(store, "s"), { expectedRevision: { [bad]: 0 } }),
+            TypeError,
+            mentions("stream"),
+          );
+          await rejects(() => collect(store.readStream(bad)), TypeError, mentions("stream"));
+          await rejects(() => store.getEventsByStreams(["s", bad]), TypeError, mentions("stream"));
+        }
+      }),
+  },
+  {
+    name: "created must be an ISO-8601 UTC time with milliseconds naming a real date, else TypeError",
+    async run(ctx) {
+      await unchanged(ctx, async (store) => {
+        const bad = [
+          "yesterday",
+          "",
+          "2026-02-30T00:00:00.000Z",
+          "2026-13-01T00:00:00.000Z",
+          "2026-01-01T24:00:00.000Z",
+          "2026-01-01T00:00:00Z",
+          "2026-01-01T00:00:00.000+02:00",
+          "2026-01-01",
+          " 2026-01-01T00:00:00.000Z",
+          1_767_225_600_000,
+        ];
+        for (const created of bad) {
+          await rejects(
+            () => store.pushEvent({ ...tick(store, "s"), created: created as string }),
+            TypeError,
+            mentions("created"),
+          );
+          await rejects(
+            () => store.import([{ ...tick(store, "s"), created: created as string }]),
+            TypeError,
+            mentions("created"),
+          );
+        }
+      });
+      // The form the clock writes, a leap day and the epoch are kept as given.
+      await using store = await ctx.store();
+      const good = ["2024-02-29T23:59:59.999Z", "1970-01-01T00:00:00.000Z"];
+      const { imported } = await store.import(good.map((created) => ({ ...tick(store, "s"), created })));
+      assert.deepEqual(imported.map((record) => record.created), good);
+      assert.deepEqual(await store.getEvents(), imported);
+    },
+  },
+  {
+    name:
+      'expectedRevision takes only a whole number >= 0, "any", "exists" or a non-empty record of them, else TypeError',
+    run: (ctx) =>
+      unchanged(ctx, async (store) => {
+        for (
+          const bad of [{}, [], [0], null, "0", true, new Map([["s", 1]]), { s: {} }, { s: [] }, {
+            s: "latest",
+          }]
+        ) {
+          await rejects(
+            () => store.pushEvent(added(store, "s", 2), { expectedRevision: bad as never }),
+            TypeError,
+            mentions("xpected"),
+          );
+        }
+      }),
+  },
+  {
+    name:
+      "read limits and revisions that make no sense are rejected with RangeError, wrong types with TypeError",
+    run: (ctx) =>
+      unchanged(ctx, async (store) => {
+        for (const limit of [-1, 1.5, NaN, Infinity]) {
+          await rejects(() => collect(store.readAll({ limit })), RangeError, mentions("limit"));
+          await rejects(() => collect(store.readStream("s", { limit })), RangeError, mentions("limit"));
+          await rejects(() => store.getEvents({ limit }), RangeError, mentions("limit"));
+          await rejects(() => store.getEventsByStreams(["s"], { limit }), RangeError, mentions("limit"));
+        }
+        for (const fromRevision of [-1, 0.5, NaN, Infinity]) {
+          await rejects(
+            () => collect(store.readStream("s", { fromRevision })),
+            RangeError,
+            mentions("fromRevision"),
+          );
+        }
+        await rejects(() => store.getEvents({ limit: "5" as never }), TypeError, mentions("limit"));
+        await rejects(
+          () => collect(store.readStream("s", { fromRevision: "1" as never })),
+          TypeError,
+          mentions("fromRevision"),
+        );
+        await rejects(() => collect(store.readAll({ types: "tick" as never })), TypeError, mentions("types"));
+        await rejects(
+          () => collect(store.readStream("s", { types: [7] as never })),
+          TypeError,
+          mentions("types"),
+        );
+        await rejects(
+          () => collect(store.readAll({ streams: "s" as never })),
+          TypeError,
+          mentions("streams"),
+        );
+        await rejects(
+          () => store.pushEvent(added(store, "s", 2), { batch: 5 as never }),
+          TypeError,
+          mentions("batch"),
+        );
+      }),
+  },
+  {
     name: "calls after close throw StoreClosedError, and closing twice is fine",
     async run(ctx) {
       await using store = await ctx.store();

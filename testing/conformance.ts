@@ -9,6 +9,7 @@
 import type { Adapter } from "../stores/adapter.ts";
 import { aggregateCases } from "./_conformance_aggregates.ts";
 import { appendCases } from "./_conformance_appends.ts";
+import { fidelityCases } from "./_conformance_fidelity.ts";
 import { type Case, caseContext } from "./_conformance_fixture.ts";
 import { hookCases } from "./_conformance_hooks.ts";
 import { inputCases } from "./_conformance_input.ts";
@@ -58,6 +59,7 @@ const cases: readonly Case[] = [
   ...aggregateCases,
   ...hookCases,
   ...inputCases,
+  ...fidelityCases,
   ...subscriptionStorageCases,
   ...subscriptionCases,
   ...subscriptionFailureCases,

@@ -176,6 +176,53 @@ export class ConcurrencyError extends EventStoreError {
 export class EventInsertionError extends EventStoreError {}
 
 /**
+ * The connection to the database was lost (killed by an administrator or an idle-session
+ * killer, a server restart, a failover, a network cut) while a call was using it. The call
+ * settled instead of hanging; later calls reconnect. `mayHaveCommitted` says whether a
+ * write may have been applied: it is `true` only when the commit was sent and its reply
+ * never came. Appending again with the same event ids is safe either way (an id that
+ * exists is skipped). `cause` holds the driver's error.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ConnectionLostError, isConnectionLostError } from "@eventfold/eventfold";
+ * const error = new ConnectionLostError("append", { mayHaveCommitted: true, cause: new Error("ECONNRESET") });
+ * assert(isConnectionLostError(error) && error.message.includes("may have committed"));
+ * ```
+ */
+export class ConnectionLostError extends EventStoreError {
+  /** What was running when the connection was lost, for example `"append"` or `"readLog"`. */
+  readonly operation: string;
+  /** True when a commit was sent but its reply never came: the write may have been applied. */
+  readonly mayHaveCommitted: boolean;
+
+  /**
+   * Creates it.
+   *
+   * @param operation what was running
+   * @param options the driver's error as `cause`; `mayHaveCommitted` when a commit was in
+   *   flight; `store` names the store (never with a password)
+   */
+  constructor(
+    operation: string,
+    options?: ErrorOptions & { mayHaveCommitted?: boolean; store?: string },
+  ) {
+    const where = options?.store ? ` to ${options.store}` : "";
+    const committed = options?.mayHaveCommitted === true;
+    const outcome = committed
+      ? "the connection was lost after COMMIT was sent: the append may have committed; " +
+        "retrying with the same event ids is safe"
+      : operation === "append" || operation === "transaction"
+      ? "the connection was lost before COMMIT was sent: nothing was written; retrying is safe"
+      : "the connection was lost; the call can be retried once the server is back";
+    super(`Connection${where} lost during ${operation}: ${outcome}`, options);
+    this.operation = operation;
+    this.mayHaveCommitted = committed;
+  }
+}
+
+/**
  * A stored payload could not be decoded. Names the position so the event can be found;
  * other events stay readable.
  *
@@ -387,4 +434,20 @@ export function isEventValidationError(error: unknown): error is EventValidation
  */
 export function isDecodeError(error: unknown): error is DecodeError {
   return branded(error, "DecodeError");
+}
+
+/**
+ * Whether `error` is a {@linkcode ConnectionLostError}, even from another copy of the package.
+ *
+ * @param error anything caught
+ * @returns true when the call failed because its database connection was lost
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ConnectionLostError, isConnectionLostError } from "@eventfold/eventfold";
+ * assert(isConnectionLostError(new ConnectionLostError("readLog")));
+ * ```
+ */
+export function isConnectionLostError(error: unknown): error is ConnectionLostError {
+  return branded(error, "ConnectionLostError");
 }

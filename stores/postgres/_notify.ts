@@ -13,6 +13,7 @@
  * @module
  */
 
+import postgres from "postgres";
 import type { PostgresClient } from "./_options.ts";
 
 const utf8 = new TextEncoder();
@@ -80,20 +81,31 @@ export class Notifier {
   }
 }
 
-interface Subscription {
-  unlisten(): Promise<void>;
-}
+// Pauses between attempts to LISTEN again after the connection was lost, in ms.
+const RELISTEN_FIRST = 50;
+const RELISTEN_MAX = 2000;
 
-/** Shares one `LISTEN` between every `watch()` listener of an adapter. */
+/**
+ * Shares one `LISTEN` between every `watch()` listener of an adapter, on a connection of
+ * its own (a client of one connection made from the adapter's options). When that
+ * connection is lost (the backend terminated, the server restarted), it listens again,
+ * with growing pauses while the server is away, and then wakes every listener once:
+ * commits made meanwhile sent notifications nobody heard.
+ */
 export class Watcher {
   readonly #sql: PostgresClient;
   readonly #channel: string;
   readonly #listeners = new Set<() => void>();
-  #subscription: Promise<Subscription | undefined> | undefined;
-  readonly #stopping = new Set<Promise<void>>();
+  #client: PostgresClient | undefined;
+  #ending: Promise<void>[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #pause = RELISTEN_FIRST;
+  #listened = false;
+  /** Bumped on every start and stop, so a late answer of an old connection changes nothing. */
+  #generation = 0;
 
   /**
-   * @param sql the client whose listen connection to use
+   * @param sql the adapter's client, whose options the listening connection copies
    * @param channel the channel to listen on
    */
   constructor(sql: PostgresClient, channel: string) {
@@ -111,16 +123,58 @@ export class Watcher {
     // One wrapper per call, so the same function added twice is removed once per call.
     const entry = () => listener();
     this.#listeners.add(entry);
-    if (this.#subscription === undefined) {
-      this.#subscription = this.#sql.listen(this.#channel, () => this.#fire()).then(
-        (meta) => meta as Subscription,
-        // No LISTEN (server unreachable, a pooler in transaction mode): readers poll.
-        () => undefined,
-      );
-    }
+    if (this.#client === undefined) this.#start();
     return () => {
       if (this.#listeners.delete(entry) && this.#listeners.size === 0) this.#stop();
     };
+  }
+
+  #start(): void {
+    const generation = ++this.#generation;
+    this.#listened = false;
+    this.#pause = RELISTEN_FIRST;
+    // As postgres.js's own `listen` does: the parsed options, one connection that never idles out.
+    this.#client = postgres({
+      ...(this.#sql.options as unknown as postgres.Options<Record<string, never>>),
+      max: 1,
+      idle_timeout: null,
+      max_lifetime: null,
+      fetch_types: false,
+      onnotify: (channel: string) => {
+        if (channel === this.#channel) this.#fire();
+      },
+      onclose: () => {
+        if (generation === this.#generation) this.#schedule(generation, 0);
+      },
+    } as unknown as postgres.Options<Record<string, never>>);
+    void this.#listen(generation);
+  }
+
+  async #listen(generation: number): Promise<void> {
+    const client = this.#client;
+    if (client === undefined || generation !== this.#generation) return;
+    try {
+      await client.unsafe(`LISTEN "${this.#channel.replaceAll('"', '""')}"`);
+    } catch {
+      // The server is away (or refuses LISTEN, as a pooler in transaction mode does):
+      // readers poll meanwhile; try again later.
+      this.#schedule(generation, this.#pause);
+      this.#pause = Math.min(this.#pause * 2, RELISTEN_MAX);
+      return;
+    }
+    if (generation !== this.#generation) return;
+    this.#pause = RELISTEN_FIRST;
+    // After a lost connection, what was committed meanwhile was notified to nobody.
+    if (this.#listened) this.#fire();
+    this.#listened = true;
+  }
+
+  #schedule(generation: number, ms: number): void {
+    if (this.#timer !== undefined || generation !== this.#generation) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#listen(generation);
+    }, ms);
   }
 
   #fire(): void {
@@ -134,20 +188,24 @@ export class Watcher {
   }
 
   #stop(): void {
-    const subscription = this.#subscription;
-    this.#subscription = undefined;
-    if (subscription === undefined) return;
-    const stopping: Promise<void> = subscription
-      .then((meta) => meta?.unlisten())
+    this.#generation++;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const client = this.#client;
+    this.#client = undefined;
+    if (client === undefined) return;
+    const ending: Promise<void> = client.end({ timeout: 0 })
       .catch(() => {/* the connection is gone, and the LISTEN with it */})
-      .finally(() => this.#stopping.delete(stopping));
-    this.#stopping.add(stopping);
+      .finally(() => {
+        this.#ending = this.#ending.filter((promise) => promise !== ending);
+      });
+    this.#ending.push(ending);
   }
 
-  /** Removes every listener and waits until the channel is unlistened. */
+  /** Removes every listener and waits until the listening connection is closed. */
   async close(): Promise<void> {
     this.#listeners.clear();
     this.#stop();
-    await Promise.all([...this.#stopping]);
+    await Promise.all([...this.#ending]);
   }
 }

@@ -37,6 +37,16 @@ const URL_HINT = "expected postgres://user[:password]@host[:port]/database";
 // Fail fast on an unreachable host instead of postgres.js's 30 s; callers can override.
 const CONNECT_TIMEOUT_SECONDS = 10;
 
+/**
+ * Seconds between reconnection attempts after `retries` failed ones: postgres.js's default
+ * grows to 20 s after a dozen quick failures (a busy service hitting a restarting server
+ * gets there in milliseconds), so calls would wait that long after the server is back.
+ * Capped at one second instead; callers can override.
+ */
+function backoff(retries: number): number {
+  return Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2);
+}
+
 function ignoreNotice(): void {
   // CREATE ... IF NOT EXISTS and similar statements send notices nobody needs to see.
 }
@@ -101,7 +111,11 @@ export function connect(target: string | URL | PostgresOptions | PostgresClient)
     const parsed = parseUrl(String(target));
     const secrets = parsed.password ? [parsed.password, decoded(parsed.password)] : [];
     for (const [name, value] of parsed.searchParams) if (/pass/i.test(name) && value) secrets.push(value);
-    const sql = postgres(parsed.href, { onnotice: ignoreNotice, connect_timeout: CONNECT_TIMEOUT_SECONDS });
+    const sql = postgres(parsed.href, {
+      onnotice: ignoreNotice,
+      connect_timeout: CONNECT_TIMEOUT_SECONDS,
+      backoff,
+    });
     return {
       sql,
       owned: true,
@@ -117,7 +131,12 @@ export function connect(target: string | URL | PostgresOptions | PostgresClient)
   if (typeof target === "object" && target !== null && !Array.isArray(target)) {
     const options = target as PostgresOptions;
     const password = options.password ?? options.pass;
-    const sql = postgres({ onnotice: ignoreNotice, connect_timeout: CONNECT_TIMEOUT_SECONDS, ...options });
+    const sql = postgres({
+      onnotice: ignoreNotice,
+      connect_timeout: CONNECT_TIMEOUT_SECONDS,
+      backoff,
+      ...options,
+    });
     return {
       sql,
       owned: true,

@@ -168,6 +168,27 @@ async function readRecorded(sql: PostgresClient | Tx, schema: string): Promise<R
   };
 }
 
+/** Tables a new Eventfold schema creates: another tool's table of that name is in the way. */
+const OWN_TABLES = ["events", "streams", "relations", "snapshots", "checkpoints", "parked"];
+
+async function refuseForeignTables(tx: Tx, schema: string, store: string): Promise<void> {
+  const rows = await tx<{ name: string }[]>`
+    SELECT tablename AS name FROM pg_catalog.pg_tables
+    WHERE schemaname = ${schema} AND tablename IN ${tx(OWN_TABLES)} ORDER BY tablename`;
+  if (rows.length === 0) return;
+  const names = rows.map((row) => `"${row.name}"`).join(", ");
+  // @valkyr/event-store keeps "events", "relations" and "snapshots" in the schema it is given.
+  const valkyr = rows.some((row) => row.name === "events")
+    ? " (a @valkyr/event-store schema looks like this)"
+    : "";
+  throw new StoreOpenError(
+    store,
+    `schema "${schema}" already holds tables Eventfold did not create: ${names}${valkyr}. ` +
+      `Give Eventfold a schema of its own (the default is "eventfold"); ` +
+      `eventfold import --from-valkyr copies a valkyr store's events into it`,
+  );
+}
+
 /**
  * Makes sure the schema exists at {@linkcode SCHEMA_VERSION} and reads its codec.
  *
@@ -176,7 +197,8 @@ async function readRecorded(sql: PostgresClient | Tx, schema: string): Promise<R
  * @param requested the codec the user asked for, if any
  * @param store the store's name for messages
  * @returns the codec and payload column type
- * @throws {StoreOpenError} for a newer schema or a codec that differs from the recorded one
+ * @throws {StoreOpenError} for a newer schema, a codec that differs from the recorded one, or a
+ *   new schema that already holds tables of another tool by Eventfold's table names
  */
 export async function ensureSchema(
   sql: PostgresClient,
@@ -220,6 +242,7 @@ export async function ensureSchema(
       )`;
     const recorded = await readRecorded(tx, schema);
     checkVersion(recorded.version, store);
+    if (recorded.version === 0) await refuseForeignTables(tx, schema, store);
     const codec = chooseCodec(recorded.codec, requested, store);
     const payload: PayloadColumn = recorded.payload ?? (codec.name === jsonCodec.name ? "jsonb" : "bytea");
     if (recorded.codec === undefined) {

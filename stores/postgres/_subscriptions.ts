@@ -8,9 +8,9 @@
  */
 
 import type { CheckpointUpdate, Lease, ParkedEvent } from "../adapter.ts";
-import type postgres from "postgres";
-import type { PostgresClient } from "./_options.ts";
 import type { Payloads, Query } from "./_rows.ts";
+import { lostOr } from "./_connection_loss.ts";
+import type { Reservations, ReservedConnection } from "./_reserved.ts";
 
 // First key of the two-key advisory lock of a lease ("EVFL"): apart from the schema
 // lock's class and from the one-key stream locks; the second key hashes schema and name.
@@ -98,23 +98,51 @@ export async function listParked(q: Query, schema: string, name: string | undefi
  * with the first lease and given back with the last. PostgreSQL releases the locks when
  * that session ends, so when the holder's process dies another takes over as soon as the
  * server notices the closed connection.
+ *
+ * When the connection is lost, every lease it held is lost with it: `renew` answers
+ * false at once (never hangs), and the next `acquire` reserves a new connection.
  */
 export class LeaseSession {
-  readonly #sql: PostgresClient;
+  readonly #reservations: Reservations;
   readonly #schema: string;
-  #connection: Promise<postgres.ReservedSql> | undefined;
+  readonly #store: string;
+  #connection: Promise<ReservedConnection> | undefined;
   /** Subscription names whose lease this session holds (locks are re-entrant per session). */
   readonly #held: Set<string> = new Set();
 
   /**
    * Creates it.
    *
-   * @param sql the client to reserve the connection from
+   * @param reservations where to reserve the connection
    * @param schema the store's schema (leases of different schemas are apart)
+   * @param store the store's name for messages (no password)
    */
-  constructor(sql: PostgresClient, schema: string) {
-    this.#sql = sql;
+  constructor(reservations: Reservations, schema: string, store = "PostgreSQL") {
+    this.#reservations = reservations;
     this.#schema = schema;
+    this.#store = store;
+  }
+
+  /** The live connection, reserving one when there is none (or the last one died). */
+  #reserve(): Promise<ReservedConnection> {
+    if (this.#connection === undefined) {
+      const connection = this.#reservations.reserve().then((reserved) => {
+        reserved.first("SELECT 1").catch(() => {});
+        reserved.onLost(() => {
+          // Its locks are gone with the session: every lease of it is lost.
+          if (this.#connection === connection) {
+            this.#connection = undefined;
+            this.#held.clear();
+          }
+        });
+        return reserved;
+      });
+      connection.catch(() => {
+        if (this.#connection === connection) this.#connection = undefined;
+      });
+      this.#connection = connection;
+    }
+    return this.#connection;
   }
 
   /**
@@ -122,17 +150,21 @@ export class LeaseSession {
    *
    * @param name the subscription name
    * @returns the lease, or `undefined` when another session or instance holds it
+   * @throws {ConnectionLostError} when the connection is lost (or cannot be made)
    */
   async acquire(name: string): Promise<Lease | undefined> {
     if (this.#held.has(name)) return undefined;
     this.#held.add(name);
     const key = `${this.#schema}.${name}`;
     let locked = false;
+    let reserved: ReservedConnection;
     try {
-      const reserved = await (this.#connection ??= this.#sql.reserve());
-      const [row] = await reserved<{ locked: boolean }[]>`
+      reserved = await this.#reserve();
+      const [row] = await reserved.sql<{ locked: boolean }[]>`
         SELECT pg_try_advisory_lock(${LEASE_CLASS}::integer, hashtext(${key})) AS locked`;
       locked = row.locked;
+    } catch (error) {
+      throw lostOr(error, "acquireLease", this.#store);
     } finally {
       if (!locked) await this.#forget(name);
     }
@@ -140,12 +172,11 @@ export class LeaseSession {
     let released = false;
     return {
       renew: async (): Promise<boolean> => {
-        if (released || this.#connection === undefined) return false;
+        if (released || reserved.lost || this.#connection === undefined) return false;
         try {
           // Asks whether this session still holds the lock: a connection that was reset
           // (and so lost it) answers false rather than failing.
-          const reserved = await this.#connection;
-          const [row] = await reserved<{ held: boolean }[]>`
+          const [row] = await reserved.sql<{ held: boolean }[]>`
             SELECT EXISTS (
               SELECT 1 FROM pg_locks
               WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
@@ -160,11 +191,9 @@ export class LeaseSession {
       release: async (): Promise<void> => {
         if (released) return;
         released = true;
+        if (reserved.lost) return;
         try {
-          const reserved = await this.#connection;
-          if (reserved !== undefined) {
-            await reserved`SELECT pg_advisory_unlock(${LEASE_CLASS}::integer, hashtext(${key}))`;
-          }
+          await reserved.sql`SELECT pg_advisory_unlock(${LEASE_CLASS}::integer, hashtext(${key}))`;
         } catch {
           // The session is gone, and its lock with it.
         } finally {

@@ -12,11 +12,16 @@
  * append). Only statements that change nothing when run outside a transaction may go
  * before `BEGIN` is confirmed; writes wait for it.
  *
+ * The reserved connection is watched (see `_reserved.ts`): when it dies, every statement
+ * pending on it fails at once, and the transaction settles with `ConnectionLostError`,
+ * which says whether `COMMIT` had been sent (then the append may have committed; its ids
+ * make a retry safe).
+ *
  * @module
  */
 
 import type postgres from "postgres";
-import { EventInsertionError } from "../../errors.ts";
+import { ConnectionLostError, EventInsertionError } from "../../errors.ts";
 import type { EventRecord } from "../../events/record.ts";
 import {
   type AdapterTransaction,
@@ -27,10 +32,11 @@ import {
   type RelationChange,
   RevisionConflictError,
 } from "../adapter.ts";
-import type { PostgresClient } from "./_options.ts";
 import { type Payloads, type Query, textList } from "./_rows.ts";
 import { formatPostgresPosition } from "./position.ts";
 import { parkEvent, setCheckpoint, unparkEvent } from "./_subscriptions.ts";
+import { isConnectionFailure, lostOr } from "./_connection_loss.ts";
+import type { Reservations, ReservedConnection } from "./_reserved.ts";
 
 function nowIso(q: Query) {
   return q`to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
@@ -149,17 +155,26 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
   transactionId: string | undefined;
   /** Whether a final insert committed the transaction already. */
   committed = false;
+  /** Whether it has tried to insert events (a lost connection is then a lost append). */
+  inserting = false;
+  readonly #connection: ReservedConnection;
 
   /**
    * @param handle the transaction's connection
    * @param context the adapter's schema and payloads
    * @param begun settles when `BEGIN` is confirmed
    */
-  constructor(handle: postgres.TransactionSql, context: Context, begun: Promise<void>) {
+  constructor(
+    handle: postgres.TransactionSql,
+    context: Context,
+    begun: Promise<void>,
+    connection: ReservedConnection,
+  ) {
     this.handle = handle;
     this.#q = handle as unknown as Query;
     this.#context = context;
     this.#begun = begun;
+    this.#connection = connection;
   }
 
   /** Runs a statement that changes nothing outside a transaction, without waiting for `BEGIN`. */
@@ -220,8 +235,24 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
     return row.latest;
   }
 
+  async latestCreatedMany(pairs: readonly { stream: string; type: string }[]): Promise<(string | null)[]> {
+    if (pairs.length === 0) return [];
+    const q = this.#q;
+    const input = JSON.stringify(pairs.map((pair, n) => ({ n, stream: pair.stream, type: pair.type })));
+    const rows = await this.#early(q<{ n: number; latest: string | null }[]>`
+      SELECT x.n, (
+        SELECT max(e.created) FROM ${q(this.#context.schema)}.events AS e
+        WHERE e.stream = x.stream AND e.type = x."type"
+      ) AS latest
+      FROM json_to_recordset(${input}::text::json) AS x(n integer, stream text, "type" text)`);
+    const out = new Array<string | null>(pairs.length).fill(null);
+    for (const row of rows) out[row.n] = row.latest;
+    return out;
+  }
+
   async insert(records: readonly InsertableRecord[], options?: { final?: boolean }): Promise<EventRecord[]> {
     this.#assertOpen();
+    this.inserting = true;
     await this.#begun;
     const out: EventRecord[] = [];
     for (let start = 0; start < records.length; start += INSERT_CHUNK) {
@@ -288,8 +319,9 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
         )
         SELECT i.id, i.seq::text AS pseq, tx.ptx, tx.recorded FROM inserted AS i, tx`;
       if (commit) {
-        const [rows, done] = await Promise.allSettled([insert, q`COMMIT`]);
+        const [rows, done] = await Promise.allSettled([insert, this.#connection.commit(q`COMMIT`)]);
         if (rows.status === "rejected") throw rows.reason;
+        if (done.status === "rejected" && isConnectionFailure(done.reason)) throw done.reason;
         if (done.status === "rejected" || done.value.command !== "COMMIT") {
           throw new EventInsertionError(
             "The append's COMMIT did not succeed, or its reply was lost: whether it was written is unknown; " +
@@ -358,9 +390,9 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
  * The handle given to `work`: the reserved connection, with `savepoint` as in a
  * postgres.js transaction and without `release` (the transaction releases it).
  */
-function transactionHandle(reserved: postgres.ReservedSql<Record<string, unknown>>): postgres.TransactionSql {
+function transactionHandle(connection: ReservedConnection): postgres.TransactionSql {
   let savepoints = 0;
-  const handle = reserved as unknown as Record<string, unknown> & Query;
+  const handle = connection.sql as unknown as Record<string, unknown> & Query;
   delete handle.release;
   handle.savepoint = async (name: unknown, fn?: unknown) => {
     const body = (typeof name === "function" ? name : fn) as (sql: unknown) => unknown;
@@ -383,43 +415,60 @@ function transactionHandle(reserved: postgres.ReservedSql<Record<string, unknown
 
 /**
  * Runs `work` in one transaction on a reserved connection: everything commits, or
- * (when `work` throws, or a statement in it failed unseen) nothing does.
+ * (when `work` throws, or a statement in it failed unseen) nothing does. When the
+ * connection dies, every statement pending on it fails at once and the call settles with
+ * {@linkcode ConnectionLostError}, saying whether `COMMIT` had been sent; the dead
+ * connection is left to the driver, which reconnects for later calls.
  *
- * @param sql the client
+ * @param reservations where to reserve the connection
  * @param context the adapter's schema and payloads
  * @param work the transaction's body
+ * @param store the store's name for messages (no password)
  * @returns what `work` returned, and the transaction id when it inserted events
  * @throws {EventInsertionError} when PostgreSQL rolled back at COMMIT because a statement had failed
+ * @throws {ConnectionLostError} when the connection was lost before the commit was confirmed
  */
 export async function runTransaction<T>(
-  sql: PostgresClient,
+  reservations: Reservations,
   context: Context,
   work: (tx: PostgresTransaction) => Promise<T>,
+  store = "PostgreSQL",
 ): Promise<{ result: T; transactionId: string | undefined }> {
-  const reserved = await sql.reserve();
-  const release = reserved.release;
+  let connection: ReservedConnection;
   try {
-    const begin = reserved`BEGIN ISOLATION LEVEL READ COMMITTED`.execute();
-    const begun = begin.then(() => undefined);
+    connection = await reservations.reserve();
+  } catch (error) {
+    throw lostOr(error, "transaction", store);
+  }
+  let tx: PostgresTransaction | undefined;
+  const lost = (error: unknown): ConnectionLostError =>
+    new ConnectionLostError(tx?.inserting ? "append" : "transaction", {
+      cause: connection.cause ?? error,
+      mayHaveCommitted: connection.commitSent,
+      store,
+    });
+  try {
+    const begun = connection.first("BEGIN ISOLATION LEVEL READ COMMITTED").then(() => undefined);
     // Settled below in every path; this only keeps an early failure from being "unhandled".
     begun.catch(() => {});
-    const tx = new PostgresTransaction(transactionHandle(reserved), context, begun);
+    tx = new PostgresTransaction(transactionHandle(connection), context, begun, connection);
     let result: T;
     try {
       result = await work(tx);
       await begun;
-      const done = tx.committed ? undefined : await reserved`COMMIT`;
+      const done = tx.committed ? undefined : await connection.commit(connection.sql`COMMIT`);
       if (done !== undefined && done.command !== "COMMIT") {
         throw new EventInsertionError(
           "PostgreSQL rolled the transaction back at COMMIT because a statement in it failed; nothing was written",
         );
       }
     } catch (error) {
-      await reserved`ROLLBACK`.catch(() => {});
+      if (connection.lost || isConnectionFailure(error)) throw lost(error);
+      await connection.sql`ROLLBACK`.catch(() => {});
       throw error;
     }
     return { result, transactionId: tx.transactionId };
   } finally {
-    release();
+    connection.release();
   }
 }

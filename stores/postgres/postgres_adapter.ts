@@ -29,6 +29,8 @@ import { type Context, runTransaction } from "./_transaction.ts";
 import { formatPostgresPosition, parsePostgresPosition } from "./position.ts";
 import { LeaseSession, listParked, parkEvent, setCheckpoint, unparkEvent } from "./_subscriptions.ts";
 import { delay } from "../_delay.ts";
+import { lostOr } from "./_connection_loss.ts";
+import { Reservations } from "./_reserved.ts";
 
 /** Options of {@linkcode PostgresAdapter}. */
 export interface PostgresAdapterOptions {
@@ -143,6 +145,16 @@ function limitOf(limit: number): number | null {
  * not inside: PostgreSQL serialises the commits of notifying transactions);
  * `watch()` listens for it. Readers also poll: nothing depends on a notification.
  *
+ * **Lost connections.** When a connection dies under a call (the backend terminated, the
+ * server restarted or failed over, the network cut), the call settles at once with
+ * {@linkcode ConnectionLostError} instead of hanging; for an append its
+ * `mayHaveCommitted` says whether `COMMIT` had been sent, and appending the same events
+ * again (same ids) is safe either way. Calls made while the server is away fail the same
+ * way, quickly; the pool reconnects as soon as it is back (pauses between attempts are
+ * capped at one second on clients the adapter makes), and the lease connection and the
+ * `LISTEN` of `watch()` are made again (leases held on the lost session are lost:
+ * `renew()` answers false).
+ *
  * **Payloads** are CBOR in `bytea` by default, or JSON in `jsonb` (object keys then come
  * back in `jsonb` order, and strings cannot hold `\u0000`). The codec is recorded in the
  * schema when it is created.
@@ -165,15 +177,14 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   readonly schema: string;
   /** The `LISTEN/NOTIFY` channel notified after appends commit (derived from the schema name). */
   readonly channel: string;
-  /** The postgres.js client (for read models kept in the same database). */
-  readonly sql: PostgresClient;
-
+  readonly #sql: PostgresClient;
   readonly #owned: boolean;
   readonly #secrets: readonly string[];
   readonly #codec: Codec | undefined;
   readonly #watcher: Watcher;
   readonly #notifier: Notifier;
   readonly #leases: LeaseSession;
+  readonly #reservations: Reservations;
   #opening: Promise<Context> | undefined;
   readonly #visibilityWait: number;
   #closing: Promise<void> | undefined;
@@ -205,18 +216,61 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     }
     this.#visibilityWait = wait;
     const connection = connect(target);
-    this.sql = connection.sql;
+    this.#sql = connection.sql;
     this.#owned = connection.owned;
     this.#secrets = connection.secrets;
     this.source = `${connection.source} (schema ${JSON.stringify(this.schema)})`;
     this.channel = channelOf(this.schema);
-    this.#watcher = new Watcher(this.sql, this.channel);
-    this.#notifier = new Notifier(this.sql, this.channel);
-    this.#leases = new LeaseSession(this.sql, this.schema);
+    this.#watcher = new Watcher(this.#sql, this.channel);
+    this.#notifier = new Notifier(this.#sql, this.channel);
+    this.#reservations = new Reservations(this.#sql);
+    this.#leases = new LeaseSession(this.#reservations, this.schema, this.source);
+  }
+
+  /**
+   * The postgres.js client (for read models kept in the same database). A getter, not a
+   * field, so printing the adapter never shows the client's options and their password.
+   *
+   * @returns the client
+   */
+  get sql(): PostgresClient {
+    return this.#sql;
+  }
+
+  /**
+   * What `Deno.inspect` and `console.log` show: the kind, source and schema, never the
+   * client or a password.
+   *
+   * @returns a short description
+   */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.#describe();
+  }
+
+  /**
+   * The same as the Deno inspector's description, for Node's `util.inspect`.
+   *
+   * @returns a short description
+   */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.#describe();
+  }
+
+  #describe(): string {
+    return `PostgresAdapter { source: ${JSON.stringify(this.source)}, channel: ${
+      JSON.stringify(this.channel)
+    } }`;
+  }
+
+  /** The error to throw for `error`; a lost connection makes the next reservation careful. */
+  #lost(error: unknown, operation: string): unknown {
+    const mapped = lostOr(error, operation, this.source);
+    if (mapped !== error) this.#reservations.suspect();
+    return mapped;
   }
 
   get #q(): Query {
-    return this.sql as unknown as Query;
+    return this.#sql as unknown as Query;
   }
 
   #ready(): Promise<Context> {
@@ -233,7 +287,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
 
   async #open(): Promise<Context> {
     try {
-      const { codec, payload } = await ensureSchema(this.sql, this.schema, this.#codec, this.source);
+      const { codec, payload } = await ensureSchema(this.#sql, this.schema, this.#codec, this.source);
       return {
         schema: this.schema,
         payloads: new Payloads(codec, payload, this.source),
@@ -285,6 +339,8 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * @param work what to do; its result is returned after the commit
    * @returns the result of `work`
    * @throws whatever `work` throws, after the rollback
+   * @throws {ConnectionLostError} when the connection died before the commit was confirmed
+   *   (`mayHaveCommitted` says whether `COMMIT` had been sent)
    * @example
    * ```ts ignore
    * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
@@ -297,7 +353,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    */
   async transaction<T>(work: (tx: AdapterTransaction<postgres.TransactionSql>) => Promise<T>): Promise<T> {
     const context = await this.#ready();
-    const { result, transactionId } = await runTransaction(this.sql, context, work);
+    const { result, transactionId } = await runTransaction(this.#reservations, context, work, this.source);
     if (transactionId !== undefined) this.#notifier.poke();
     return result;
   }
@@ -346,20 +402,24 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * ```
    */
   async readStream(stream: string, query: StreamPageQuery): Promise<EventRecord[]> {
-    const { payloads } = await this.#ready();
-    const limit = limitOf(query.limit);
-    if (limit === 0 || query.types?.length === 0) return [];
-    const forward = query.direction !== "backward";
-    const q = this.#q;
-    const from = query.fromRevision;
-    const rows = await q<EventRow[]>`
-      SELECT ${payloads.columns(q)} FROM ${q(this.schema)}.events
-      WHERE stream = ${stream}
-      ${from === undefined ? q`` : forward ? q`AND revision >= ${from}` : q`AND revision <= ${from}`}
-      ${query.types === undefined ? q`` : q`AND type IN ${textList(q, query.types)}`}
-      ORDER BY revision ${forward ? q`ASC` : q`DESC`}
-      ${limit === null ? q`` : q`LIMIT ${limit}`}`;
-    return rows.map((row) => payloads.record(row));
+    try {
+      const { payloads } = await this.#ready();
+      const limit = limitOf(query.limit);
+      if (limit === 0 || query.types?.length === 0) return [];
+      const forward = query.direction !== "backward";
+      const q = this.#q;
+      const from = query.fromRevision;
+      const rows = await q<EventRow[]>`
+        SELECT ${payloads.columns(q)} FROM ${q(this.schema)}.events
+        WHERE stream = ${stream}
+        ${from === undefined ? q`` : forward ? q`AND revision >= ${from}` : q`AND revision <= ${from}`}
+        ${query.types === undefined ? q`` : q`AND type IN ${textList(q, query.types)}`}
+        ORDER BY revision ${forward ? q`ASC` : q`DESC`}
+        ${limit === null ? q`` : q`LIMIT ${limit}`}`;
+      return rows.map((row) => payloads.record(row));
+    } catch (error) {
+      throw this.#lost(error, "readStream");
+    }
   }
 
   /**
@@ -386,29 +446,33 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * ```
    */
   async readLog(query: LogPageQuery): Promise<EventRecord[]> {
-    const { payloads } = await this.#ready();
-    // The first page of a read waits once (see `settle`); later pages and pollers go on from
-    // where they are and pick the held-back events up when they become readable.
-    if (query.settle === true) await this.#committedReadable();
-    const limit = limitOf(query.limit);
-    if (limit === 0 || query.types?.length === 0 || query.streams?.length === 0) return [];
-    const forward = query.direction !== "backward";
-    const cursor = query.cursor === undefined ? undefined : parsePostgresPosition(query.cursor);
-    const q = this.#q;
-    const after = cursor === undefined
-      ? q``
-      : forward
-      ? q`AND (transaction_id, seq) > (${cursor.transaction}::text::xid8, ${cursor.sequence}::text::bigint)`
-      : q`AND (transaction_id, seq) < (${cursor.transaction}::text::xid8, ${cursor.sequence}::text::bigint)`;
-    const rows = await q<EventRow[]>`
-      SELECT ${payloads.columns(q)} FROM ${q(this.schema)}.events AS e
-      WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-      ${after}
-      ${query.types === undefined ? q`` : q`AND type IN ${textList(q, query.types)}`}
-      ${query.streams === undefined ? q`` : q`AND stream IN ${textList(q, query.streams)}`}
-      ORDER BY ${forward ? q`e.transaction_id ASC, e.seq ASC` : q`e.transaction_id DESC, e.seq DESC`}
-      ${limit === null ? q`` : q`LIMIT ${limit}`}`;
-    return rows.map((row) => payloads.record(row));
+    try {
+      const { payloads } = await this.#ready();
+      // The first page of a read waits once (see `settle`); later pages and pollers go on from
+      // where they are and pick the held-back events up when they become readable.
+      if (query.settle === true) await this.#committedReadable();
+      const limit = limitOf(query.limit);
+      if (limit === 0 || query.types?.length === 0 || query.streams?.length === 0) return [];
+      const forward = query.direction !== "backward";
+      const cursor = query.cursor === undefined ? undefined : parsePostgresPosition(query.cursor);
+      const q = this.#q;
+      const after = cursor === undefined
+        ? q``
+        : forward
+        ? q`AND (transaction_id, seq) > (${cursor.transaction}::text::xid8, ${cursor.sequence}::text::bigint)`
+        : q`AND (transaction_id, seq) < (${cursor.transaction}::text::xid8, ${cursor.sequence}::text::bigint)`;
+      const rows = await q<EventRow[]>`
+        SELECT ${payloads.columns(q)} FROM ${q(this.schema)}.events AS e
+        WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        ${after}
+        ${query.types === undefined ? q`` : q`AND type IN ${textList(q, query.types)}`}
+        ${query.streams === undefined ? q`` : q`AND stream IN ${textList(q, query.streams)}`}
+        ORDER BY ${forward ? q`e.transaction_id ASC, e.seq ASC` : q`e.transaction_id DESC, e.seq DESC`}
+        ${limit === null ? q`` : q`LIMIT ${limit}`}`;
+      return rows.map((row) => payloads.record(row));
+    } catch (error) {
+      throw this.#lost(error, "readLog");
+    }
   }
 
   /**
@@ -429,18 +493,22 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * ```
    */
   async getByIds(ids: readonly string[]): Promise<EventRecord[]> {
-    const { payloads } = await this.#ready();
-    if (ids.length === 0) return [];
-    const q = this.#q;
-    const rows = await q<EventRow[]>`
-      SELECT ${payloads.columns(q)} FROM ${q(this.schema)}.events
-      WHERE id IN ${textList(q, [...new Set(ids)])}`;
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    // In the order asked for, like the other adapters.
-    return ids.flatMap((id) => {
-      const row = byId.get(id);
-      return row === undefined ? [] : [payloads.record(row)];
-    });
+    try {
+      const { payloads } = await this.#ready();
+      if (ids.length === 0) return [];
+      const q = this.#q;
+      const rows = await q<EventRow[]>`
+        SELECT ${payloads.columns(q)} FROM ${q(this.schema)}.events
+        WHERE id IN ${textList(q, [...new Set(ids)])}`;
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      // In the order asked for, like the other adapters.
+      return ids.flatMap((id) => {
+        const row = byId.get(id);
+        return row === undefined ? [] : [payloads.record(row)];
+      });
+    } catch (error) {
+      throw this.#lost(error, "getByIds");
+    }
   }
 
   /**
@@ -458,14 +526,18 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * ```
    */
   async relationStreams(keys: readonly string[]): Promise<string[]> {
-    await this.#ready();
-    if (keys.length === 0) return [];
-    const q = this.#q;
-    const rows = await q<{ stream: string }[]>`
-      SELECT DISTINCT stream FROM ${q(this.schema)}.relations WHERE key IN ${
-      textList(q, keys)
-    } ORDER BY stream`;
-    return rows.map((row) => row.stream);
+    try {
+      await this.#ready();
+      if (keys.length === 0) return [];
+      const q = this.#q;
+      const rows = await q<{ stream: string }[]>`
+        SELECT DISTINCT stream FROM ${q(this.schema)}.relations WHERE key IN ${
+        textList(q, keys)
+      } ORDER BY stream`;
+      return rows.map((row) => row.stream);
+    } catch (error) {
+      throw this.#lost(error, "relationStreams");
+    }
   }
 
   /**
@@ -484,7 +556,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   async relate(changes: readonly RelationChange[]): Promise<void> {
     const context = await this.#ready();
     if (changes.length === 0) return;
-    await runTransaction(this.sql, context, (tx) => tx.relate(changes));
+    await runTransaction(this.#reservations, context, (tx) => tx.relate(changes), this.source);
   }
 
   /**
@@ -504,28 +576,34 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * ```
    */
   async getSnapshot(name: string, stream: string): Promise<Snapshot | undefined> {
-    const { payloads } = await this.#ready();
-    const q = this.#q;
-    const [row] = await q<
-      {
-        state: Uint8Array | string | null;
-        revision: number | null;
-        position: string | null;
-        version: number;
-      }[]
-    >`
-      SELECT ${payloads.column === "jsonb" ? q`state::text AS state` : q`state`}, revision, position, version
-      FROM ${q(this.schema)}.snapshots WHERE name = ${name} AND stream = ${stream}`;
-    if (row === undefined) return undefined;
-    const where = row.position ?? `revision ${row.revision}`;
-    return {
-      name,
-      stream,
-      state: payloads.decode(row.state, where, `state of snapshot "${name}" of "${stream}"`),
-      revision: row.revision,
-      position: row.position,
-      version: row.version,
-    };
+    try {
+      const { payloads } = await this.#ready();
+      const q = this.#q;
+      const [row] = await q<
+        {
+          state: Uint8Array | string | null;
+          revision: number | null;
+          position: string | null;
+          version: number;
+        }[]
+      >`
+        SELECT ${
+        payloads.column === "jsonb" ? q`state::text AS state` : q`state`
+      }, revision, position, version
+        FROM ${q(this.schema)}.snapshots WHERE name = ${name} AND stream = ${stream}`;
+      if (row === undefined) return undefined;
+      const where = row.position ?? `revision ${row.revision}`;
+      return {
+        name,
+        stream,
+        state: payloads.decode(row.state, where, `state of snapshot "${name}" of "${stream}"`),
+        revision: row.revision,
+        position: row.position,
+        version: row.version,
+      };
+    } catch (error) {
+      throw this.#lost(error, "getSnapshot");
+    }
   }
 
   /**
@@ -542,16 +620,22 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * ```
    */
   async putSnapshot(snapshot: Snapshot): Promise<void> {
-    const { payloads } = await this.#ready();
-    const q = this.#q;
-    await q`
-      INSERT INTO ${q(this.schema)}.snapshots AS t (name, stream, state, revision, position, version, updated)
-      VALUES (${snapshot.name}, ${snapshot.stream}, ${payloads.param(q, snapshot.state ?? null)},
-              ${snapshot.revision ?? null}::integer, ${
-      snapshot.position ?? null
-    }::text, ${snapshot.version}::integer, now())
-      ON CONFLICT (name, stream) DO UPDATE SET state = excluded.state, revision = excluded.revision,
-        position = excluded.position, version = excluded.version, updated = excluded.updated`;
+    try {
+      const { payloads } = await this.#ready();
+      const q = this.#q;
+      await q`
+        INSERT INTO ${
+        q(this.schema)
+      }.snapshots AS t (name, stream, state, revision, position, version, updated)
+        VALUES (${snapshot.name}, ${snapshot.stream}, ${payloads.param(q, snapshot.state ?? null)},
+                ${snapshot.revision ?? null}::integer, ${
+        snapshot.position ?? null
+      }::text, ${snapshot.version}::integer, now())
+        ON CONFLICT (name, stream) DO UPDATE SET state = excluded.state, revision = excluded.revision,
+          position = excluded.position, version = excluded.version, updated = excluded.updated`;
+    } catch (error) {
+      throw this.#lost(error, "putSnapshot");
+    }
   }
 
   /**
@@ -569,9 +653,13 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * ```
    */
   async deleteSnapshot(name: string, stream: string): Promise<void> {
-    await this.#ready();
-    const q = this.#q;
-    await q`DELETE FROM ${q(this.schema)}.snapshots WHERE name = ${name} AND stream = ${stream}`;
+    try {
+      await this.#ready();
+      const q = this.#q;
+      await q`DELETE FROM ${q(this.schema)}.snapshots WHERE name = ${name} AND stream = ${stream}`;
+    } catch (error) {
+      throw this.#lost(error, "deleteSnapshot");
+    }
   }
 
   #checkpoint(payloads: Payloads, row: CheckpointRow): Checkpoint {
@@ -612,11 +700,17 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * ```
    */
   async getCheckpoint(name: string): Promise<Checkpoint | undefined> {
-    const { payloads } = await this.#ready();
-    const q = this.#q;
-    const [row] = await q<CheckpointRow[]>`
-      SELECT ${this.#checkpointColumns(q, payloads)} FROM ${q(this.schema)}.checkpoints WHERE name = ${name}`;
-    return row === undefined ? undefined : this.#checkpoint(payloads, row);
+    try {
+      const { payloads } = await this.#ready();
+      const q = this.#q;
+      const [row] = await q<CheckpointRow[]>`
+        SELECT ${this.#checkpointColumns(q, payloads)} FROM ${
+        q(this.schema)
+      }.checkpoints WHERE name = ${name}`;
+      return row === undefined ? undefined : this.#checkpoint(payloads, row);
+    } catch (error) {
+      throw this.#lost(error, "getCheckpoint");
+    }
   }
 
   /**
@@ -632,11 +726,15 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * ```
    */
   async listCheckpoints(): Promise<Checkpoint[]> {
-    const { payloads } = await this.#ready();
-    const q = this.#q;
-    const rows = await q<CheckpointRow[]>`
-      SELECT ${this.#checkpointColumns(q, payloads)} FROM ${q(this.schema)}.checkpoints ORDER BY name`;
-    return rows.map((row) => this.#checkpoint(payloads, row));
+    try {
+      const { payloads } = await this.#ready();
+      const q = this.#q;
+      const rows = await q<CheckpointRow[]>`
+        SELECT ${this.#checkpointColumns(q, payloads)} FROM ${q(this.schema)}.checkpoints ORDER BY name`;
+      return rows.map((row) => this.#checkpoint(payloads, row));
+    } catch (error) {
+      throw this.#lost(error, "listCheckpoints");
+    }
   }
 
   /**
@@ -662,8 +760,12 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     expected: string | null,
     next: CheckpointUpdate,
   ): Promise<boolean> {
-    const { payloads } = await this.#ready();
-    return await setCheckpoint(this.#q, this.schema, payloads, name, expected, next);
+    try {
+      const { payloads } = await this.#ready();
+      return await setCheckpoint(this.#q, this.schema, payloads, name, expected, next);
+    } catch (error) {
+      throw this.#lost(error, "compareAndSetCheckpoint");
+    }
   }
 
   /**
@@ -680,9 +782,13 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * ```
    */
   async deleteCheckpoint(name: string): Promise<void> {
-    await this.#ready();
-    const q = this.#q;
-    await q`DELETE FROM ${q(this.schema)}.checkpoints WHERE name = ${name}`;
+    try {
+      await this.#ready();
+      const q = this.#q;
+      await q`DELETE FROM ${q(this.schema)}.checkpoints WHERE name = ${name}`;
+    } catch (error) {
+      throw this.#lost(error, "deleteCheckpoint");
+    }
   }
 
   /**
@@ -701,8 +807,12 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * ```
    */
   async parkEvent(event: ParkedEvent): Promise<void> {
-    await this.#ready();
-    await parkEvent(this.#q, this.schema, event);
+    try {
+      await this.#ready();
+      await parkEvent(this.#q, this.schema, event);
+    } catch (error) {
+      throw this.#lost(error, "parkEvent");
+    }
   }
 
   /**
@@ -718,8 +828,12 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * ```
    */
   async listParked(name?: string): Promise<ParkedEvent[]> {
-    await this.#ready();
-    return await listParked(this.#q, this.schema, name);
+    try {
+      await this.#ready();
+      return await listParked(this.#q, this.schema, name);
+    } catch (error) {
+      throw this.#lost(error, "listParked");
+    }
   }
 
   /**
@@ -736,8 +850,12 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * ```
    */
   async unparkEvent(name: string, id: string): Promise<boolean> {
-    await this.#ready();
-    return await unparkEvent(this.#q, this.schema, name, id);
+    try {
+      await this.#ready();
+      return await unparkEvent(this.#q, this.schema, name, id);
+    } catch (error) {
+      throw this.#lost(error, "unparkEvent");
+    }
   }
 
   /**
@@ -761,8 +879,12 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * ```
    */
   async acquireLease(name: string, _owner: string, _ttl: number): Promise<Lease | undefined> {
-    await this.#ready();
-    return await this.#leases.acquire(name);
+    try {
+      await this.#ready();
+      return await this.#leases.acquire(name);
+    } catch (error) {
+      throw this.#lost(error, "acquireLease");
+    }
   }
 
   /**
@@ -781,18 +903,22 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * ```
    */
   async countAfter(position: string | null): Promise<number> {
-    await this.#ready();
-    // Counted like the first page of a read: what was committed before the call is in.
-    await this.#committedReadable();
-    const cursor = position === null ? undefined : parsePostgresPosition(position);
-    const q = this.#q;
-    const after = cursor === undefined
-      ? q``
-      : q`AND (transaction_id, seq) > (${cursor.transaction}::text::xid8, ${cursor.sequence}::text::bigint)`;
-    const [row] = await q<{ behind: number }[]>`
-      SELECT count(*)::float8 AS behind FROM ${q(this.schema)}.events
-      WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot()) ${after}`;
-    return row.behind;
+    try {
+      await this.#ready();
+      // Counted like the first page of a read: what was committed before the call is in.
+      await this.#committedReadable();
+      const cursor = position === null ? undefined : parsePostgresPosition(position);
+      const q = this.#q;
+      const after = cursor === undefined
+        ? q``
+        : q`AND (transaction_id, seq) > (${cursor.transaction}::text::xid8, ${cursor.sequence}::text::bigint)`;
+      const [row] = await q<{ behind: number }[]>`
+        SELECT count(*)::float8 AS behind FROM ${q(this.schema)}.events
+        WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot()) ${after}`;
+      return row.behind;
+    } catch (error) {
+      throw this.#lost(error, "countAfter");
+    }
   }
 
   /**
@@ -812,26 +938,30 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * ```
    */
   async stats(): Promise<AdapterStats> {
-    await this.#ready();
-    await this.#committedReadable();
-    const q = this.#q;
-    const s = q(this.schema);
-    const [row] = await q<{ events: number; streams: number; ptx: string | null; pseq: string | null }[]>`
-      SELECT (SELECT count(*) FROM ${s}.events)::float8 AS events,
-             (SELECT count(*) FROM ${s}.streams AS t
-              WHERE EXISTS (SELECT 1 FROM ${s}.events AS e WHERE e.stream = t.stream))::float8 AS streams,
-             h.ptx, h.pseq
-      FROM (SELECT 1) AS one
-      LEFT JOIN LATERAL (
-        SELECT transaction_id::text AS ptx, seq::text AS pseq FROM ${s}.events AS e
-        WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY e.transaction_id DESC, e.seq DESC LIMIT 1
-      ) AS h ON true`;
-    return {
-      events: row.events,
-      streams: row.streams,
-      head: row.ptx === null || row.pseq === null ? null : formatPostgresPosition(row.ptx, row.pseq),
-    };
+    try {
+      await this.#ready();
+      await this.#committedReadable();
+      const q = this.#q;
+      const s = q(this.schema);
+      const [row] = await q<{ events: number; streams: number; ptx: string | null; pseq: string | null }[]>`
+        SELECT (SELECT count(*) FROM ${s}.events)::float8 AS events,
+               (SELECT count(*) FROM ${s}.streams AS t
+                WHERE EXISTS (SELECT 1 FROM ${s}.events AS e WHERE e.stream = t.stream))::float8 AS streams,
+               h.ptx, h.pseq
+        FROM (SELECT 1) AS one
+        LEFT JOIN LATERAL (
+          SELECT transaction_id::text AS ptx, seq::text AS pseq FROM ${s}.events AS e
+          WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY e.transaction_id DESC, e.seq DESC LIMIT 1
+        ) AS h ON true`;
+      return {
+        events: row.events,
+        streams: row.streams,
+        head: row.ptx === null || row.pseq === null ? null : formatPostgresPosition(row.ptx, row.pseq),
+      };
+    } catch (error) {
+      throw this.#lost(error, "stats");
+    }
   }
 
   /**
@@ -848,48 +978,54 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * ```
    */
   async lag(position?: string | null): Promise<PostgresLag> {
-    await this.#ready();
-    const cursor = position === undefined || position === null ? undefined : parsePostgresPosition(position);
-    const q = this.#q;
-    const s = q(this.schema);
-    const after = cursor === undefined
-      ? q``
-      : q`AND (transaction_id, seq) > (${cursor.transaction}::text::xid8, ${cursor.sequence}::text::bigint)`;
-    const [row] = await q<
-      {
-        behind: number;
-        waiting: number;
-        ptx: string | null;
-        pseq: string | null;
-        xmin: string;
-        pid: number | null;
-        ms: number | null;
-        held: boolean;
-      }[]
-    >`
-      WITH snap AS (
-        SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin, pg_snapshot_xmax(pg_current_snapshot()) AS xmax
-      )
-      SELECT
-        (SELECT count(*) FROM ${s}.events, snap WHERE transaction_id < snap.xmin ${after})::float8 AS behind,
-        (SELECT count(*) FROM ${s}.events, snap WHERE transaction_id >= snap.xmin)::float8 AS waiting,
-        h.ptx, h.pseq, snap.xmin::text AS xmin, snap.xmin <> snap.xmax AS held,
-        (SELECT pid FROM pg_stat_activity WHERE backend_xid = xid(snap.xmin) LIMIT 1) AS pid,
-        (SELECT extract(epoch FROM clock_timestamp() - xact_start)::float8 * 1000
-         FROM pg_stat_activity WHERE backend_xid = xid(snap.xmin) LIMIT 1) AS ms
-      FROM snap
-      LEFT JOIN LATERAL (
-        SELECT transaction_id::text AS ptx, seq::text AS pseq FROM ${s}.events AS e
-        WHERE e.transaction_id < snap.xmin ORDER BY e.transaction_id DESC, e.seq DESC LIMIT 1
-      ) AS h ON true`;
-    return {
-      head: row.ptx === null || row.pseq === null ? null : formatPostgresPosition(row.ptx, row.pseq),
-      behind: row.behind,
-      waiting: row.waiting,
-      heldBy: row.held
-        ? { pid: row.pid, transaction: row.xmin, ms: row.ms === null ? null : Math.round(row.ms) }
-        : null,
-    };
+    try {
+      await this.#ready();
+      const cursor = position === undefined || position === null
+        ? undefined
+        : parsePostgresPosition(position);
+      const q = this.#q;
+      const s = q(this.schema);
+      const after = cursor === undefined
+        ? q``
+        : q`AND (transaction_id, seq) > (${cursor.transaction}::text::xid8, ${cursor.sequence}::text::bigint)`;
+      const [row] = await q<
+        {
+          behind: number;
+          waiting: number;
+          ptx: string | null;
+          pseq: string | null;
+          xmin: string;
+          pid: number | null;
+          ms: number | null;
+          held: boolean;
+        }[]
+      >`
+        WITH snap AS (
+          SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin, pg_snapshot_xmax(pg_current_snapshot()) AS xmax
+        )
+        SELECT
+          (SELECT count(*) FROM ${s}.events, snap WHERE transaction_id < snap.xmin ${after})::float8 AS behind,
+          (SELECT count(*) FROM ${s}.events, snap WHERE transaction_id >= snap.xmin)::float8 AS waiting,
+          h.ptx, h.pseq, snap.xmin::text AS xmin, snap.xmin <> snap.xmax AS held,
+          (SELECT pid FROM pg_stat_activity WHERE backend_xid = xid(snap.xmin) LIMIT 1) AS pid,
+          (SELECT extract(epoch FROM clock_timestamp() - xact_start)::float8 * 1000
+           FROM pg_stat_activity WHERE backend_xid = xid(snap.xmin) LIMIT 1) AS ms
+        FROM snap
+        LEFT JOIN LATERAL (
+          SELECT transaction_id::text AS ptx, seq::text AS pseq FROM ${s}.events AS e
+          WHERE e.transaction_id < snap.xmin ORDER BY e.transaction_id DESC, e.seq DESC LIMIT 1
+        ) AS h ON true`;
+      return {
+        head: row.ptx === null || row.pseq === null ? null : formatPostgresPosition(row.ptx, row.pseq),
+        behind: row.behind,
+        waiting: row.waiting,
+        heldBy: row.held
+          ? { pid: row.pid, transaction: row.xmin, ms: row.ms === null ? null : Math.round(row.ms) }
+          : null,
+      };
+    } catch (error) {
+      throw this.#lost(error, "lag");
+    }
   }
 
   /**
@@ -932,7 +1068,9 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
       await Promise.all([this.#watcher.close(), this.#notifier.close()]);
       // Let a schema migration in flight finish before ending its connection.
       await this.#opening?.catch(() => {});
-      if (this.#owned) await this.sql.end({ timeout: 5 });
+      // postgres.js never counts a connection that died in the middle of a query as idle,
+      // so `end` waits its whole timeout for it: after a loss, wait less.
+      if (this.#owned) await this.#sql.end({ timeout: this.#reservations.lossSeen ? 1 : 5 });
     })();
     return this.#closing;
   }

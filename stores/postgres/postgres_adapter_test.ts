@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { DecodeError, EventInsertionError, StoreClosedError, StoreOpenError } from "../../errors.ts";
 import type { EventRecord } from "../../events/record.ts";
+import { event, EventFactory, EventStore } from "../../mod.ts";
 import { dropSchema, freshSchema, PG_URL, pgAvailable } from "../../tests/_postgres_env.ts";
 import { DuplicateIdError, type InsertableRecord, RevisionConflictError } from "../adapter.ts";
 import { PostgresAdapter, type PostgresAdapterOptions } from "./mod.ts";
@@ -475,4 +476,32 @@ test("leases of many subscriptions share one connection, so appends still get on
     assert.ok(again !== undefined, "a released lease can be taken again");
     await again.release();
   });
+});
+
+test("printing an adapter or its store never shows the password, even deep and while connected", async () => {
+  const schema = freshSchema();
+  const url = new URL(PG_URL);
+  url.password = SECRET;
+  const adapter = new PostgresAdapter(url.href, { schema });
+  try {
+    const store = new EventStore({ adapter, events: new EventFactory([event.type("tick")]) });
+    await store.pushEvent(store.event({ type: "tick" }));
+    const stop = adapter.watch(() => {});
+    const lease = await adapter.acquireLease("printed", "me", 1000);
+    try {
+      for (const printed of [Deno.inspect(adapter, { depth: 8 }), Deno.inspect(store, { depth: 8 })]) {
+        assert.ok(!printed.includes(SECRET), printed);
+      }
+      assert.match(Deno.inspect(adapter), /PostgresAdapter \{ source: "postgres:\/\/[^"]*@/);
+      // The client is still there for read models, and its options still work.
+      assert.equal((await adapter.sql<{ one: number }[]>`SELECT 1 AS one`)[0].one, 1);
+      assert.ok(!Object.keys(adapter).includes("sql"), "the client is not an own field");
+    } finally {
+      await lease?.release();
+      stop();
+    }
+  } finally {
+    await adapter.close();
+    await dropSchema(schema);
+  }
 });

@@ -16,6 +16,7 @@ import type { Progress } from "./_subscription_progress.ts";
 import { backoffDelay, sleep } from "./_subscription_timing.ts";
 import type { ReplayResult, SubscriptionErrorContext } from "./subscription_options.ts";
 import { withinTransaction } from "../stores/_reentry.ts";
+import { isStoreFailure } from "./_subscription_faults.ts";
 
 /** A handler failed for good with `onFailure: "stop"`. */
 export class Failed {
@@ -162,6 +163,7 @@ export class Handling<TEvents extends AnyEventFactory, THandle> {
     let error = first?.error;
     while (attempts === 0 || attempts < settings.attempts) {
       if (attempts > 0) {
+        await this.#unlessStoreDown(error);
         report(error, { record, attempt: attempts, action: "retry" });
         await sleep(backoffDelay(attempts, settings.backoff, settings.maxBackoff), signal);
         if (signal.aborted) return "aborted";
@@ -175,6 +177,7 @@ export class Handling<TEvents extends AnyEventFactory, THandle> {
         error = caught instanceof HandlerError ? caught.error : caught;
       }
     }
+    await this.#unlessStoreDown(error);
     if (settings.onFailure === "stop") {
       report(error, { record, attempt: attempts, action: "stop" });
       throw new Failed(error);
@@ -182,6 +185,16 @@ export class Handling<TEvents extends AnyEventFactory, THandle> {
     report(error, { record, attempt: attempts, action: "park" });
     await this.#park(parkedOf(this.#c.name, record, hydrated, error, attempts));
     return "parked";
+  }
+
+  /**
+   * Throws when a handler's failure is the store's: a lost connection or a closed store,
+   * or any error while the store does not answer a probe. Such a failure is an outage,
+   * recovered from without end; it must not use up the event's attempts and park it.
+   */
+  async #unlessStoreDown(error: unknown): Promise<void> {
+    if (isStoreFailure(error)) throw error;
+    await this.#c.adapter.getCheckpoint(this.#c.name);
   }
 
   /** Parks an event; in a transaction, the checkpoint moves past it in the same one. */

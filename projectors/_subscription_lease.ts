@@ -5,7 +5,8 @@
  */
 
 import type { Adapter, Lease } from "../stores/adapter.ts";
-import { sleep } from "./_subscription_timing.ts";
+import { TimeoutError } from "../errors.ts";
+import { bounded, OVERDUE, sleep } from "./_subscription_timing.ts";
 
 /** How to take a lease. */
 export interface LeaseTerms {
@@ -43,32 +44,62 @@ export async function takeLease(
   }
 }
 
+/** The lease was lost while held: renewed too late, or its session (connection) ended. */
+export class LeaseLostError extends Error {
+  /**
+   * Creates it.
+   *
+   * @param name the subscription name
+   * @param options the store's error, when the renewal failed
+   */
+  constructor(name: string, options?: ErrorOptions) {
+    super(
+      options?.cause === undefined
+        ? `Subscription "${name}" lost its lease (not renewed in time, or its connection was reset); taking it again`
+        : `Subscription "${name}" could not renew its lease: ${errorMessage(options.cause)}; taking it again`,
+      options,
+    );
+    this.name = "LeaseLostError";
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /**
- * Renews `lease` every `interval` ms. A renewal that says it is lost, or that fails
- * (the store cannot confirm it: better stop than risk two holders), calls `lost` once.
+ * Renews `lease` every `interval` ms. A renewal that says it is lost, fails (the store
+ * cannot confirm it: better stop than risk two holders) or does not answer within
+ * `timeout` ms calls `lost` once, with the reason.
  *
- * @returns a function that stops renewing, after the renewal in flight
+ * @returns a function that stops renewing, after the renewal in flight (waiting at most `timeout` for it)
  */
-export function keepLease(lease: Lease, interval: number, lost: () => void): () => Promise<void> {
+export function keepLease(
+  lease: Lease,
+  terms: { readonly name: string; readonly interval: number; readonly timeout: number },
+  lost: (error: LeaseLostError) => void,
+): () => Promise<void> {
   let stopped = false;
   let renewing: Promise<void> | undefined;
-  const give = () => {
+  const give = (cause?: unknown) => {
     if (stopped) return;
     stopped = true;
     clearInterval(timer);
-    lost();
+    lost(new LeaseLostError(terms.name, cause === undefined ? undefined : { cause }));
   };
   const timer = setInterval(() => {
     if (renewing !== undefined || stopped) return;
-    renewing = lease.renew().then((held) => {
-      if (!held) give();
-    }, give).finally(() => {
+    const renewal = bounded(lease.renew(), terms.timeout).then((held) => {
+      if (held === OVERDUE) give(new TimeoutError("renewing a subscription lease", terms.timeout));
+      else if (!held) give();
+    }, give);
+    renewing = renewal.finally(() => {
       renewing = undefined;
     });
-  }, interval);
+  }, terms.interval);
   return async () => {
     stopped = true;
     clearInterval(timer);
-    await renewing;
+    if (renewing !== undefined) await renewing;
   };
 }

@@ -18,6 +18,7 @@ export interface Settings {
   readonly reset: (() => unknown) | undefined;
   readonly resumeFresh: boolean;
   readonly pollInterval: number;
+  readonly readTimeout: number;
   readonly leaseInterval: number;
   readonly leaseTtl: number;
   readonly owner: string;
@@ -97,6 +98,7 @@ export function settle(options: SubscriptionOptions): Settings {
     reset: options.reset,
     resumeFresh: oneOf("resumeAs", options.resumeAs, ["hydrated", "fresh"] as const) === "fresh",
     pollInterval: whole("pollInterval", options.pollInterval, 1000, 1),
+    readTimeout: whole("readTimeout", options.readTimeout, 30_000, 1),
     leaseInterval,
     leaseTtl,
     owner,

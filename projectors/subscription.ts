@@ -14,10 +14,10 @@ import type { Adapter, ParkedEvent } from "../stores/adapter.ts";
 import type { Projector } from "./projector.ts";
 import { errorText } from "./_subscription_delivery.ts";
 import { Failed, Handling } from "./_subscription_handling.ts";
-import { keepLease, takeLease } from "./_subscription_lease.ts";
+import { keepLease, type LeaseLostError, takeLease } from "./_subscription_lease.ts";
 import { type Settings, settle } from "./_subscription_options.ts";
 import { Progress } from "./_subscription_progress.ts";
-import { backoffDelay, Signal, sleep } from "./_subscription_timing.ts";
+import { bounded, recoveryDelay, Signal, sleep, within } from "./_subscription_timing.ts";
 import { Waiters } from "./_subscription_waiters.ts";
 import type {
   ReplayResult,
@@ -25,6 +25,7 @@ import type {
   SubscriptionInfo,
   SubscriptionOptions,
   SubscriptionState,
+  SubscriptionStoreError,
 } from "./subscription_options.ts";
 
 /**
@@ -74,6 +75,14 @@ interface Request {
 }
 
 const HOLDING: ReadonlySet<SubscriptionState> = new Set(["catching-up", "live", "paused"]);
+const READING: ReadonlySet<SubscriptionState> = new Set(["catching-up", "live"]);
+
+/** The last store error, as kept for `info().lastError`. */
+interface StoreErrorSeen {
+  readonly error: unknown;
+  readonly time: string;
+  readonly attempt: number;
+}
 
 /**
  * A durable projection: made by `store.subscribe(name, projector, options)`, it runs the
@@ -91,8 +100,15 @@ const HOLDING: ReadonlySet<SubscriptionState> = new Set(["catching-up", "live", 
  * - **Checkpoint.** Saved (compare-and-set) after each page; it never passes an event
  *   that was neither handled nor parked. With `transactional: true`, handlers write
  *   through {@linkcode Subscription.tx} and the writes commit with the checkpoint.
- * - **Failures.** A failing event is retried with exponential backoff, then parked or
- *   the subscription stops (`onFailure`).
+ * - **Failures.** A failing event (its handler threw) is retried with exponential
+ *   backoff, then parked or the subscription stops (`onFailure`).
+ * - **Outages.** A failing store call (a lost connection, a server restart, a locked or
+ *   unreadable file; reading, saving the checkpoint, the lease, a transaction, the
+ *   watch) is not the event's fault: it is reported (`onError` with `action: "recover"`,
+ *   state `"retrying"`, `info().lastError`), then tried again after a backoff with
+ *   jitter, for as long as it takes. The subscription takes its lease again and goes on
+ *   from its checkpoint, so nothing is lost, and nothing is applied twice with
+ *   `transactional: true`. It never says `"live"` while it cannot read.
  * - **One instance per name** across processes, by a lease (PostgreSQL: an advisory
  *   lock, taken over as soon as the holder's connection dies; SQLite: a lease row taken
  *   over `leaseTtl` after the holder stopped renewing it; memory: per adapter). Another
@@ -142,6 +158,8 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
   readonly #watchers = new Set<() => void>();
   #state: SubscriptionState = "stopped";
   #failure: Failed | undefined;
+  #lastError: StoreErrorSeen | undefined;
+  #unwatch: (() => void) | undefined;
   #live = false;
   /** The last position that counts as history for this run (`undefined` before it is read). */
   #history: string | null | undefined;
@@ -234,9 +252,7 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
   start(): void {
     if (this.#run !== undefined) return;
     const stop = new AbortController();
-    const wake = () => this.#signal.notify();
-    const unwatch = this.#adapter.watch?.(wake);
-    const inserted = this.#source.onEventsInserted(wake);
+    const inserted = this.#source.onEventsInserted(() => this.#signal.notify());
     this.#stop = stop;
     this.#progress.position = null; // known again once the checkpoint is loaded
     this.#history = undefined;
@@ -246,7 +262,7 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
     this.#failure = undefined;
     this.#setState("starting");
     this.#tracker?.add(this);
-    this.#run = this.#main(stop.signal).finally(() => this.#ended(inserted, unwatch));
+    this.#run = this.#main(stop.signal).finally(() => this.#ended(inserted));
   }
 
   /**
@@ -385,10 +401,14 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
   }
 
   /**
-   * Where it is: state, checkpoint position, lag (events after it), parked count. An
-   * instance waiting for the lease reports the active instance's saved checkpoint.
+   * Where it is: state, checkpoint position, lag (events after it), parked count, and the
+   * last store error it met (`lastError`, kept after it recovered). An instance waiting
+   * for the lease reports the active instance's saved checkpoint. It answers while the
+   * store is down: state `"retrying"` (never `"live"`), `lag` and `parked` `NaN`, and the
+   * error that this call met as `lastError`.
    *
    * @returns the report
+   * @throws {StoreClosedError} when the store is closed
    * @example
    * ```ts
    * import { EventFactory, EventStore, Projector } from "@eventfold/eventfold";
@@ -400,23 +420,45 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
    * ```
    */
   async info(): Promise<SubscriptionInfo> {
-    const state = this.#state;
-    const position = HOLDING.has(state)
-      ? this.#progress.position
-      : (await this.#adapter.getCheckpoint(this.name))?.position ?? null;
-    const [lag, parked] = await Promise.all([
-      this.#adapter.countAfter(position),
-      this.#adapter.listParked(this.name),
-    ]);
-    const error = this.#failure?.error ?? this.#progress.error;
+    let state = this.#state;
+    let position = HOLDING.has(state) ? this.#progress.position : this.#progress.saved;
+    let lag = NaN;
+    let parked = NaN;
+    let unanswered: StoreErrorSeen | undefined;
+    try {
+      if (!HOLDING.has(state)) position = (await this.#adapter.getCheckpoint(this.name))?.position ?? null;
+      const [count, list] = await Promise.all([
+        this.#adapter.countAfter(position),
+        this.#adapter.listParked(this.name),
+      ]);
+      lag = count;
+      parked = list.length;
+    } catch (error) {
+      if (error instanceof StoreClosedError) throw error;
+      // The store does not answer: whatever the loop last saw, it cannot read now. Wake it
+      // so it finds out for itself and reports the outage.
+      if (READING.has(state)) state = "retrying";
+      this.#signal.notify();
+      const attempt = this.#progress.error === undefined ? 1 : (this.#lastError?.attempt ?? 1);
+      unanswered = { error, time: new Date().toISOString(), attempt };
+    }
+    const error = this.#failure?.error ?? this.#progress.error ?? unanswered?.error;
+    const last = unanswered ?? this.#lastError;
+    const lastError: SubscriptionStoreError | undefined = last === undefined ? undefined : {
+      message: errorText(last.error),
+      time: last.time,
+      attempt: last.attempt,
+      recovered: unanswered === undefined && this.#progress.error === undefined,
+    };
     return {
       name: this.name,
       owner: this.owner,
       state,
       position,
       lag,
-      parked: parked.length,
+      parked,
       ...(error === undefined ? {} : { error: errorText(error) }),
+      ...(lastError === undefined ? {} : { lastError }),
     };
   }
 
@@ -508,19 +550,20 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
   // --- the run -------------------------------------------------------------------------
 
   async #main(stop: AbortSignal): Promise<void> {
-    const terms = {
-      name: this.name,
-      owner: this.owner,
-      ttl: this.#settings.leaseTtl,
-      interval: this.#settings.leaseInterval,
-    };
-    let recoveries = 0;
+    const { leaseTtl, leaseInterval, backoff, maxBackoff } = this.#settings;
+    const terms = { name: this.name, owner: this.owner, ttl: leaseTtl, interval: leaseInterval };
+    // A renewal (or release) still pending this long may have outlived the lease.
+    const timeout = leaseTtl - leaseInterval;
+    let attempt = 0;
     while (!stop.aborted) {
       try {
+        this.#watch();
         const lease = await takeLease(this.#adapter, terms, stop, () => this.#waitingForLease());
         if (lease === undefined) return;
         const hold = new AbortController();
-        const keep = keepLease(lease, terms.interval, () => {
+        let lost: LeaseLostError | undefined;
+        const keep = keepLease(lease, { name: this.name, interval: leaseInterval, timeout }, (error) => {
+          lost = error;
           hold.abort();
           this.#signal.notify();
         });
@@ -528,30 +571,51 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
           await this.#follow(AbortSignal.any([stop, hold.signal]));
         } finally {
           await keep();
-          await lease.release().catch(() => {});
+          await bounded(lease.release(), timeout).catch(() => {});
         }
+        if (lost !== undefined && !stop.aborted) throw lost;
       } catch (error) {
         if (error instanceof Failed) {
           this.#failure = error;
           return;
         }
-        if (error instanceof StoreClosedError) return;
-        // Back off longer only while nothing is handled between errors.
-        if (this.#progress.error === undefined) recoveries = 0;
+        if (error instanceof StoreClosedError || stop.aborted) return;
+        // The backoff grows only while nothing succeeds between errors (one outage).
+        if (this.#progress.error === undefined) attempt = 0;
+        attempt++;
         this.#progress.error = error;
-        this.#report(error, { action: "recover" });
-        recoveries++;
-        await sleep(
-          backoffDelay(recoveries, Math.max(50, this.#settings.backoff), this.#settings.maxBackoff),
-          stop,
-        );
+        this.#lastError = { error, time: new Date().toISOString(), attempt };
+        const delay = recoveryDelay(attempt, Math.max(50, backoff), maxBackoff, Math.random());
+        this.#setState("retrying");
+        this.#report(error, { action: "recover", attempt, delay });
+        await sleep(delay, stop);
       }
     }
   }
 
-  #ended(inserted: { unsubscribe(): void }, unwatch: (() => void) | undefined): void {
+  /**
+   * Watches for commits of other processes, when the adapter can; a watch that cannot be
+   * set up is reported and tried again after the next outage (polling covers the gap).
+   */
+  #watch(): void {
+    if (this.#unwatch !== undefined || this.#adapter.watch === undefined) return;
+    try {
+      this.#unwatch = this.#adapter.watch(() => this.#signal.notify());
+    } catch (error) {
+      if (error instanceof StoreClosedError) throw error;
+      this.#report(error, { action: "recover" });
+    }
+  }
+
+  /** A store call succeeded after an outage: the error is over (`lastError` keeps it). */
+  #answered(): void {
+    this.#progress.error = undefined;
+  }
+
+  #ended(inserted: { unsubscribe(): void }): void {
     inserted.unsubscribe();
-    unwatch?.();
+    this.#unwatch?.();
+    this.#unwatch = undefined;
     this.#tracker?.delete(this);
     this.#run = undefined;
     const ending = this.#ending();
@@ -567,6 +631,8 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
   }
 
   async #waitingForLease(): Promise<void> {
+    // The store answered (another instance holds the lease): any outage is over.
+    this.#answered();
     this.#setState("waiting-for-lease");
     // Another instance is active: let callers here read their writes off its checkpoint.
     if (this.#waiters.size > 0) {
@@ -596,7 +662,12 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
       let complete = true;
       const after = this.#progress.position ?? undefined;
       // It polls and is woken anyway, so a page never waits for held-back events.
-      for await (const page of this.#source.readAllPages({ after, settle: false })) {
+      const pages = within(
+        this.#source.readAllPages({ after, settle: false }),
+        this.#settings.readTimeout,
+        `reading the log for subscription "${this.name}" (the store did not answer)`,
+      );
+      for await (const page of pages) {
         const history = this.#fresh ? 0 : historyLength(page, this.#history ?? null);
         if (history > 0) await this.#handling.page(page.slice(0, history), true, signal);
         if (history < page.length && !signal.aborted) {
@@ -608,6 +679,7 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
         }
       }
       if (!complete) continue;
+      this.#answered();
       if (!this.#live) {
         this.#live = true;
         this.#setState("live");

@@ -16,6 +16,9 @@ import type { ParkedEvent } from "../stores/adapter.ts";
  * - `"catching-up"`: reading history from its checkpoint (delivered hydrated);
  * - `"live"`: caught up, following new events (delivered fresh);
  * - `"paused"`: holding the lease, delivering nothing until `resume()`;
+ * - `"retrying"`: a store call failed (a lost connection, a restarting server, a locked
+ *   file): it waits out a backoff, then takes its lease again and goes on from its
+ *   checkpoint (`info().lastError` says what failed; `onError` was told);
  * - `"stopped"`: not running (before `start()` or after `stop()`);
  * - `"failed"`: a handler failed for good with `onFailure: "stop"`.
  *
@@ -33,6 +36,7 @@ export type SubscriptionState =
   | "catching-up"
   | "live"
   | "paused"
+  | "retrying"
   | "stopped"
   | "failed";
 
@@ -74,12 +78,18 @@ export interface SubscriptionErrorContext {
   readonly subscription: string;
   /** The event a handler failed on (absent for a store error). */
   readonly record?: EventRecord;
-  /** How many times the handlers of `record` were tried so far. */
+  /**
+   * How many times the handlers of `record` were tried so far; for a store error, how
+   * many store calls in a row failed in this outage (1 for its first report).
+   */
   readonly attempt?: number;
+  /** For a store error: how long it waits before trying again, in ms. */
+  readonly delay?: number;
   /**
    * What happens next: `"retry"` the event after a backoff, `"park"` it, `"stop"` the
-   * subscription (state `"failed"`), or `"recover"` from a store error (read, checkpoint or
-   * lease) by trying again after a backoff.
+   * subscription (state `"failed"`), or `"recover"` from a store error (read, checkpoint,
+   * lease, transaction, watch) by trying again after a backoff, for as long as it takes:
+   * a store error never parks an event nor stops the subscription.
    */
   readonly action: "retry" | "park" | "stop" | "recover";
 }
@@ -122,7 +132,11 @@ export interface SubscriptionOptions {
   readonly attempts?: number;
   /** Delay before the first retry in ms, doubling with each retry (default 100). */
   readonly backoff?: number;
-  /** Longest delay between retries, and between recoveries from store errors, in ms (default 30000). */
+  /**
+   * Longest delay between retries, and between recoveries from store errors, in ms
+   * (default 30000). Recoveries start at `backoff` (at least 50 ms), double with each
+   * store error in a row, and are shortened by up to half at random (jitter).
+   */
   readonly maxBackoff?: number;
   /**
    * After the last attempt: `"park"` the event (stored with its error, listed by
@@ -152,6 +166,12 @@ export interface SubscriptionOptions {
   readonly resumeAs?: "hydrated" | "fresh";
   /** How often a live subscription reads the log without a wake-up, in ms (default 1000). */
   readonly pollInterval?: number;
+  /**
+   * How long a page of the log may take to read before the read is given up as a store
+   * error (reported, and tried again after a backoff), in ms (default 30000): a
+   * connection that died without a word must not freeze the subscription.
+   */
+  readonly readTimeout?: number;
   /** How often the lease is renewed, and a waiting instance tries to take it, in ms (default 1000). */
   readonly leaseInterval?: number;
   /**
@@ -163,8 +183,9 @@ export interface SubscriptionOptions {
   /** This instance's id in lease rows and `info()` (default a random UUID). */
   readonly owner?: string;
   /**
-   * Told about every handler failure and store error. Without it, parked events,
-   * failures and store errors are written to the console (retries are not).
+   * Told about every handler failure and store error (each failed try of an outage, with
+   * `action: "recover"`). Without it, parked events, failures and store errors are
+   * written to the console (retries are not). It must not throw; what it throws is logged.
    */
   readonly onError?: (error: unknown, context: SubscriptionErrorContext) => void;
 }
@@ -187,12 +208,37 @@ export interface SubscriptionInfo {
   readonly state: SubscriptionState;
   /** The last position handled or parked with every earlier one (the checkpoint; `null` before any). */
   readonly position: string | null;
-  /** Events readable now after `position`. */
+  /** Events readable now after `position` (`NaN` when the store cannot be asked: see `lastError`). */
   readonly lag: number;
-  /** How many events of this subscription are parked. */
+  /** How many events of this subscription are parked (`NaN` when the store cannot be asked). */
   readonly parked: number;
-  /** The error that made it fail, or the last store error it is recovering from. */
+  /** The error that made it fail, or the store error it is recovering from now. */
   readonly error?: string;
+  /**
+   * The last store error seen (by the subscription, or by this `info()` call when the
+   * store did not answer it), kept after recovery for health reports.
+   */
+  readonly lastError?: SubscriptionStoreError;
+}
+
+/**
+ * A store error a subscription met, as `info().lastError` reports it.
+ *
+ * @example
+ * ```ts
+ * import type { SubscriptionStoreError } from "@eventfold/eventfold";
+ * const line = ({ message, time, attempt }: SubscriptionStoreError) => `${time} (try ${attempt}): ${message}`;
+ * ```
+ */
+export interface SubscriptionStoreError {
+  /** The error's name and message. */
+  readonly message: string;
+  /** When it happened (ISO 8601). */
+  readonly time: string;
+  /** How many store calls in a row had failed then (1 for the first of an outage). */
+  readonly attempt: number;
+  /** Whether the subscription has recovered since (handled or read the log again). */
+  readonly recovered: boolean;
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
- * Command-line figures for `deno task bench`: `eventfold export` (SQLite -> NDJSON file)
- * and `eventfold import` (NDJSON file -> new SQLite store), each run as the real CLI in
- * a subprocess, with its rate in events/s and its peak resident memory (read from
+ * Command-line figures for `deno task bench`: `eventfold export` (SQLite -> NDJSON file),
+ * `eventfold import` (NDJSON file -> new SQLite store) and `eventfold copy` both ways
+ * between SQLite and PostgreSQL (`EVENTFOLD_PG_URL` or the local test database, on a
+ * throwaway schema; left out with a note when the server is unreachable), each run as
+ * the real CLI in a subprocess, with its rate in events/s and its peak resident memory (read from
  * `/proc/<pid>/status` while it runs, on Linux). The store is seeded once: 100k events
  * with `--quick`, 1M otherwise, over 10k streams. Memory must not grow with the count:
  * both commands stream page by page and import in chunks of 1000.
@@ -14,6 +16,7 @@ import { SqliteAdapter } from "../stores/sqlite/mod.ts";
 import { PermissiveEvents } from "../cli/_permissive_events.ts";
 import type { BenchRow } from "./_report.ts";
 
+const PG_URL = Deno.env.get("EVENTFOLD_PG_URL") ?? "postgres://root@127.0.0.1:5432/test";
 const ROOT = new URL("..", import.meta.url).pathname;
 const STREAMS = 10_000;
 const BATCH = 1000;
@@ -120,6 +123,7 @@ export async function bench({ quick }: { quick: boolean }): Promise<BenchRow[]> 
         target: "flat in N (streamed)",
       });
     }
+    rows.push(...await copyRows(`${dir}/source.db`, `${dir}/back.db`, count, label));
     if (imported.rss !== undefined) {
       rows.push({
         store: "sqlite",
@@ -132,6 +136,49 @@ export async function bench({ quick }: { quick: boolean }): Promise<BenchRow[]> 
     return rows;
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const { default: postgres } = await import("postgres");
+  const sql = postgres(PG_URL, { max: 1, connect_timeout: 3, onnotice: () => {} });
+  try {
+    await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+/** `eventfold copy` SQLite -> PostgreSQL (new schema) and back into a new SQLite file. */
+async function copyRows(source: string, back: string, count: number, label: string): Promise<BenchRow[]> {
+  const schema = `eventfold_bench_cli_${Deno.pid}`;
+  const pg = `${PG_URL}${PG_URL.includes("?") ? "&" : "?"}schema=${schema}`;
+  try {
+    await dropSchema(schema);
+  } catch (error) {
+    console.error(`bench cli: no copy figures, PostgreSQL is unreachable: ${(error as Error).message}`);
+    return [];
+  }
+  try {
+    const to = await timed(["copy", "--from", `sqlite:${source}`, "--to", pg]);
+    const from = await timed(["copy", "--from", pg, "--to", `sqlite:${back}`]);
+    return [
+      {
+        store: "postgres",
+        case: `cli copy ${label} events SQLite -> PostgreSQL (new schema)`,
+        unit: "events/s",
+        value: (count * 1000) / to.ms,
+        target: ">= 20,000 events/s",
+      },
+      {
+        store: "postgres",
+        case: `cli copy ${label} events PostgreSQL -> SQLite (new store)`,
+        unit: "events/s",
+        value: (count * 1000) / from.ms,
+      },
+    ];
+  } finally {
+    await dropSchema(schema);
   }
 }
 

@@ -28,26 +28,31 @@ export async function readPosition(
   flag: string,
 ): Promise<string | undefined> {
   if (text === "head") return (await adapter.stats()).head ?? undefined;
+  const position = parsePosition(text, adapter);
+  if (position === undefined) {
+    throw new UsageError(
+      `${flag}: ${JSON.stringify(text)} is not a position of a ${adapter.kind} store; ` +
+        `accepted: ${positionForms(adapter)} or head (the newest position)`,
+    );
+  }
+  return position;
+}
+
+function parsePosition(text: string, adapter: Adapter): string | undefined {
   if (adapter.kind === "sqlite" || adapter.kind === "memory") {
-    if (!/^\d{1,16}$/.test(text)) {
-      throw new UsageError(
-        `${flag}: ${JSON.stringify(text)} is not a position of a ${adapter.kind} store (a number, or head)`,
-      );
-    }
-    return formatPosition(Number(text));
+    return /^\d{1,16}$/.test(text) ? formatPosition(Number(text)) : undefined;
   }
   if (adapter.kind === "postgres") {
     const match = /^(\d{1,20})\.(\d{1,19})$/.exec(text);
-    if (match === null) {
-      throw new UsageError(
-        `${flag}: ${
-          JSON.stringify(text)
-        } is not a position of a postgres store (transaction.sequence as printed by "events", or head)`,
-      );
-    }
-    return `${match[1].padStart(20, "0")}.${match[2].padStart(19, "0")}`;
+    return match === null ? undefined : `${match[1].padStart(20, "0")}.${match[2].padStart(19, "0")}`;
   }
   return text;
+}
+
+function positionForms(adapter: Adapter): string {
+  return adapter.kind === "postgres"
+    ? 'a position as "events" prints it (transaction.sequence, such as 812.42)'
+    : 'a position as "events" prints it (0000000000000042, or short: 42)';
 }
 
 /**
@@ -69,13 +74,15 @@ export function readTime(text: string, flag: string): string {
 }
 
 /**
- * Reads the value of a flag that takes a position or a time (`replay --until`).
+ * Reads the value of a flag that takes a position or a time (`--until` of `events` and
+ * `replay`): a position (inclusive), `head` (the newest position when the command
+ * starts) or an ISO-8601 time.
  *
  * @param text what the user wrote
  * @param adapter the store
  * @param flag the flag, for messages
- * @returns which one it is, and its value
- * @throws {UsageError} when it is neither
+ * @returns which one it is, and its value (an empty position for `head` of an empty store)
+ * @throws {UsageError} when it is none of them, listing what is accepted
  */
 export async function readPositionOrTime(
   text: string,
@@ -83,8 +90,17 @@ export async function readPositionOrTime(
   flag: string,
 ): Promise<{ position?: string; time?: string }> {
   if (/^\d{4}-\d{2}/.test(text)) return { time: readTime(text, flag) };
-  const position = await readPosition(text, adapter, flag);
-  return { position: position ?? "" };
+  if (text === "head") return { position: (await adapter.stats()).head ?? "" };
+  const position = parsePosition(text, adapter);
+  if (position === undefined) {
+    throw new UsageError(
+      `${flag}: ${JSON.stringify(text)} is neither a position nor a time; accepted: ${
+        positionForms(adapter)
+      }, ` +
+        "head (the newest position), or an ISO-8601 time (2026-01-31, 2026-01-31T12:00:00Z)",
+    );
+  }
+  return { position };
 }
 
 /** Limits on the events a command reads. */

@@ -13,6 +13,8 @@ export const EXIT = {
   failed: 1,
   /** Bad usage: unknown command or flag, malformed flag value or store URL. */
   usage: 2,
+  /** Stopped by Ctrl-C (SIGINT), as shells report a process killed by it. */
+  interrupted: 130,
 } as const;
 
 /** The command was called wrongly; the message says what was wrong and what was expected. */
@@ -39,6 +41,18 @@ export class CliFailure extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "CliFailure";
+  }
+}
+
+/** Ctrl-C stopped the work; the message says how far it got and how to go on. */
+export class Interrupted extends Error {
+  /** Always {@linkcode EXIT.interrupted}. */
+  readonly exitCode: number = EXIT.interrupted;
+
+  /** @param message how far the work got and how to resume it */
+  constructor(message: string) {
+    super(message);
+    this.name = "Interrupted";
   }
 }
 

@@ -15,7 +15,8 @@ export const GLOBAL_FLAGS: FlagSpecs = {
   debug: { type: "boolean", description: "print stack traces of errors" },
 };
 
-const EXIT_CODES = "Exit codes: 0 ok, 1 problems found or the operation failed, 2 bad usage.";
+const EXIT_CODES =
+  "Exit codes: 0 ok, 1 problems found or the operation failed, 2 bad usage, 130 interrupted (Ctrl-C).";
 
 function flagLines(flags: FlagSpecs): string[] {
   const rows = Object.entries(flags).map(([name, spec]) => {
@@ -80,6 +81,7 @@ export function toolHelp(commands: readonly Command[]): string {
     "  eventfold copy --from sqlite:./events.db --to postgres://app@db/app?schema=events",
     "  eventfold verify --store sqlite:./events.db --definitions ./events.ts --export events",
     "",
-    "Global flags: --help (-h), --debug (stack traces). " + EXIT_CODES,
+    "Global flags: --help (-h), --debug (stack traces). eventfold --version prints the version.",
+    EXIT_CODES,
   ].join("\n");
 }

@@ -152,21 +152,43 @@ export interface Line {
   readonly number: number;
 }
 
+/** The longest line {@linkcode readLines} accepts by default: 16 MiB. */
+export const MAX_LINE_BYTES: number = 16 * 1024 * 1024;
+
 /**
  * Splits a byte stream into UTF-8 lines (`\n` or `\r\n`), holding one chunk and one
- * partial line at a time. Invalid UTF-8 in a line is a {@linkcode BadLineError} of it.
+ * partial line at a time. Invalid UTF-8 in a line is a {@linkcode BadLineError} of it,
+ * and so is a line longer than `maxBytes`: its bytes are dropped as they arrive (memory
+ * stays bounded) and reading goes on at the next line.
  *
  * @param stream the bytes
+ * @param maxBytes the longest line accepted, without its line break (default {@linkcode MAX_LINE_BYTES})
  * @returns the lines, blank ones included (the caller decides what they mean)
  */
-export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<Line | BadLineError> {
+export async function* readLines(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number = MAX_LINE_BYTES,
+): AsyncGenerator<Line | BadLineError> {
   const utf8 = new TextDecoder("utf-8", { fatal: true });
   // Pieces of a line that spans chunks, joined once its end arrives.
   let carry: Uint8Array[] = [];
+  let carried = 0;
+  // Bytes of the current line when it outgrew maxBytes (then nothing of it is kept).
+  let overflow = 0;
   let number = 0;
+  const tooLong = (size: number): BadLineError =>
+    new BadLineError(
+      number,
+      `the line is ${mebibytes(size)}, over the ${mebibytes(maxBytes)} limit (raise it with --max-line-mib)`,
+    );
   const emit = (bytes: Uint8Array): Line | BadLineError => {
     number++;
     const end = bytes.length > 0 && bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length;
+    if (overflow > 0 || end > maxBytes) {
+      const size = overflow > 0 ? overflow + bytes.length : end;
+      overflow = 0;
+      return tooLong(size);
+    }
     try {
       return { text: utf8.decode(bytes.subarray(0, end)), number };
     } catch {
@@ -177,6 +199,7 @@ export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGener
     if (carry.length === 0) return last;
     const parts = [...carry, last];
     carry = [];
+    carried = 0;
     const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
     let at = 0;
     for (const part of parts) {
@@ -185,13 +208,31 @@ export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGener
     }
     return out;
   };
+  const keep = (rest: Uint8Array): void => {
+    if (overflow > 0) {
+      overflow += rest.length;
+    } else if (carried + rest.length > maxBytes + 1) {
+      // One byte of slack for a CR before the newline.
+      overflow = carried + rest.length;
+      carry = [];
+      carried = 0;
+    } else {
+      carry.push(rest.slice());
+      carried += rest.length;
+    }
+  };
   for await (const chunk of stream) {
     let start = 0;
     for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
-      yield emit(joined(chunk.subarray(start, nl)));
+      yield emit(overflow > 0 ? chunk.subarray(start, nl) : joined(chunk.subarray(start, nl)));
       start = nl + 1;
     }
-    if (start < chunk.length) carry.push(chunk.slice(start));
+    if (start < chunk.length) keep(chunk.subarray(start));
   }
-  if (carry.length > 0) yield emit(joined(new Uint8Array(0)));
+  if (carry.length > 0 || overflow > 0) yield emit(joined(new Uint8Array(0)));
+}
+
+function mebibytes(bytes: number): string {
+  const mib = bytes / (1024 * 1024);
+  return mib >= 1 ? `${Number(mib.toFixed(1))} MiB` : `${bytes} bytes`;
 }

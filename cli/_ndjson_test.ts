@@ -79,3 +79,29 @@ Deno.test("parseLine names the line and the problem", async (t) => {
     });
   }
 });
+
+Deno.test("readLines makes a line over the size limit a bad line, keeps none of it, and goes on", async () => {
+  const long = "x".repeat(40);
+  const lines: (Line | BadLineError)[] = [];
+  for await (
+    const line of readLines(streamOf("ok\n", long.slice(0, 15), long.slice(15), "\nfine\r\n", long), 20)
+  ) {
+    lines.push(line);
+  }
+  assert.deepEqual(lines[0], { text: "ok", number: 1 });
+  assert(lines[1] instanceof BadLineError && lines[1].line === 2);
+  assert.match(
+    lines[1].message,
+    /line 2: the line is 40 bytes, over the 20 bytes limit \(raise it with --max-line-mib\)/,
+  );
+  assert.deepEqual(lines[2], { text: "fine", number: 3 });
+  assert(lines[3] instanceof BadLineError && lines[3].line === 4, "the last line, without a newline, too");
+  assert.equal(lines.length, 4);
+  const exact: (Line | BadLineError)[] = [];
+  for await (const line of readLines(streamOf("y".repeat(20), "\r\n"), 20)) exact.push(line);
+  assert.deepEqual(
+    exact,
+    [{ text: "y".repeat(20), number: 1 }],
+    "a line of exactly the limit (and its CR) is fine",
+  );
+});

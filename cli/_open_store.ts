@@ -9,6 +9,7 @@
 import { type Adapter, type AnyEventFactory, type Codec, EventStore, isEventStoreError } from "../mod.ts";
 import { CliFailure, scrubSecrets, UsageError } from "./_errors.ts";
 import { PermissiveEvents } from "./_permissive_events.ts";
+import { sqliteAccessProblem } from "./_sqlite_access.ts";
 import type { StoreUrl } from "./_store_url.ts";
 
 /** A payload the store could not decode, left in place of it so a scan can go on. */
@@ -108,20 +109,46 @@ async function checkSqliteFile(path: string, label: string): Promise<void> {
     }
   } catch (error) {
     if (error instanceof CliFailure) throw error;
-    throw new CliFailure(`${path} is not a SQLite database (${reason(error)})`, { cause: error });
+    throw await sqliteOpenFailure(path, error);
   } finally {
     db?.close();
   }
 }
 
+/** The truthful reason an open failed: permissions first, then what SQLite said. */
+async function sqliteOpenFailure(path: string, error: unknown): Promise<CliFailure> {
+  const problem = await sqliteAccessProblem(path);
+  if (problem !== undefined) return new CliFailure(`cannot open ${path}: ${problem}`, { cause: error });
+  const text = reason(error);
+  // SQLITE_NOTADB: the bytes are not a database; anything else is named as SQLite said it.
+  if (/file is not a database|file is encrypted/i.test(text)) {
+    return new CliFailure(`${path} is not a SQLite database (${text})`, { cause: error });
+  }
+  return new CliFailure(isEventStoreError(error) ? text : `cannot open ${path}: ${text}`, { cause: error });
+}
+
 async function openSqlite(url: StoreUrl & { kind: "sqlite" }, options: OpenOptions): Promise<Adapter> {
   if (!options.create) await checkSqliteFile(url.path, url.label);
   const { SqliteAdapter } = await import("../stores/sqlite/mod.ts");
-  let adapter = new SqliteAdapter(url.path);
-  if (options.lenient) {
-    const codec = adapter.codec;
-    await adapter.close();
-    adapter = new SqliteAdapter(url.path, { codec: lenientCodec(codec) });
+  let adapter: InstanceType<typeof SqliteAdapter>;
+  try {
+    adapter = new SqliteAdapter(url.path);
+    if (options.lenient) {
+      const codec = adapter.codec;
+      await adapter.close();
+      adapter = new SqliteAdapter(url.path, { codec: lenientCodec(codec) });
+    }
+  } catch (error) {
+    throw await sqliteOpenFailure(url.path, error);
+  }
+  if (options.create) {
+    // SQLite opens a store it may only read without complaint (a read-only WAL file, say)
+    // and refuses only the first write; a writing command says so before it starts.
+    const problem = await sqliteAccessProblem(url.path);
+    if (problem !== undefined) {
+      await adapter.close();
+      throw new CliFailure(`cannot open ${url.path} for writing: ${problem}`);
+    }
   }
   return adapter;
 }

@@ -6,7 +6,7 @@
  */
 
 import { isEventStoreError } from "../mod.ts";
-import { CliFailure, EXIT, OutputClosed, UsageError } from "./_errors.ts";
+import { CliFailure, EXIT, Interrupted, OutputClosed, UsageError } from "./_errors.ts";
 import { say } from "./_output.ts";
 
 function oneLine(text: string): string {
@@ -31,7 +31,7 @@ function details(error: unknown): string {
  *
  * @param error what was thrown
  * @param debug print the stack and causes too
- * @returns 0 when the reader of stdout went away, 2 for bad usage, 1 otherwise
+ * @returns 0 when the reader of stdout went away, 2 for bad usage, 130 when interrupted, 1 otherwise
  */
 export function reportError(error: unknown, debug: boolean): number {
   if (error instanceof OutputClosed) return EXIT.ok;
@@ -39,6 +39,9 @@ export function reportError(error: unknown, debug: boolean): number {
   let line: string;
   if (error instanceof UsageError) {
     code = EXIT.usage;
+    line = error.message;
+  } else if (error instanceof Interrupted) {
+    code = EXIT.interrupted;
     line = error.message;
   } else if (error instanceof CliFailure || isEventStoreError(error)) {
     line = (error as Error).message;

@@ -19,10 +19,17 @@
  *
  * Everything else is plain JSON, so most payloads read as they are.
  *
+ * Both directions are bounded, so one hostile line costs little: values nest at most
+ * {@linkcode MAX_DEPTH} containers deep and a `$bigint` holds at most
+ * {@linkcode MAX_BIGINT_DIGITS} digits. Beyond either, a {@linkcode TaggedJsonError}
+ * says so (never a bare `RangeError` from a blown stack).
+ *
  * @module
  */
 
 import { Buffer } from "node:buffer";
+import { MAX_PAYLOAD_DEPTH } from "../stores/_fidelity.ts";
+import { count } from "./_format.ts";
 
 /** A value that cannot be tagged, or a tagged form that does not decode; names where. */
 export class TaggedJsonError extends Error {
@@ -46,9 +53,26 @@ export class TaggedJsonError extends Error {
    * @returns for example `data.items.3`
    */
   where(root: string): string {
-    return [root, ...this.path].join(".");
+    const path = this.path.length > 12
+      ? [...this.path.slice(0, 6), `(${this.path.length - 8} more)`, ...this.path.slice(-2)]
+      : this.path;
+    return [root, ...path].join(".");
   }
 }
+
+/**
+ * How many containers (arrays, objects, maps, sets) a payload may nest: the stores' own
+ * limit. Deeper values are refused on export and import alike, before recursion could
+ * exhaust the stack.
+ */
+export const MAX_DEPTH: number = MAX_PAYLOAD_DEPTH;
+
+/**
+ * The most decimal digits a tagged `$bigint` may have. Converting decimal text to a
+ * bigint and storing it costs more than linear time; beyond about 10^10000 a line could
+ * keep the CPU busy for seconds, and no domain value needs more.
+ */
+export const MAX_BIGINT_DIGITS: number = 10_000;
 
 type TypedArrayConstructor = {
   new (buffer: ArrayBuffer): ArrayBufferView;
@@ -106,10 +130,24 @@ function encodeNumber(n: number): unknown {
   return tagged("$number", String(n));
 }
 
-function encodeObject(value: object): unknown {
+function tooDeep(): TaggedJsonError {
+  return new TaggedJsonError(`nested deeper than ${MAX_DEPTH} levels (the most a payload may nest)`);
+}
+
+function encodeBigint(value: bigint): unknown {
+  const digits = value.toString();
+  if (digits.length - (value < 0n ? 1 : 0) > MAX_BIGINT_DIGITS) {
+    throw new TaggedJsonError(`a bigint of more than ${count(MAX_BIGINT_DIGITS)} digits cannot be exported`);
+  }
+  return tagged("$bigint", digits);
+}
+
+function encodeObject(value: object, depth: number): unknown {
+  if (depth >= MAX_DEPTH) throw tooDeep();
+  const child = (item: unknown): unknown => encodeValue(item, depth + 1);
   if (Array.isArray(value)) {
     const out = new Array(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = withKey(i, () => encode(value[i]));
+    for (let i = 0; i < value.length; i++) out[i] = withKey(i, () => child(value[i]));
     return out;
   }
   if (value instanceof Date) {
@@ -128,14 +166,14 @@ function encodeObject(value: object): unknown {
     let i = 0;
     const entries: unknown[] = [];
     for (const [k, v] of value) {
-      entries.push(withKey(i++, () => [encode(k), encode(v)]));
+      entries.push(withKey(i++, () => [child(k), child(v)]));
     }
     return tagged("$map", entries);
   }
   if (value instanceof Set) {
     let i = 0;
     const items: unknown[] = [];
-    for (const item of value) items.push(withKey(i++, () => encode(item)));
+    for (const item of value) items.push(withKey(i++, () => child(item)));
     return tagged("$set", items);
   }
   if (value instanceof RegExp) return tagged("$regexp", [value.source, value.flags]);
@@ -143,7 +181,7 @@ function encodeObject(value: object): unknown {
   const out: Record<string, unknown> = {};
   const keys = Object.keys(value);
   for (const key of keys) {
-    const encoded = withKey(key, () => encode((value as Record<string, unknown>)[key]));
+    const encoded = withKey(key, () => child((value as Record<string, unknown>)[key]));
     if (key === "__proto__") {
       Object.defineProperty(out, key, { value: encoded, enumerable: true, writable: true });
     } else out[key] = encoded;
@@ -156,9 +194,14 @@ function encodeObject(value: object): unknown {
  *
  * @param value a decoded payload
  * @returns the tagged form
- * @throws {TaggedJsonError} for a function, a symbol or an unsupported binary view
+ * @throws {TaggedJsonError} for a function, a symbol, an unsupported binary view, a value
+ *   nested deeper than {@linkcode MAX_DEPTH} or a bigint longer than {@linkcode MAX_BIGINT_DIGITS} digits
  */
 export function encode(value: unknown): unknown {
+  return encodeValue(value, 0);
+}
+
+function encodeValue(value: unknown, depth: number): unknown {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -166,11 +209,11 @@ export function encode(value: unknown): unknown {
     case "number":
       return encodeNumber(value);
     case "bigint":
-      return tagged("$bigint", value.toString());
+      return encodeBigint(value);
     case "undefined":
       return tagged("$undefined", true);
     case "object":
-      return value === null ? null : encodeObject(value);
+      return value === null ? null : encodeObject(value, depth);
     default:
       throw new TaggedJsonError(`cannot export a ${typeof value}`);
   }
@@ -189,7 +232,8 @@ function strings(value: unknown, tag: string): [string, string] {
   return [a, b];
 }
 
-function decodeTag(tag: string, value: unknown): unknown {
+function decodeTag(tag: string, value: unknown, depth: number): unknown {
+  const child = (item: unknown): unknown => decodeValue(item, depth + 1);
   switch (tag) {
     case "$date": {
       if (value === null) return new Date(NaN);
@@ -200,6 +244,13 @@ function decodeTag(tag: string, value: unknown): unknown {
     case "$bigint":
       if (typeof value !== "string" || !/^-?\d+$/.test(value)) {
         throw new TaggedJsonError("$bigint needs a string of decimal digits");
+      }
+      if (value.length - (value.startsWith("-") ? 1 : 0) > MAX_BIGINT_DIGITS) {
+        throw new TaggedJsonError(
+          `$bigint has ${count(value.length)} characters; at most ${
+            count(MAX_BIGINT_DIGITS)
+          } digits are accepted`,
+        );
       }
       return BigInt(value);
     case "$number": {
@@ -239,14 +290,14 @@ function decodeTag(tag: string, value: unknown): unknown {
       value.forEach((entry, i) => {
         withKey(i, () => {
           const [k, v] = pair(entry, tag);
-          map.set(decode(k), decode(v));
+          map.set(child(k), child(v));
         });
       });
       return map;
     }
     case "$set": {
       if (!Array.isArray(value)) throw new TaggedJsonError("$set needs an array");
-      return new Set(value.map((item, i) => withKey(i, () => decode(item))));
+      return new Set(value.map((item, i) => withKey(i, () => child(item))));
     }
     case "$regexp": {
       const [source, flags] = strings(value, tag);
@@ -266,7 +317,7 @@ function decodeTag(tag: string, value: unknown): unknown {
       if (typeof value !== "object" || value === null || Array.isArray(value)) {
         throw new TaggedJsonError("$object needs an object");
       }
-      return decodeFields(value as Record<string, unknown>);
+      return decodeFields(value as Record<string, unknown>, depth);
     default:
       throw new TaggedJsonError(
         `unknown tag ${JSON.stringify(tag)} (an object whose only key starts with $)`,
@@ -274,10 +325,10 @@ function decodeTag(tag: string, value: unknown): unknown {
   }
 }
 
-function decodeFields(value: Record<string, unknown>): Record<string, unknown> {
+function decodeFields(value: Record<string, unknown>, depth: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
-    const decoded = withKey(key, () => decode(value[key]));
+    const decoded = withKey(key, () => decodeValue(value[key], depth + 1));
     if (key === "__proto__") {
       Object.defineProperty(out, key, { value: decoded, enumerable: true, writable: true });
     } else out[key] = decoded;
@@ -290,19 +341,26 @@ function decodeFields(value: Record<string, unknown>): Record<string, unknown> {
  *
  * @param value the parsed JSON
  * @returns the payload
- * @throws {TaggedJsonError} for an unknown tag or a tag with a malformed value
+ * @throws {TaggedJsonError} for an unknown tag, a tag with a malformed value, a value nested
+ *   deeper than {@linkcode MAX_DEPTH} or a `$bigint` longer than {@linkcode MAX_BIGINT_DIGITS} digits
  */
 export function decode(value: unknown): unknown {
+  return decodeValue(value, 0);
+}
+
+function decodeValue(value: unknown, depth: number): unknown {
   if (typeof value !== "object" || value === null) return value;
+  if (depth >= MAX_DEPTH) throw tooDeep();
   if (Array.isArray(value)) {
     const out = new Array(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = withKey(i, () => decode(value[i]));
+    for (let i = 0; i < value.length; i++) out[i] = withKey(i, () => decodeValue(value[i], depth + 1));
     return out;
   }
   const keys = Object.keys(value);
   if (keys.length === 1 && keys[0].startsWith("$")) {
     const tag = keys[0];
-    return withKey(tag, () => decodeTag(tag, (value as Record<string, unknown>)[tag]));
+    // A tag wraps its value without nesting it further in the payload's own terms.
+    return withKey(tag, () => decodeTag(tag, (value as Record<string, unknown>)[tag], depth));
   }
-  return decodeFields(value as Record<string, unknown>);
+  return decodeFields(value as Record<string, unknown>, depth);
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decode, encode, TaggedJsonError } from "./_tagged_json.ts";
+import { decode, encode, MAX_BIGINT_DIGITS, MAX_DEPTH, TaggedJsonError } from "./_tagged_json.ts";
 
 function roundTrip(value: unknown): unknown {
   return decode(JSON.parse(JSON.stringify(encode(value))));
@@ -67,4 +67,35 @@ Deno.test("tagged JSON refuses functions and symbols with their path", () => {
     (error: unknown) => error instanceof TaggedJsonError && error.where("meta") === "meta.handler.0",
   );
   assert.throws(() => encode(Symbol("s")), /cannot export a symbol/);
+});
+
+Deno.test("tagged JSON bounds depth and bigint size both ways, naming the path", async (t) => {
+  const nest = (depth: number): unknown => {
+    let value: unknown = 1;
+    for (let i = 0; i < depth; i++) value = [value];
+    return value;
+  };
+  await t.step(`${MAX_DEPTH} levels pass, one more is refused`, () => {
+    assert.deepEqual(roundTrip(nest(MAX_DEPTH)), nest(MAX_DEPTH));
+    assert.throws(() => encode(nest(MAX_DEPTH + 1)), /nested deeper than 256 levels/);
+    assert.throws(
+      () => decode(JSON.parse(JSON.stringify(nest(MAX_DEPTH + 1)))),
+      /nested deeper than 256 levels/,
+    );
+  });
+  await t.step("5,000 levels are a TaggedJsonError, not a blown stack", () => {
+    const deep = JSON.parse("[".repeat(5000) + "]".repeat(5000));
+    assert.throws(
+      () => decode(deep),
+      (error: unknown) => error instanceof TaggedJsonError && /\(\d+ more\)/.test(error.where("data")),
+    );
+  });
+  await t.step(`a $bigint of ${MAX_BIGINT_DIGITS} digits passes, a longer one is refused at once`, () => {
+    const most = "-" + "9".repeat(MAX_BIGINT_DIGITS);
+    assert.equal(decode({ $bigint: most }), BigInt(most));
+    const started = performance.now();
+    assert.throws(() => decode({ $bigint: "7".repeat(1_000_000) }), /at most 10,000 digits/);
+    assert(performance.now() - started < 1000, "refused without converting it");
+    assert.throws(() => encode(10n ** BigInt(MAX_BIGINT_DIGITS)), /more than 10,000 digits/);
+  });
 });

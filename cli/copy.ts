@@ -13,12 +13,16 @@ import { ChunkedImport, importAll } from "./_importer.ts";
 import { Progress } from "./_progress.ts";
 import { pace, summary } from "./_summary.ts";
 
+// Large chunks: a PostgreSQL target spends its time per statement and per commit.
+const DEFAULT_BATCH = 5000;
+
 async function run(args: ParsedArgs, io: Io): Promise<number> {
   noExtraArgs(args, "copy");
   const from = storeUrl(args, "from");
   const to = storeUrl(args, "to");
   if (from.label === to.label) throw new UsageError(`--from and --to name the same store (${from.label})`);
-  const batch = args.integer("batch") ?? 1000;
+  const batch = args.integer("batch") ?? DEFAULT_BATCH;
+  const signal = io.signal;
   if (batch < 1) throw new UsageError("--batch must be at least 1");
   const result = await withStore(
     from,
@@ -27,7 +31,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
       withStore(to, { create: true }, async (target) => {
         const importer = new ChunkedImport(target.store, batch);
         const progress = new Progress("copy", (await source.adapter.stats()).events);
-        await importAll(importer, progress, source.store.readAll(), `copy to ${to.label}`);
+        await importAll(importer, progress, source.store.readAll(), `copy to ${to.label}`, signal);
         return {
           read: progress.done,
           imported: importer.imported,
@@ -54,13 +58,14 @@ export const copy: Command = {
   usage: ["copy --from URL --to URL [--batch N] [--json]"],
   description:
     "Reads the source log page by page and imports it into the target in atomic chunks of --batch\n" +
-    "(default 1000), keeping ids, created times, types, data and meta. Ids already in the target are\n" +
+    "(default 5000; the next chunk is read while one is written), keeping ids, created times, types, data and meta. Ids already in the target are\n" +
     "skipped, so a copy can be repeated or resumed, and only new events are added. The target is\n" +
-    "created when missing. Snapshots and checkpoints are not copied (they belong to the source).",
+    "created when missing. Snapshots and checkpoints are not copied (they belong to the source).\n" +
+    "Ctrl-C stops after the chunk being written and says how far it got (exit 130); run it again to resume.",
   flags: {
     from: { type: "string", value: "URL", description: "the store to read" },
     to: { type: "string", value: "URL", description: "the store to write (created when missing)" },
-    batch: { type: "integer", value: "N", description: "events per atomic import call (default 1000)" },
+    batch: { type: "integer", value: "N", description: "events per atomic import call (default 5000)" },
     ...JSON_FLAG,
   },
   examples: [

@@ -6,8 +6,25 @@
  */
 
 import type { ParsedArgs } from "./_args.ts";
-import { type Bounds, inTime, pastEnd, readPosition, readTime, timeField } from "./_bounds.ts";
-import { type Command, type Io, noExtraArgs, STORE_FLAG, storeUrl, withStore } from "./_command.ts";
+import {
+  type Bounds,
+  inTime,
+  pastEnd,
+  readPosition,
+  readPositionOrTime,
+  readTime,
+  timeField,
+} from "./_bounds.ts";
+import {
+  type Command,
+  type Io,
+  JSON_FLAG,
+  noExtraArgs,
+  STORE_FLAG,
+  storeUrl,
+  withStore,
+} from "./_command.ts";
+import { givenBounds, hintNoMatch } from "./_no_match.ts";
 import { EXIT } from "./_errors.ts";
 import { recordLine } from "./_ndjson.ts";
 import { ChangeWaiter } from "./_waiter.ts";
@@ -23,7 +40,6 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
   const streams = args.list("stream");
   const types = args.list("type");
   const since = args.has("since") ? readTime(args.string("since")!, "--since") : undefined;
-  const until = args.has("until") ? readTime(args.string("until")!, "--until") : undefined;
   const field = timeField(args.string("time-field"));
   await withStore(url, { create: false }, async ({ adapter }) => {
     const before = args.has("before")
@@ -32,9 +48,18 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
     let cursor = args.has("after")
       ? await readPosition(args.string("after")!, adapter, "--after")
       : undefined;
-    const bounds: Bounds = { before, since, until, timeField: field };
+    const until = args.has("until")
+      ? await readPositionOrTime(args.string("until")!, adapter, "--until")
+      : {};
+    const bounds: Bounds = { before, through: until.position, since, until: until.time, timeField: field };
     const waiter = follow ? new ChangeWaiter(adapter, io.signal) : undefined;
     let printed = 0;
+    const hint = (): Promise<void> =>
+      printed > 0 || follow ? Promise.resolve() : hintNoMatch(adapter, {
+        types,
+        streams,
+        bounds: givenBounds(args, ["after", "before", "since", "until"]),
+      });
     // The first page settles (everything committed before the command is printed); the
     // following ones, and the polls of --follow, go on from the cursor.
     let settle = true;
@@ -50,14 +75,14 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
         });
         settle = false;
         for (const record of page) {
-          if (pastEnd(record, bounds)) return;
+          if (pastEnd(record, bounds)) return await hint();
           if (!inTime(record, bounds)) continue;
           await io.out.line(recordLine(record, true));
           if (++printed >= limit) return;
         }
         if (page.length > 0) cursor = page[page.length - 1].position;
         if (page.length === PAGE) continue;
-        if (waiter === undefined) return;
+        if (waiter === undefined) return await hint();
         await io.out.flush();
         await waiter.wait(interval);
         if (io.signal.aborted) return;
@@ -75,13 +100,15 @@ export const events: Command = {
   summary: "print events as NDJSON, filtered; --follow tails new ones",
   usage: [
     "events --store URL [--stream ID]... [--type TYPE]... [--after POS] [--before POS]",
-    "       [--since TIME] [--until TIME] [--time-field created|recorded] [--limit N] [--follow]",
+    "       [--since TIME] [--until POS|TIME] [--time-field created|recorded] [--limit N] [--follow] [--json]",
   ],
   description: "Prints one JSON object per line, in position order: id, stream, type, revision, position,\n" +
     "created, recorded, outdated, data and meta (values JSON lacks, such as dates and bigints, are\n" +
     'tagged: {"$date": "..."}, {"$bigint": "..."}). Positions may be written short (42) and --after\n' +
-    "takes head for the newest one. With --follow it keeps printing events as they are committed,\n" +
-    "by this or another process, until Ctrl-C.",
+    "takes head for the newest one; --until takes a position (inclusive), head or a time, as in replay.\n" +
+    "With --follow it keeps printing events as they are committed, by this or another process, until\n" +
+    "Ctrl-C. The output is JSON already: --json changes nothing and is accepted like everywhere. When\n" +
+    "filters match nothing, a hint on stderr lists what the store holds (the exit code stays 0).",
   flags: {
     ...STORE_FLAG,
     stream: { type: "list", value: "ID", description: "only this stream" },
@@ -89,7 +116,11 @@ export const events: Command = {
     after: { type: "string", value: "POS", description: "only positions after this one (head: the newest)" },
     before: { type: "string", value: "POS", description: "only positions before this one" },
     since: { type: "string", value: "TIME", description: "only events at or after this ISO-8601 time" },
-    until: { type: "string", value: "TIME", description: "only events at or before this ISO-8601 time" },
+    until: {
+      type: "string",
+      value: "POS|TIME",
+      description: "only events up to this position (inclusive), head, or ISO-8601 time",
+    },
     "time-field": {
       type: "string",
       value: "FIELD",
@@ -102,6 +133,7 @@ export const events: Command = {
       value: "MS",
       description: "with --follow, poll at least every MS milliseconds (default 500)",
     },
+    ...JSON_FLAG,
   },
   examples: [
     ["The history of one entity", "eventfold events --store sqlite:./events.db --stream user-42"],

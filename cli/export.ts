@@ -16,9 +16,10 @@ import {
   storeUrl,
   withStore,
 } from "./_command.ts";
-import { CliFailure, EXIT } from "./_errors.ts";
+import { CliFailure, EXIT, Interrupted } from "./_errors.ts";
 import { plural } from "./_format.ts";
 import { recordLine } from "./_ndjson.ts";
+import { givenBounds, hintNoMatch } from "./_no_match.ts";
 import { Output } from "./_output.ts";
 import { Progress } from "./_progress.ts";
 import { pace, summary } from "./_summary.ts";
@@ -49,6 +50,8 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
     const filtered = streams.length > 0 || types.length > 0 || after !== undefined;
     const progress = new Progress("export", filtered ? undefined : (await adapter.stats()).events);
     const { out, close } = await openOutput(path, io);
+    const signal = io.signal;
+    let last: string | undefined;
     try {
       for await (
         const record of store.readAll({
@@ -58,12 +61,27 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
         })
       ) {
         await out.line(recordLine(record, false));
+        last = record.position;
         progress.advance();
+        if (signal.aborted) break;
       }
       await out.flush();
+      if (progress.done === 0 && !signal.aborted) {
+        await hintNoMatch(adapter, { types, streams, bounds: givenBounds(args, ["after"]) });
+      }
     } finally {
       close();
       progress.finish();
+    }
+    if (signal.aborted) {
+      const resume = last === undefined
+        ? "run it again"
+        : `run it again, or continue with --after ${last}${
+          path !== undefined && path !== "-" ? " (into another file)" : ""
+        }`;
+      throw new Interrupted(
+        `export interrupted after ${plural(progress.done, "event")}; the output is incomplete: ${resume}`,
+      );
     }
     return { events: progress.done, ms: progress.elapsed };
   });

@@ -16,7 +16,9 @@
  * assert.equal(await main(["checkpoints", "--store", "memory:", "--json"]), 0);
  * ```
  *
- * Exit codes: 0 ok, 1 problems found or the operation failed, 2 bad usage.
+ * Exit codes: 0 ok, 1 problems found or the operation failed, 2 bad usage, 130 interrupted
+ * (Ctrl-C; `import`, `copy` and `export` stop after the chunk in flight and say how far
+ * they got). `eventfold --version` prints the version.
  *
  * @module
  */
@@ -35,6 +37,7 @@ import { importCommand } from "./import.ts";
 import { info } from "./info.ts";
 import { replay } from "./replay.ts";
 import { streams } from "./streams.ts";
+import { VERSION } from "./_version.ts";
 import { verify } from "./verify.ts";
 
 const COMMANDS: readonly Command[] = [
@@ -88,6 +91,10 @@ async function dispatch(args: readonly string[], out: Output, interrupt: Interru
     say(toolHelp(COMMANDS));
     return EXIT.usage;
   }
+  if (name === "--version" || name === "-V") {
+    await out.line(`eventfold ${VERSION}`);
+    return EXIT.ok;
+  }
   if (name === "--help" || name === "-h" || name === "help") {
     await out.line(rest.length > 0 ? commandHelp(findCommand(rest[0])) : toolHelp(COMMANDS));
     return EXIT.ok;
@@ -113,7 +120,8 @@ async function dispatch(args: readonly string[], out: Output, interrupt: Interru
  * Runs one `eventfold` command, as the process entry point does.
  *
  * @param args the arguments after `eventfold`: a command, its flags and arguments
- * @returns the exit code: 0 ok, 1 problems found or the operation failed, 2 bad usage
+ * @returns the exit code: 0 ok, 1 problems found or the operation failed, 2 bad usage,
+ *   130 interrupted by Ctrl-C
  * @example
  * ```ts
  * import assert from "node:assert/strict";

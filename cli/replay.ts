@@ -21,6 +21,7 @@ import {
 } from "./_command.ts";
 import { CliFailure, EXIT, UsageError } from "./_errors.ts";
 import { plural } from "./_format.ts";
+import { givenBounds, hintNoMatch } from "./_no_match.ts";
 import { Progress } from "./_progress.ts";
 import { pace, summary } from "./_summary.ts";
 import { encode } from "./_tagged_json.ts";
@@ -127,11 +128,15 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
       stream === undefined ? (await adapter.stats()).events : undefined,
     );
     try {
-      return {
-        ...await drive(loaded, store, source(store, stream, bounds), stream, dryRun, progress),
-        ms: progress.elapsed,
-        until,
-      };
+      const outcome = await drive(loaded, store, source(store, stream, bounds), stream, dryRun, progress);
+      progress.finish();
+      if (outcome.folded === 0) {
+        await hintNoMatch(adapter, {
+          streams: stream === undefined ? [] : [stream],
+          bounds: givenBounds(args, ["until"]),
+        });
+      }
+      return { ...outcome, ms: progress.elapsed, until };
     } finally {
       progress.finish();
     }

@@ -16,6 +16,7 @@ import {
 } from "./_command.ts";
 import { EXIT } from "./_errors.ts";
 import { count, table } from "./_format.ts";
+import { hintNoMatch } from "./_no_match.ts";
 import { Progress } from "./_progress.ts";
 
 interface StreamRow {
@@ -60,6 +61,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
       row.lastPosition = record.position;
     }
     progress.finish();
+    if (found.size === 0 && prefix !== "") await hintNoMatch(adapter, { prefix });
     return [...found.values()].slice(0, limit);
   });
   if (io.json) {

@@ -53,6 +53,20 @@ export interface Finding {
   readonly id: string;
   /** What is wrong. */
   readonly message: string;
+  /** How many events the finding stands for, when it collapses several (`revision-order`). */
+  readonly count?: number;
+  /** The position of the last of them, when it collapses several. */
+  readonly lastPosition?: string;
+}
+
+/** Events of one stream out of order behind the same highest revision: one finding. */
+interface OrderRun {
+  readonly after: number;
+  readonly first: Pick<Finding, "position" | "stream" | "id">;
+  lastPosition: string;
+  count: number;
+  low: number;
+  high: number;
 }
 
 type Report = (finding: Finding) => Promise<void>;
@@ -91,6 +105,8 @@ async function schemaProblem(
 
 class Checker {
   readonly #revisions = new Map<string, number>();
+  /** Per stream, the run of out-of-order events being gathered (reported when it ends). */
+  readonly #runs = new Map<string, OrderRun>();
   readonly #ids = new IdSet(1 << 16);
   readonly suspects = new Set<string>();
   #position: string | undefined;
@@ -159,14 +175,59 @@ class Checker {
           last === 0 ? "no event" : `revision ${last}`
         }: ${missing} missing`,
       });
-    } else if (record.revision < expected) {
-      await this.#report({
-        ...at,
-        problem: "revision-order",
-        message: `revision ${record.revision} comes after revision ${last} (repeated or out of order)`,
-      });
+    }
+    if (record.revision < expected) {
+      // One bad revision puts every later event of its stream out of order: gather them
+      // into one finding rather than a line each.
+      const run = this.#runs.get(record.stream);
+      if (run !== undefined && run.after === last) {
+        run.count++;
+        run.lastPosition = record.position;
+        run.low = Math.min(run.low, record.revision);
+        run.high = Math.max(run.high, record.revision);
+      } else {
+        await this.#endRun(record.stream);
+        this.#runs.set(record.stream, {
+          after: last,
+          first: at,
+          lastPosition: record.position,
+          count: 1,
+          low: record.revision,
+          high: record.revision,
+        });
+      }
+    } else {
+      await this.#endRun(record.stream);
     }
     this.#revisions.set(record.stream, Math.max(last, record.revision));
+  }
+
+  /** Reports the runs still open (call once the log is read). */
+  async end(): Promise<void> {
+    for (const stream of [...this.#runs.keys()]) await this.#endRun(stream);
+  }
+
+  async #endRun(stream: string): Promise<void> {
+    const run = this.#runs.get(stream);
+    if (run === undefined) return;
+    this.#runs.delete(stream);
+    if (run.count === 1) {
+      await this.#report({
+        ...run.first,
+        problem: "revision-order",
+        message: `revision ${run.low} comes after revision ${run.after} (repeated or out of order)`,
+      });
+      return;
+    }
+    const revisions = run.low === run.high ? `revision ${run.low}` : `revisions ${run.low} to ${run.high}`;
+    await this.#report({
+      ...run.first,
+      problem: "revision-order",
+      message: `${count(run.count)} events out of order after revision ${run.after} ` +
+        `(${revisions} at positions ${run.first.position} to ${run.lastPosition}; repeated or out of order)`,
+      count: run.count,
+      lastPosition: run.lastPosition,
+    });
   }
 }
 
@@ -223,6 +284,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
       await checker.check(record);
       progress.advance();
     }
+    await checker.end();
     if (checker.suspects.size > 0) await confirmDuplicates(store, checker.suspects, report);
     progress.finish();
     return { events: progress.done, streams: checker.streams };
@@ -249,8 +311,9 @@ export const verify: Command = {
     "are unique, positions increase, records are well formed and every payload decodes. With\n" +
     "--definitions (a module exporting your EventFactory, export name events unless --export says\n" +
     "otherwise), every event's type must be defined and its data and meta must pass their schemas.\n" +
-    "Each problem is printed on stdout (NDJSON with --json); a summary goes to stderr (stdout with\n" +
-    "--json). Exits 1 when anything was found.",
+    "Each problem is printed on stdout (NDJSON with --json); the events one bad revision puts out of\n" +
+    "order are one problem with a count. A summary goes to stderr (stdout with --json). Exits 1 when\n" +
+    "anything was found.",
   flags: {
     ...STORE_FLAG,
     definitions: { type: "string", value: "FILE", description: "a module exporting your EventFactory" },

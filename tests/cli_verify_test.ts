@@ -50,13 +50,46 @@ Deno.test("cli: verify catches a revision changed by hand", async () => {
     run.stdout,
     /^revision-gap {2}position 0000000000000003 {2}stream "acct-1": revision 7 follows revision 2: revisions 3 to 6 are missing$/m,
   );
-  assert.deepEqual(findings.map((f) => [f.problem, f.position]), [
-    ["revision-gap", "0000000000000003"],
-    ["revision-order", "0000000000000004"],
-    ["revision-order", "0000000000000005"],
-    ["revision-order", "0000000000000009"],
+  // The events after the edited one are its consequences: one finding with a count.
+  assert.match(
+    run.stdout,
+    /^revision-order {2}position 0000000000000004 {2}stream "acct-1": 3 events out of order after revision 7 \(revisions 4 to 6 at positions 0000000000000004 to 0000000000000009; repeated or out of order\)$/m,
+  );
+  assert.equal(run.stdout.trim().split("\n").length, 2);
+  assert.deepEqual(findings.map((f) => [f.problem, f.position, f.count, f.lastPosition]), [
+    ["revision-gap", "0000000000000003", undefined, undefined],
+    ["revision-order", "0000000000000004", 3, "0000000000000009"],
   ]);
   assert.equal(summary.ok, false);
+  assert.equal(summary.problems, 2);
+});
+
+Deno.test("cli: verify reports one line, not 49, for one edited revision of a 52-event stream", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/long.db`;
+  await seedSqlite(path, async (store) => {
+    const events = [];
+    for (let i = 0; i < 52; i++) {
+      events.push(store.event({ type: "account:deposited", stream: "s", data: i, meta: { by: "t" } }));
+    }
+    await store.pushManyEvents(events);
+  });
+  const db = new DatabaseSync(path);
+  try {
+    db.exec("UPDATE eventfold_events SET revision = 99 WHERE stream = 's' AND revision = 3");
+  } finally {
+    db.close();
+  }
+  const run = await cli(["verify", "--store", `sqlite:${path}`]);
+  assert.equal(run.code, 1);
+  const lines = run.stdout.trim().split("\n");
+  assert.equal(lines.length, 2, run.stdout);
+  assert.match(lines[0], /^revision-gap .*revision 99 follows revision 2: revisions 3 to 98 are missing$/);
+  assert.match(
+    lines[1],
+    /^revision-order .*stream "s": 49 events out of order after revision 99 \(revisions 4 to 52 /,
+  );
+  assert.match(run.stderr, /52 events in 1 stream, 2 problems/);
 });
 
 Deno.test("cli: verify catches a gap left by a deleted event", async () => {

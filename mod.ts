@@ -37,12 +37,14 @@
 
 export {
   ConcurrencyError,
+  ConnectionLostError,
   DecodeError,
   EventInsertionError,
   EventStoreError,
   EventValidationError,
   type ExpectedRevision,
   isConcurrencyError,
+  isConnectionLostError,
   isDecodeError,
   isEventStoreError,
   isEventValidationError,
@@ -88,12 +90,16 @@ export {
 export type { Codec } from "./stores/codec.ts";
 export { EventStore } from "./stores/event_store.ts";
 export type {
+  EventStatus,
+  EventStoreHooks,
   EventStoreOptions,
   HandleOf,
   ImportResult,
   InsertingListener,
+  Prettify,
   PushOptions,
   ReadAllOptions,
+  ReadDirection,
   ReadOptions,
   ReadStreamOptions,
   ReduceArgs,
@@ -126,6 +132,7 @@ export {
 } from "./aggregates/handle.ts";
 export {
   type BatchHandler,
+  type OnceEffects,
   type OnceOptions,
   type ProjectedRecord,
   type ProjectionStatus,
@@ -145,4 +152,5 @@ export type {
   SubscriptionInfo,
   SubscriptionOptions,
   SubscriptionState,
+  SubscriptionStoreError,
 } from "./projectors/subscription_options.ts";

@@ -12,6 +12,7 @@ import { fold } from "../reducers/reduce.ts";
 import type { EventStore } from "../stores/event_store.ts";
 import type { AggregateClass, AggregateRoot } from "./aggregate_root.ts";
 import { uuidv7 } from "../events/id.ts";
+import type { SnapshotPolicy } from "../reducers/make_reducer.ts";
 
 /**
  * Loads and saves aggregates of one store (reached as `store.aggregate`).
@@ -37,14 +38,17 @@ import { uuidv7 } from "../events/id.ts";
  */
 export class AggregateRepository<TEvents extends AnyEventFactory> {
   readonly #store: EventStore<TEvents>;
+  readonly #autoSnapshot: boolean;
 
   /**
    * Creates it. The store makes its own; use `store.aggregate`.
    *
    * @param store the store
+   * @param options `autoSnapshot`: the store was built with `snapshot: "auto"`
    */
-  constructor(store: EventStore<TEvents>) {
+  constructor(store: EventStore<TEvents>, options: { readonly autoSnapshot?: boolean } = {}) {
     this.#store = store;
+    this.#autoSnapshot = options.autoSnapshot === true;
   }
 
   /**
@@ -72,9 +76,117 @@ export class AggregateRepository<TEvents extends AnyEventFactory> {
    */
   from<TAggregate extends AggregateRoot<TEvents>>(
     Class: AggregateClass<TEvents, TAggregate>,
-    stream: string = uuidv7(),
+    stream?: string,
   ): TAggregate {
-    return new Class(this.#store, stream);
+    if (stream !== undefined && (typeof stream !== "string" || stream.length === 0)) {
+      const got = stream === null
+        ? "null"
+        : typeof stream === "object"
+        ? "an object"
+        : JSON.stringify(stream);
+      throw new TypeError(
+        `store.aggregate.from(${Class.name}, stream) takes the stream id, a non-empty string; got ${got}. ` +
+          `To make an aggregate from a snapshot object (valkyr's from(Class, snapshot)), use ` +
+          `store.aggregate.fromSnapshot(${Class.name}, snapshot)`,
+      );
+    }
+    return new Class(this.#store, stream ?? uuidv7());
+  }
+
+  /**
+   * An aggregate restored from a state object, without reading the store: what
+   * @valkyr/event-store's `aggregate.from(Class, snapshot)` did. The fields are given to
+   * the aggregate's `restore()`; its stream is `options.stream`, else the object's string
+   * `id`, else a new UUIDv7. It is at `options.revision` (default 0, a new stream): to
+   * append to a stream that exists, load it with {@linkcode AggregateRepository.getByStream}.
+   *
+   * @param Class the aggregate class
+   * @param snapshot the state, as the aggregate's own fields (`id` names the stream)
+   * @param options the stream and the revision the state covers
+   * @returns the aggregate
+   * @throws {TypeError} when `snapshot` is not an object or the stream is not a non-empty string
+   * @throws {RangeError} when the revision is not a whole number >= 0
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { AggregateRoot, event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * class Counter extends AggregateRoot<typeof events> {
+   *   static override readonly name = "counter";
+   *   ticks = 0;
+   *   with(): void { this.ticks++; }
+   * }
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * const counter = store.aggregate.fromSnapshot(Counter, { id: "c1", ticks: 3 });
+   * assert(counter.id === "c1" && counter.ticks === 3 && counter.revision === 0);
+   * ```
+   */
+  fromSnapshot<TAggregate extends AggregateRoot<TEvents>>(
+    Class: AggregateClass<TEvents, TAggregate>,
+    snapshot: object,
+    options: { readonly stream?: string; readonly revision?: number } = {},
+  ): TAggregate {
+    if (typeof snapshot !== "object" || snapshot === null || Array.isArray(snapshot)) {
+      throw new TypeError(
+        `store.aggregate.fromSnapshot(${Class.name}, snapshot) needs a state object, got ${
+          snapshot === null ? "null" : Array.isArray(snapshot) ? "an array" : typeof snapshot
+        }`,
+      );
+    }
+    const { id, ...state } = snapshot as Record<string, unknown>;
+    const stream = options.stream ?? (typeof id === "string" && id.length > 0 ? id : uuidv7());
+    if (typeof stream !== "string" || stream.length === 0) {
+      throw new TypeError(`fromSnapshot: stream must be a non-empty string, got ${JSON.stringify(stream)}`);
+    }
+    const revision = options.revision ?? 0;
+    if (!Number.isSafeInteger(revision) || revision < 0) {
+      throw new RangeError(`fromSnapshot: revision must be a whole number >= 0, got ${revision}`);
+    }
+    const aggregate = new Class(this.#store, stream);
+    aggregate.restore(state);
+    if (revision > 0) aggregate.settle([[stream, revision]], false);
+    return aggregate;
+  }
+
+  /**
+   * Saves the aggregate's pushed events, then stores a snapshot of its stream (folded
+   * afresh from the latest snapshot and the events after it), whatever the class's policy.
+   * When the class keeps no snapshots nothing is saved.
+   *
+   * @param aggregate the aggregate (its class and stream)
+   * @returns once the snapshot is stored
+   * @throws {TypeError} when the class keeps no snapshots (no static `snapshot` and the
+   *   store is not `snapshot: "auto"`): loads would never read it
+   * @throws {ConcurrencyError} when the stream moved since the aggregate was loaded
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { AggregateRoot, event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * class Counter extends AggregateRoot<typeof events> {
+   *   static override readonly name = "counter";
+   *   static readonly snapshot = "manual" as const;
+   *   ticks = 0;
+   *   with(): void { this.ticks++; }
+   *   tick(): this { return this.push({ type: "tick" }); }
+   * }
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * await store.aggregate.from(Counter, "c1").tick().tick().snapshot();
+   * assert((await store.adapter.getSnapshot("counter", "c1"))?.revision === 2);
+   * ```
+   */
+  async snapshot(aggregate: AggregateRoot<TEvents>): Promise<void> {
+    const Class = aggregate.constructor as AggregateClass<TEvents, AggregateRoot<TEvents>>;
+    if (this.#policy(Class) === "never") {
+      throw new TypeError(
+        `${Class.name} keeps no snapshots, so loads would never read one: give the class ` +
+          `static snapshot = "manual" (or { every: N }), or build the store with snapshot: "auto"`,
+      );
+    }
+    if (aggregate.isDirty) await this.save(aggregate);
+    await this.#fold(Class, new Class(this.#store, aggregate.id), { stream: aggregate.id }, true);
   }
 
   /**
@@ -215,10 +327,15 @@ export class AggregateRepository<TEvents extends AnyEventFactory> {
     return records;
   }
 
+  #policy(Class: AggregateClass<TEvents, AggregateRoot<TEvents>>): SnapshotPolicy | "never" {
+    return Class.snapshot ?? (this.#autoSnapshot ? { every: 1 } : "never");
+  }
+
   #fold<TAggregate extends AggregateRoot<TEvents>>(
     Class: AggregateClass<TEvents, TAggregate>,
     aggregate: TAggregate,
     source: { stream: string },
+    force = false,
   ): Promise<FoldResult<TAggregate>> {
     return fold(
       this.#store.adapter,
@@ -235,13 +352,14 @@ export class AggregateRepository<TEvents extends AnyEventFactory> {
           return state;
         },
         version: Class.version ?? 1,
-        snapshot: Class.snapshot ?? "never",
+        snapshot: this.#policy(Class),
         save: (state) => state.snapshotState(),
         restore: (saved) => {
           aggregate.restore(saved);
           return aggregate;
         },
       },
+      force,
     );
   }
 }

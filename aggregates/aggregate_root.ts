@@ -93,6 +93,80 @@ export abstract class AggregateRoot<TEvents extends AnyEventFactory> {
     return this.#staged;
   }
 
+  /** Whether it has pushed events that are not saved yet (valkyr's name). */
+  get isDirty(): boolean {
+    return this.#staged.length > 0;
+  }
+
+  /**
+   * The events pushed and not saved yet, as a new array (valkyr's name for
+   * {@linkcode AggregateRoot.pending}).
+   *
+   * @returns the pending events, oldest first
+   */
+  toPending(): PendingEvent[] {
+    return [...this.#staged];
+  }
+
+  /**
+   * Drops the events pushed and not saved yet. The state they were folded into stays as it
+   * is: reload the aggregate to undo them.
+   *
+   * @returns this, for chaining
+   */
+  flush(): this {
+    this.#staged = [];
+    return this;
+  }
+
+  /**
+   * Saves the pushed events, then stores a snapshot of the aggregate's stream, so later
+   * loads start from it (valkyr's `aggregate.snapshot()`).
+   *
+   * @returns this, saved
+   * @throws {TypeError} when the class keeps no snapshots (give it `static snapshot = "manual"`
+   *   or `{ every: N }`, or build the store with `snapshot: "auto"`), since loads would never
+   *   read it; nothing is saved then
+   * @throws {ConcurrencyError} when the stream moved since it was loaded
+   */
+  async snapshot(): Promise<this> {
+    await this.#store.aggregate.snapshot(this);
+    return this;
+  }
+
+  /**
+   * A new aggregate of this class in `store` (valkyr's static factory): empty with a new
+   * stream id, or restored from a snapshot object as
+   * {@linkcode AggregateRepository.fromSnapshot} does.
+   *
+   * @param store the store it belongs to
+   * @param snapshot a state object (with `id` for its stream), as valkyr kept it
+   * @returns the aggregate
+   * @throws {TypeError} when `snapshot` is given and is not an object
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { AggregateRoot, event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * class Counter extends AggregateRoot<typeof events> {
+   *   static override readonly name = "counter";
+   *   ticks = 0;
+   *   with(): void { this.ticks++; }
+   * }
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * const counter = Counter.from(store, { id: "c1", ticks: 5 });
+   * assert(counter.id === "c1" && counter.ticks === 5);
+   * ```
+   */
+  static from<TEvents extends AnyEventFactory, TAggregate extends AggregateRoot<TEvents>>(
+    this: AggregateClass<TEvents, TAggregate>,
+    store: EventStore<TEvents>,
+    snapshot?: object,
+  ): TAggregate {
+    return snapshot === undefined ? store.aggregate.from(this) : store.aggregate.fromSnapshot(this, snapshot);
+  }
+
   /** The store this aggregate belongs to. */
   get store(): EventStore<TEvents> {
     return this.#store;

@@ -18,14 +18,16 @@ import {
   storeUrl,
   withStore,
 } from "./_command.ts";
-import { CliFailure, EXIT, UsageError } from "./_errors.ts";
+import { CliFailure, EXIT, Interrupted, UsageError } from "./_errors.ts";
 import { count, plural } from "./_format.ts";
 import { ChunkedImport, importAll } from "./_importer.ts";
-import { BadLineError, parseLine, readLines } from "./_ndjson.ts";
+import { BadLineError, MAX_LINE_BYTES, parseLine, readLines } from "./_ndjson.ts";
 import { say } from "./_output.ts";
+import { MAX_BIGINT_DIGITS, MAX_DEPTH } from "./_tagged_json.ts";
 import { Progress } from "./_progress.ts";
 import { pace, summary } from "./_summary.ts";
 import { loadDefinitions } from "./_user_module.ts";
+import { FROM_VALKYR_HELP, importFromValkyr } from "./_valkyr_import.ts";
 
 const SHOWN = 20;
 
@@ -53,9 +55,9 @@ type Item = { readonly line: number; readonly event: PendingEvent } | {
   readonly bad: string;
 };
 
-async function* items(path: string, skip: ReadonlySet<number>): AsyncGenerator<Item> {
+async function* items(path: string, skip: ReadonlySet<number>, maxLine: number): AsyncGenerator<Item> {
   const file = await openFile(path);
-  for await (const line of readLines(file.readable)) {
+  for await (const line of readLines(file.readable, maxLine)) {
     if (line instanceof BadLineError) {
       yield { line: line.line, bad: line.message };
       continue;
@@ -87,12 +89,21 @@ async function schemaProblem(
   }
 }
 
-async function check(path: string, definitions: AnyEventFactory | undefined): Promise<Checked> {
+async function check(
+  path: string,
+  definitions: AnyEventFactory | undefined,
+  maxLine: number,
+  signal: AbortSignal,
+): Promise<Checked> {
   let good = 0;
   const bad: number[] = [];
   const reasons: string[] = [];
   const progress = new Progress("import: checking");
-  for await (const item of items(path, new Set())) {
+  for await (const item of items(path, new Set(), maxLine)) {
+    if (signal.aborted) {
+      progress.finish();
+      throw new Interrupted(`import interrupted while checking line ${item.line}; nothing was imported`);
+    }
     progress.advance();
     const problem = "bad" in item ? item.bad : await schemaProblem(item.event, definitions);
     if (problem === undefined) {
@@ -120,12 +131,21 @@ async function spoolStdin(): Promise<string> {
   return path;
 }
 
+function maxLineBytes(args: ParsedArgs): number {
+  const mib = args.integer("max-line-mib");
+  if (mib === undefined) return MAX_LINE_BYTES;
+  if (mib < 1 || mib > 1024) throw new UsageError(`--max-line-mib must be 1 to 1024, got ${mib}`);
+  return mib * 1024 * 1024;
+}
+
 async function run(args: ParsedArgs, io: Io): Promise<number> {
+  if (args.has("from-valkyr")) return await importFromValkyr(args, io);
   noExtraArgs(args, "import", 1);
   const url = storeUrl(args);
   const skipBad = args.boolean("skip-bad");
   const batch = args.integer("batch") ?? 1000;
   if (batch < 1) throw new UsageError("--batch must be at least 1");
+  const maxLine = maxLineBytes(args);
   if (args.has("export") && !args.has("definitions")) {
     throw new UsageError("--export names an export of --definitions; give both");
   }
@@ -137,7 +157,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
   const path = fromStdin ? await spoolStdin() : given;
   const name = fromStdin ? "stdin" : given;
   try {
-    const checked = await check(path, definitions);
+    const checked = await check(path, definitions, maxLine, io.signal);
     if (checked.bad.length > 0 && !skipBad) {
       if (io.json) {
         await io.out.line(
@@ -170,7 +190,13 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
     return await withStore(url, { create: true, events: definitions }, async ({ store }) => {
       const importer = new ChunkedImport(store, batch);
       const progress = new Progress("import", checked.good);
-      await importAll(importer, progress, goodEvents(items(path, badLines)), `import into ${url.label}`);
+      await importAll(
+        importer,
+        progress,
+        goodEvents(items(path, badLines, maxLine)),
+        `import into ${url.label}`,
+        io.signal,
+      );
       const duplicates = checked.good - importer.imported - importer.skipped;
       const extra = [
         importer.skipped > 0 ? `${count(importer.skipped)} already present` : "",
@@ -202,7 +228,8 @@ export const importCommand: Command = {
   name: "import",
   summary: "read NDJSON events into a store (idempotent; a broken file imports nothing)",
   usage: [
-    "import --store URL [FILE | -] [--skip-bad] [--batch N] [--definitions FILE [--export NAME]] [--dry-run] [--json]",
+    "import --store URL [FILE | -] [--skip-bad] [--batch N] [--max-line-mib N] [--definitions FILE [--export NAME]] [--dry-run] [--json]",
+    "import --store URL --from-valkyr postgres://user@host/db[?schema=name] | sqlite:path [--skip-bad] [--batch N] [--definitions FILE] [--dry-run] [--json]",
   ],
   description:
     "Reads events written by `export` (or `events`) from FILE or stdin. The whole input is checked\n" +
@@ -210,11 +237,20 @@ export const importCommand: Command = {
     "unless --skip-bad is given. Events are then imported in atomic chunks of --batch (default 1000)\n" +
     "keeping their ids and created times; ids already in the store are skipped, so running the same\n" +
     "import twice imports nothing the second time, and an interrupted import resumes where it stopped.\n" +
-    "With --definitions, every event must also pass its schema. The store is created when missing.",
+    "With --definitions, every event must also pass its schema. The store is created when missing.\n" +
+    "Each line costs bounded work: a line over 16 MiB (--max-line-mib), a value nested deeper than\n" +
+    `${MAX_DEPTH} levels or a $bigint of more than ${
+      count(MAX_BIGINT_DIGITS)
+    } digits is a bad line, named by its number.`,
   flags: {
     ...STORE_FLAG,
     "skip-bad": { type: "boolean", description: "import the good lines and report the bad ones" },
     batch: { type: "integer", value: "N", description: "events per atomic import call (default 1000)" },
+    "max-line-mib": {
+      type: "integer",
+      value: "N",
+      description: "the longest line accepted, in MiB (default 16); a longer one is a bad line",
+    },
     definitions: {
       type: "string",
       value: "FILE",
@@ -222,6 +258,7 @@ export const importCommand: Command = {
     },
     export: { type: "string", value: "NAME", description: "the export of --definitions (default events)" },
     "dry-run": { type: "boolean", description: "check the input only; import nothing" },
+    "from-valkyr": { type: "string", value: "URL", description: FROM_VALKYR_HELP },
     ...JSON_FLAG,
   },
   examples: [
@@ -236,6 +273,10 @@ export const importCommand: Command = {
     [
       "Check a file against the app's schemas",
       "eventfold import -s memory: events.ndjson --definitions ./events.ts --dry-run",
+    ],
+    [
+      "Move a @valkyr/event-store database over (ids, created times, order and relations kept)",
+      "eventfold import -s postgres://app@db/app --from-valkyr 'postgres://app@db/app?schema=event_store'",
     ],
   ],
   run,

@@ -45,10 +45,33 @@ export type ProjectorHandler<TRecord> = (record: TRecord) => unknown;
  */
 export type BatchHandler<TRecord> = (records: TRecord[], status: ProjectionStatus) => unknown;
 
-/** Callbacks of a `once` handler. */
-export interface OnceOptions<TRecord> {
-  /** Runs after the handler succeeded. */
-  readonly onSuccess?: (record: TRecord) => unknown;
+/**
+ * Callbacks of a `once` handler in the effects form (the default, as in
+ * @valkyr/event-store): each gets one object. `data` is what the handler returned.
+ *
+ * @typeParam TRecord the record handled
+ * @typeParam TData what the handler returns (awaited)
+ */
+export interface OnceEffects<TRecord, TData = unknown> {
+  /** The effects form is the default; `"effects"` may be written out. */
+  readonly style?: "effects";
+  /** Runs after the handler succeeded, with its return value. */
+  readonly onSuccess?: (result: { readonly data: TData; readonly record: TRecord }) => unknown;
+  /** Receives the handler's error instead of `push`; without it, `push` rejects. */
+  readonly onError?: (failure: { readonly error: unknown; readonly record: TRecord }) => unknown;
+}
+
+/**
+ * Callbacks of a `once` handler in the positional form: `style: "positional"` selects it.
+ *
+ * @typeParam TRecord the record handled
+ * @typeParam TData what the handler returns (awaited)
+ */
+export interface OnceOptions<TRecord, TData = unknown> {
+  /** Selects this form: callbacks get positional arguments. */
+  readonly style: "positional";
+  /** Runs after the handler succeeded, with the record and the handler's return value. */
+  readonly onSuccess?: (record: TRecord, data: TData) => unknown;
   /** Receives the handler's error instead of `push`; without it, `push` rejects. */
   readonly onError?: (error: unknown, record: TRecord) => unknown;
 }
@@ -61,10 +84,16 @@ export interface ProjectorRegistration {
 
 type Mode = "once" | "on" | "all";
 
+interface Callbacks {
+  readonly positional: boolean;
+  readonly onSuccess?: (...args: unknown[]) => unknown;
+  readonly onError?: (...args: unknown[]) => unknown;
+}
+
 interface Entry {
   readonly mode: Mode;
   readonly handler: ProjectorHandler<EventRecord>;
-  readonly options?: OnceOptions<EventRecord>;
+  readonly callbacks?: Callbacks;
 }
 
 function runs(mode: Mode, hydrated: boolean, outdated: boolean): boolean {
@@ -74,19 +103,42 @@ function runs(mode: Mode, hydrated: boolean, outdated: boolean): boolean {
 }
 
 async function deliver(entry: Entry, record: EventRecord): Promise<void> {
-  if (entry.mode !== "once" || entry.options === undefined) {
+  const callbacks = entry.callbacks;
+  if (entry.mode !== "once" || callbacks === undefined) {
     await entry.handler(record);
     return;
   }
-  const { onSuccess, onError } = entry.options;
+  const { positional, onSuccess, onError } = callbacks;
+  let data: unknown;
   try {
-    await entry.handler(record);
+    data = await entry.handler(record);
   } catch (error) {
     if (onError === undefined) throw error;
-    await onError(error, record);
+    await (positional ? onError(error, record) : onError({ error, record }));
     return;
   }
-  await onSuccess?.(record);
+  if (onSuccess !== undefined) await (positional ? onSuccess(record, data) : onSuccess({ data, record }));
+}
+
+function onceCallbacks(options: unknown): Callbacks | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`once options must be an object ({ onSuccess?, onError? }), got ${options}`);
+  }
+  const { style, onSuccess, onError } = options as Record<string, unknown>;
+  if (style !== undefined && style !== "effects" && style !== "positional") {
+    throw new TypeError(
+      `once options: style must be "effects" or "positional", got ${JSON.stringify(style)}`,
+    );
+  }
+  if (onSuccess !== undefined) checkFunction(onSuccess, "onSuccess");
+  if (onError !== undefined) checkFunction(onError, "onError");
+  if (onSuccess === undefined && onError === undefined) return undefined;
+  return {
+    positional: style === "positional",
+    onSuccess: onSuccess as Callbacks["onSuccess"],
+    onError: onError as Callbacks["onError"],
+  };
 }
 
 function checkType(type: unknown, what: string): asserts type is string {
@@ -143,11 +195,16 @@ export class Projector<TEvents extends AnyEventFactory = AnyEventFactory> {
    * Registers a handler for fresh local events only: it never sees hydrated or outdated
    * records, so a replay or an import never repeats its side effect.
    *
+   * The callbacks come in two forms. The effects form (default, as in
+   * @valkyr/event-store): `onSuccess({ data, record })`, where `data` is what the handler
+   * returned, and `onError({ error, record })`. The positional form, chosen with
+   * `style: "positional"`: `onSuccess(record, data)` and `onError(error, record)`.
+   *
    * @param type the event type
-   * @param handler runs once per fresh record of that type; awaited
+   * @param handler runs once per fresh record of that type; awaited; its return value goes to `onSuccess`
    * @param options `onSuccess` after it succeeded, `onError` to receive its error instead of `push`
    * @returns a registration to unsubscribe with
-   * @throws {TypeError} when `type` is empty or `handler` is not a function
+   * @throws {TypeError} when `type` is empty, `handler` or a callback is not a function, or `style` is unknown
    * @example
    * ```ts
    * import { event, EventFactory, Projector } from "@eventfold/eventfold";
@@ -155,20 +212,43 @@ export class Projector<TEvents extends AnyEventFactory = AnyEventFactory> {
    *
    * const events = new EventFactory([event.type("user:created").data(z.object({ email: z.string() }))]);
    * const projector = new Projector<typeof events>();
-   * const sent: string[] = [];
-   * projector.once("user:created", (record) => void sent.push(record.data.email), {
-   *   onError: (error) => console.error("welcome mail failed", error),
+   * const receipts: string[] = [];
+   * projector.once("user:created", (record) => ({ receipt: `sent to ${record.data.email}` }), {
+   *   onSuccess: ({ data }) => void receipts.push(data.receipt),
+   *   onError: ({ error, record }) => console.error(`welcome mail for ${record.stream} failed`, error),
+   * });
+   * projector.once("user:created", () => {}, {
+   *   style: "positional",
+   *   onError: (error, record) => console.error(`welcome mail for ${record.stream} failed`, error),
    * });
    * ```
    */
-  once<TType extends EventTypeOf<TEvents>>(
+  once<TType extends EventTypeOf<TEvents>, TData>(
     type: TType,
-    handler: ProjectorHandler<ProjectedRecord<TEvents, TType>>,
-    options: OnceOptions<ProjectedRecord<TEvents, TType>> = {},
+    handler: (record: ProjectedRecord<TEvents, TType>) => TData,
+    options?: OnceEffects<ProjectedRecord<TEvents, TType>, Awaited<TData>>,
+  ): ProjectorRegistration;
+  /**
+   * Registers a `once` handler whose callbacks take positional arguments
+   * (`style: "positional"`): `onSuccess(record, data)` and `onError(error, record)`.
+   *
+   * @param type the event type
+   * @param handler runs once per fresh record of that type; awaited
+   * @param options `style: "positional"` and the callbacks
+   * @returns a registration to unsubscribe with
+   */
+  once<TType extends EventTypeOf<TEvents>, TData>(
+    type: TType,
+    handler: (record: ProjectedRecord<TEvents, TType>) => TData,
+    options: OnceOptions<ProjectedRecord<TEvents, TType>, Awaited<TData>>,
+  ): ProjectorRegistration;
+  once(
+    type: string,
+    handler: (record: never) => unknown,
+    options?: OnceEffects<never, never> | OnceOptions<never, never>,
   ): ProjectorRegistration {
-    if (options.onSuccess !== undefined) checkFunction(options.onSuccess, "onSuccess");
-    if (options.onError !== undefined) checkFunction(options.onError, "onError");
-    return this.#register(type, { mode: "once", handler, options } as Entry);
+    const callbacks = onceCallbacks(options);
+    return this.#register(type, { mode: "once", handler, callbacks } as Entry);
   }
 
   /**

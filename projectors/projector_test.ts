@@ -60,7 +60,9 @@ Deno.test("push runs once, on and all handlers by whether the record is fresh, h
       await t.step(`${mode} with a ${name} record runs: ${expected[mode][name]}`, async () => {
         const projector = new Projector<Events>();
         const seen: string[] = [];
-        projector[mode]("user:created", (r) => void seen.push(r.data.name));
+        const handler = (r: RecordOfType<Events, "user:created">) => void seen.push(r.data.name);
+        if (mode === "once") projector.once("user:created", handler);
+        else projector[mode]("user:created", handler);
         await projector.push(created("matrix", "Ada"), status);
         assert.deepEqual(seen, expected[mode][name] ? ["Ada"] : []);
       });
@@ -255,13 +257,14 @@ Deno.test("a batch waits for earlier records of its streams and holds later ones
   assert.deepEqual(log, ["before", "batch x,y", "after"]);
 });
 
-Deno.test("once calls onSuccess after success and hands errors to onError", async () => {
+Deno.test("once calls onSuccess after success and hands errors to onError (positional form)", async () => {
   const projector = new Projector<Events>();
   const log: string[] = [];
   projector.once("user:created", (r) => {
     if (r.data.name === "Bad") throw new Error("mail server down");
     log.push(`sent ${r.data.name}`);
   }, {
+    style: "positional",
     onSuccess: (r) => void log.push(`success ${r.data.name}`),
     onError: (error, r) => void log.push(`error ${r.data.name}: ${(error as Error).message}`),
   });
@@ -269,6 +272,59 @@ Deno.test("once calls onSuccess after success and hands errors to onError", asyn
   await projector.push(created("u2", "Bad"), FRESH);
   await projector.push(created("u3", "Hydrated"), HYDRATED);
   assert.deepEqual(log, ["sent Ada", "success Ada", "error Bad: mail server down"]);
+});
+
+Deno.test("once effects form (valkyr's): onSuccess gets { data, record } with the handler's return value", async () => {
+  const projector = new Projector<Events>();
+  const log: string[] = [];
+  projector.once("user:created", async (r) => {
+    await sleep(1);
+    if (r.data.name === "Bad") throw new Error("mail server down");
+    return { messageId: `m-${r.data.name}` };
+  }, {
+    onSuccess: async ({ data, record }) => {
+      await sleep(1);
+      const id: string = data.messageId;
+      log.push(`success ${record.data.name} ${id}`);
+    },
+    onError: ({ error, record }) => void log.push(`error ${record.data.name}: ${(error as Error).message}`),
+  });
+  await projector.push(created("u1", "Ada"), FRESH);
+  await projector.push(created("u2", "Bad"), FRESH);
+  await projector.push(created("u3", "Hydrated"), HYDRATED);
+  assert.deepEqual(log, ["success Ada m-Ada", "error Bad: mail server down"]);
+});
+
+Deno.test("once positional form also passes the handler's return value to onSuccess", async () => {
+  const projector = new Projector<Events>();
+  const got: number[] = [];
+  projector.once("user:created", () => 42, {
+    style: "positional",
+    onSuccess: (_record, data) => void got.push(data),
+  });
+  await projector.push(created("u1"), FRESH);
+  assert.deepEqual(got, [42]);
+});
+
+Deno.test("once callbacks are typed by form: the wrong form does not type-check", () => {
+  const projector = new Projector<Events>();
+  // @ts-expect-error: the effects form gets one object, not (error, record)
+  projector.once("user:created", () => "ok", {
+    onError: (error: unknown, record: { stream: string }) => void [error, record],
+  });
+  projector.once("user:created", () => "ok", {
+    style: "positional",
+    // @ts-expect-error: the positional form gets the record, which has no `record` field
+    onSuccess: ({ record }) => void record,
+  });
+  projector.once("user:created", () => "ok", {
+    // @ts-expect-error: data is the handler's return value (a string), not the event's data
+    onSuccess: ({ data }) => void data.name,
+  });
+  assert.throws(
+    () => projector.once("user:created", () => {}, { style: "named" as never }),
+    /style must be "effects" or "positional"/,
+  );
 });
 
 Deno.test("a once handler without onError makes push reject", async () => {

@@ -30,8 +30,26 @@ export interface Reducer<TEvents extends AnyEventFactory, TState> {
 export interface ReducerOptions {
   /** Version of the state's shape (default 1). Bump it when the fold changes meaning. */
   readonly version?: number;
-  /** Snapshot policy (default `"manual"`). */
-  readonly snapshot?: SnapshotPolicy;
+  /**
+   * Snapshot policy (default `"manual"`). `"auto"` (valkyr's word) is `{ every: 1 }`: a
+   * snapshot after every fold that folded at least one event.
+   */
+  readonly snapshot?: SnapshotPolicy | "auto";
+}
+
+function snapshotPolicy(given: unknown): SnapshotPolicy {
+  if (given === undefined || given === "manual") return "manual";
+  if (given === "auto") return { every: 1 };
+  if (typeof given !== "object" || given === null || !("every" in given)) {
+    throw new TypeError(
+      `snapshot must be "manual", "auto" or { every: N }, got ${JSON.stringify(given) ?? String(given)}`,
+    );
+  }
+  const every = (given as { every: unknown }).every;
+  if (typeof every !== "number" || !Number.isSafeInteger(every) || every < 1) {
+    throw new RangeError(`Snapshot interval must be a positive integer, got ${every}`);
+  }
+  return { every };
 }
 
 /**
@@ -42,6 +60,7 @@ export interface ReducerOptions {
  * @param options version and snapshot policy
  * @returns the reducer
  * @throws {RangeError} for a snapshot interval or version that is not a positive integer
+ * @throws {TypeError} for a snapshot policy that is not `"manual"`, `"auto"` or `{ every: N }`
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -71,10 +90,7 @@ export function makeReducer<TEvents extends AnyEventFactory, TState>(
   if (!Number.isSafeInteger(version) || version < 1) {
     throw new RangeError(`Reducer version must be a positive integer, got ${version}`);
   }
-  const snapshot = options.snapshot ?? "manual";
-  if (snapshot !== "manual" && (!Number.isSafeInteger(snapshot.every) || snapshot.every < 1)) {
-    throw new RangeError(`Snapshot interval must be a positive integer, got ${snapshot.every}`);
-  }
+  const snapshot = snapshotPolicy(options.snapshot);
   const fresh = typeof initial === "function" ? initial as () => TState : () => structuredClone(initial);
   return { fold, initial: fresh, version, snapshot };
 }

@@ -22,13 +22,15 @@ import type { AnyEventFactory, EventInputOf, EventRecordOf, EventTypeOf } from "
 import { uuidv7 } from "../events/id.ts";
 import type { EventRecord, PendingEvent } from "../events/record.ts";
 import { validateEvent } from "../events/validate.ts";
-import type { Reducer } from "../reducers/make_reducer.ts";
+import { makeReducer, type Reducer, type ReducerOptions } from "../reducers/make_reducer.ts";
 import { fold, type FoldReader, type FoldResult, type FoldSource } from "../reducers/reduce.ts";
 import { append, type AppendOutcome, type AppendPlan } from "./_append.ts";
 import { HookQueue, type ListenerRegistration, register } from "./_hooks.ts";
 import type { ErrorListener, InsertedListener } from "./_hooks.ts";
-import { checkEvent, expectations } from "./_input.ts";
+import { checkEvent, checkLimit, checkName, checkNames, checkRevision, expectations } from "./_input.ts";
+import { eventStatus } from "./_event_status.ts";
 import type {
+  EventStatus,
   EventStoreOptions,
   HandleOf,
   ImportResult,
@@ -47,24 +49,30 @@ import { Subscription, type SubscriptionSource } from "../projectors/subscriptio
 import type { SubscriptionOptions } from "../projectors/subscription_options.ts";
 
 function positiveLimit(limit: number | undefined): number {
-  if (limit === undefined) return Infinity;
-  if (!(Number.isSafeInteger(limit) && limit >= 0)) {
-    throw new RangeError(`limit must be a whole number >= 0, got ${limit}`);
-  }
-  return limit;
+  return checkLimit(limit);
 }
 
 function direction(value: unknown): "forward" | "backward" {
-  if (value === undefined || value === "forward") return "forward";
-  if (value === "backward") return "backward";
-  throw new TypeError(`direction must be "forward" or "backward", got ${JSON.stringify(value)}`);
+  // valkyr's "asc" / "desc" (and 1 / -1) are the same two directions.
+  if (value === undefined || value === "forward" || value === "asc" || value === 1) return "forward";
+  if (value === "backward" || value === "desc" || value === -1) return "backward";
+  throw new TypeError(
+    `direction must be "forward" or "backward" (or "asc" / "desc"), got ${JSON.stringify(value)}`,
+  );
+}
+
+/** valkyr's `filter: { types }` as Eventfold's `types`; both at once is ambiguous. */
+function readOptions(options: ReadOptions): ReadOptions {
+  const { filter, ...rest } = options;
+  if (filter === undefined) return options;
+  if (options.types !== undefined) {
+    throw new TypeError("give the event types either as types or as filter.types, not both");
+  }
+  return { ...rest, types: filter.types };
 }
 
 function streamName(stream: unknown, what = "stream"): string {
-  if (typeof stream !== "string" || stream.length === 0) {
-    throw new TypeError(`${what} must be a non-empty string, got ${JSON.stringify(stream)}`);
-  }
-  return stream;
+  return checkName(stream, what);
 }
 
 /**
@@ -133,6 +141,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
   readonly #writing: Set<Promise<unknown>> = new Set();
   readonly #reader: FoldReader;
   readonly #subscriptions: Set<{ stop(): Promise<void> }> = new Set();
+  readonly #autoSnapshot: boolean;
   #closed = false;
 
   /**
@@ -157,14 +166,30 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     }
     if (options.hooks?.onEventsInserted) this.#hooks.inserted.add(options.hooks.onEventsInserted);
     if (options.hooks?.onError) this.#hooks.errors.add(options.hooks.onError);
-    this.aggregate = new AggregateRepository(this as unknown as EventStore<TEvents>);
+    const snapshot = options.snapshot ?? "manual";
+    if (snapshot !== "manual" && snapshot !== "auto") {
+      throw new TypeError(
+        `snapshot must be "manual" or "auto", got ${JSON.stringify(snapshot)} ` +
+          "(a reducer's own policy goes to makeReducer: { snapshot: { every: N } })",
+      );
+    }
+    this.#autoSnapshot = snapshot === "auto";
+    this.aggregate = new AggregateRepository(this as unknown as EventStore<TEvents>, {
+      autoSnapshot: this.#autoSnapshot,
+    });
     this.#reader = {
       stream: (stream, fromRevision, types) => this.readStreamPages(stream, { fromRevision, types }),
       log: (streams, after, types) => this.readAllPages({ streams, after, types }),
     };
     const relate = async (pairs: readonly { key: string; stream: string }[], op: "insert" | "remove") => {
       this.#open();
-      await this.adapter.relate(pairs.map(({ key, stream }) => ({ op, key, stream: streamName(stream) })));
+      await this.adapter.relate(
+        pairs.map(({ key, stream }) => ({
+          op,
+          key: streamName(key, "relation key"),
+          stream: streamName(stream),
+        })),
+      );
     };
     this.relations = {
       insert: (key, stream) => relate([{ key, stream }], "insert"),
@@ -375,6 +400,9 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     options: PushOptions,
     imported: boolean,
   ): Promise<{ records: EventRecordOf<TEvents>[]; inserted: EventRecordOf<TEvents>[]; skipped: string[] }> {
+    if (options.batch !== undefined && typeof options.batch !== "string") {
+      throw new TypeError(`batch must be a string (a key handed to listeners), got ${typeof options.batch}`);
+    }
     const validated = await this.#validate(pending);
     const relations: RelationChange[] = (options.relations ?? []).map((r) => ({
       op: r.op ?? "insert",
@@ -472,10 +500,8 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     streamName(stream);
     const dir = direction(options.direction);
     let remaining = positiveLimit(options.limit);
-    let from = options.fromRevision;
-    if (from !== undefined && !(Number.isSafeInteger(from) && from >= 0)) {
-      throw new RangeError(`fromRevision must be a whole number >= 0, got ${from}`);
-    }
+    let from = checkRevision(options.fromRevision);
+    checkNames(options.types, "types");
     // Revisions start at 1: reading forward from 0 reads from the first event.
     if (from !== undefined && from < 1) {
       if (dir === "backward") return;
@@ -549,6 +575,8 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     if (cursor !== undefined && typeof cursor !== "string") {
       throw new TypeError(`after must be a position string, got ${JSON.stringify(cursor)}`);
     }
+    checkNames(options.types, "types");
+    checkNames(options.streams, "streams");
     if (options.streams !== undefined && options.streams.length === 0) return;
     // Only the first page settles: the read then holds everything committed when it began.
     let settle = options.settle !== false;
@@ -593,7 +621,8 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * ```
    */
   async getEvents(options: ReadOptions = {}): Promise<EventRecordOf<TEvents>[]> {
-    return await this.#collect(this.readAll({ ...options, after: options.cursor }));
+    const read = readOptions(options);
+    return await this.#collect(this.readAll({ ...read, after: read.cursor }));
   }
 
   /**
@@ -619,7 +648,8 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
   ): Promise<EventRecordOf<TEvents>[]> {
     if (!Array.isArray(streams)) throw new TypeError("getEventsByStreams needs an array of streams");
     streams.forEach((stream) => streamName(stream));
-    return await this.#collect(this.readAll({ ...options, streams, after: options.cursor }));
+    const read = readOptions(options);
+    return await this.#collect(this.readAll({ ...read, streams, after: read.cursor }));
   }
 
   /**
@@ -647,6 +677,65 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     const streams = await this.#opened().relationStreams(keys);
     if (streams.length === 0) return [];
     return await this.getEventsByStreams(streams, options);
+  }
+
+  /**
+   * Tells whether a record from elsewhere is stored here already (by id), and whether
+   * its stream holds a newer event (by `created`) of its type, which would make an
+   * import of it outdated (valkyr's `getEventStatus`; `import()` decides this itself).
+   *
+   * @param record a record or event with `id`, `stream`, `type` and `created`
+   * @returns `{ exists, outdated }`; an existing record counts as outdated, as in valkyr
+   * @throws {TypeError} when one of those fields is missing
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("seen")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * await store.pushEvent(store.event({ type: "seen", stream: "s", created: "2026-01-02T00:00:00.000Z" }));
+   * const older = store.event({ type: "seen", stream: "s", created: "2026-01-01T00:00:00.000Z" });
+   * assert.deepEqual(await store.getEventStatus(older), { exists: false, outdated: true });
+   * ```
+   */
+  async getEventStatus(
+    record: Pick<PendingEvent, "id" | "stream" | "type" | "created">,
+  ): Promise<EventStatus> {
+    const adapter = this.#opened();
+    return await eventStatus({
+      byIds: (ids) => adapter.getByIds(ids),
+      stream: (stream, type) => this.readStream(stream, { types: [type] }),
+    }, record);
+  }
+
+  /**
+   * Makes a reducer over this store's events: {@linkcode makeReducer} with the event
+   * types filled in (valkyr's `store.makeReducer`).
+   *
+   * @param fold `(state, record) => state`; it may mutate `state`
+   * @param initial the initial state, or a function making it
+   * @param options version and snapshot policy
+   * @returns the reducer
+   * @throws {RangeError} for a bad version or snapshot interval
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("tick")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * const count = store.makeReducer<{ ticks: number }>((state) => ({ ticks: state.ticks + 1 }), () => ({ ticks: 0 }));
+   * await store.pushEvent(store.event({ type: "tick", stream: "s" }));
+   * assert.equal((await store.reduce({ name: "count", stream: "s", reducer: count }))?.ticks, 1);
+   * ```
+   */
+  makeReducer<TState>(
+    fold: (state: TState, record: EventRecordOf<TEvents>) => TState,
+    initial: TState | (() => TState),
+    options?: ReducerOptions,
+  ): Reducer<TEvents, TState> {
+    return makeReducer<TEvents, TState>(fold, initial, options);
   }
 
   /**
@@ -710,7 +799,8 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
       initial: reducer.initial,
       step: reducer.fold as (state: TState, record: EventRecord) => TState,
       version: reducer.version,
-      snapshot: reducer.snapshot,
+      // Store-wide "auto" (valkyr's): a snapshot after every fold that folded something.
+      snapshot: this.#autoSnapshot && reducer.snapshot === "manual" ? { every: 1 } : reducer.snapshot,
       types: args.filter?.types,
     }, force);
   }

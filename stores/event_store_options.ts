@@ -39,6 +39,48 @@ export interface EventStoreOptions<TEvents extends AnyEventFactory, TAdapter ext
   };
   /** Records per page when reading (default 1000). */
   readonly pageSize?: number;
+  /**
+   * `"auto"` (as in @valkyr/event-store): every fold that folded at least one event saves a
+   * snapshot, for reducers whose own policy is `"manual"` and aggregates without a static
+   * `snapshot`. Default `"manual"`: only the reducer's or aggregate's own policy applies.
+   */
+  readonly snapshot?: "manual" | "auto";
+}
+
+/**
+ * The listeners an {@linkcode EventStore} can be built with (`hooks`), by
+ * @valkyr/event-store's name.
+ *
+ * @typeParam TEvents the event factory
+ */
+export type EventStoreHooks<TEvents extends AnyEventFactory> = NonNullable<
+  EventStoreOptions<TEvents, Adapter>["hooks"]
+>;
+
+/**
+ * Flattens an intersection into one object type for readable hovers (valkyr's helper).
+ *
+ * @typeParam T the type to flatten
+ */
+// `& {}` makes the compiler show the flattened object rather than the alias.
+// deno-lint-ignore ban-types
+export type Prettify<T> = { [K in keyof T]: T[K] } & {};
+
+/**
+ * Which way a read goes: `"forward"` (oldest first) or `"backward"` (newest first). valkyr's
+ * `"asc"` / `1` mean forward and `"desc"` / `-1` backward.
+ */
+export type ReadDirection = "forward" | "backward" | "asc" | "desc" | 1 | -1;
+
+/** What {@linkcode EventStore.getEventStatus} tells about a record from elsewhere. */
+export interface EventStatus {
+  /** The store holds an event with this id. */
+  readonly exists: boolean;
+  /**
+   * The stream holds a newer event (by `created`) of the same type, so importing it would
+   * mark it outdated. `true` when it exists, as in @valkyr/event-store.
+   */
+  readonly outdated: boolean;
 }
 
 /** Options of {@linkcode EventStore.pushManyEvents}. */
@@ -57,10 +99,12 @@ export interface PushOptions {
 export interface ReadOptions {
   /** Only these types. */
   readonly types?: readonly string[];
+  /** valkyr's spelling of `types` (`filter: { types }`); give one or the other. */
+  readonly filter?: { readonly types?: readonly string[] };
   /** Exclusive position cursor: records past it in the reading direction. */
   readonly cursor?: string;
-  /** `"backward"` reads newest first. */
-  readonly direction?: "forward" | "backward";
+  /** `"backward"` (or `"desc"`) reads newest first. */
+  readonly direction?: ReadDirection;
   /** At most this many records. */
   readonly limit?: number;
 }
@@ -69,8 +113,8 @@ export interface ReadOptions {
 export interface ReadStreamOptions {
   /** First revision (inclusive); default the first forward, the last backward. */
   readonly fromRevision?: number;
-  /** `"backward"` reads from the newest revision down. */
-  readonly direction?: "forward" | "backward";
+  /** `"backward"` (or `"desc"`) reads from the newest revision down. */
+  readonly direction?: ReadDirection;
   /** At most this many records. */
   readonly limit?: number;
   /** Only these types. */
@@ -87,8 +131,8 @@ export interface ReadAllOptions {
   readonly streams?: readonly string[];
   /** At most this many records. */
   readonly limit?: number;
-  /** `"backward"` reads newest first (then `after` means "before"). */
-  readonly direction?: "forward" | "backward";
+  /** `"backward"` (or `"desc"`) reads newest first (then `after` means "before"). */
+  readonly direction?: ReadDirection;
   /**
    * `false` reads what is readable now, without first waiting for events committed
    * before the read began to become readable (a store where readers can lag, such as

@@ -303,7 +303,7 @@ export const hookCases: readonly Case[] = [
       const seen: string[] = [];
       const succeeded: string[] = [];
       projector.once("user:renamed", (record) => void seen.push(`once:${record.data.name}`), {
-        onSuccess: (record) => void succeeded.push(record.data.name),
+        onSuccess: ({ record }) => void succeeded.push(record.data.name),
       });
       projector.on("user:renamed", (record) => void seen.push(`on:${record.data.name}`));
       projector.all("user:renamed", (record) => void seen.push(`all:${record.data.name}`));

@@ -64,7 +64,7 @@ export function userProjector(directory: UserDirectory, send: SendMail): Project
   projector.once(
     "user:created",
     ({ data }) => send({ to: data.email, subject: `Welcome, ${data.name.given}!` }),
-    { onError: (error, { data }) => console.error(`welcome mail to ${data.email} failed:`, error) },
+    { onError: ({ error, record }) => console.error(`welcome mail to ${record.data.email} failed:`, error) },
   );
 
   return projector;

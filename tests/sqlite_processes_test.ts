@@ -43,7 +43,7 @@ function integrity(path: string): string {
   }
 }
 
-Deno.test("two processes appending to one file at once lose nothing and duplicate no revision", async () => {
+Deno.test("two processes appending to one file at once lose nothing and duplicate no revision", async (t) => {
   await using dir = await tempDir();
   const path = dir.file("events.db");
   await new SqliteAdapter(path).close();
@@ -95,12 +95,13 @@ Deno.test("two processes appending to one file at once lose nothing and duplicat
     assert.equal(positions[i + 19] - positions[i], 19, "a batch interleaved with another");
   }
   assert.deepEqual((await adapter.stats()).events, shared.length + contended.length + 2 * rounds);
-  console.log(`conflicts reported: ${results[0].conflicts} + ${results[1].conflicts}`);
+  // A measurement, shown as a step so that it stays under this test in a parallel run.
+  await t.step(`measured: conflicts reported ${results[0].conflicts} + ${results[1].conflicts}`, () => {});
 });
 
 for (const park of [false, true]) {
   const when = park ? "after its last insert, before the commit" : "in the middle of a large batch";
-  Deno.test(`a process killed ${when} leaves all of the batch or none, and the file opens cleanly`, async () => {
+  Deno.test(`a process killed ${when} leaves all of the batch or none, and the file opens cleanly`, async (t) => {
     await using dir = await tempDir();
     const path = dir.file("events.db");
     {
@@ -129,6 +130,6 @@ for (const park of [false, true]) {
     assert.equal((await adapter.readStream("before", { direction: "forward", limit: 10 })).length, 2);
     const [next] = await adapter.transaction((tx) => tx.insert([row("after", 1)]));
     assert.equal(Number(next.position), stats.events + 1);
-    console.log(`events of the batch after the kill: ${big}`);
+    await t.step(`measured: ${big} events of the batch after the kill`, () => {});
   });
 }

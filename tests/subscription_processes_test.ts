@@ -82,7 +82,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
     Deno.test({
       name: `${kind}: a subscriber killed in the middle of catch-up and restarted applies every event ${how}`,
       ignore,
-      async fn() {
+      async fn(t) {
         await using at = await place(kind);
         const { store, target } = at;
         const total = kind === "sqlite" ? 6000 : 2000;
@@ -114,7 +114,8 @@ for (const kind of ["sqlite", "postgres"] as const) {
         assert.deepEqual(new Set(applied.keys()), new Set(ids), "every event was applied");
         const twice = [...applied.values()].filter((n) => n > 1).length;
         if (tx) assert.equal(twice, 0, "no event was applied twice");
-        else console.log(`events applied twice after the kill: ${twice}`);
+        // A measurement, shown as a step so that it stays under this test in a parallel run.
+        else await t.step(`measured: ${twice} events applied twice after the kill`, () => {});
         const replay = await freshReplay(store);
         assert.deepEqual(new Set(replay.applied.keys()), new Set(applied.keys()));
         if (tx) assert.deepEqual(await (await txTable(store.adapter, "sums")).read(), replay.sums);
@@ -126,7 +127,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
     name:
       `${kind}: of two subscribers with one name only one handles events, and the other takes over when it dies`,
     ignore,
-    async fn() {
+    async fn(t) {
       await using at = await place(kind);
       const { store, target } = at;
       await append(store, 100);
@@ -152,7 +153,10 @@ for (const kind of ["sqlite", "postgres"] as const) {
         15_000,
       );
       const takeover = tookOver - epoch - killedAt;
-      console.log(`${kind}: the second subscriber took over ${takeover} ms after the first was killed`);
+      await t.step(
+        `measured: the second subscriber took over ${takeover} ms after the first was killed`,
+        () => {},
+      );
       assert.ok(
         takeover < (kind === "sqlite" ? 1000 + 100 + 1500 : 100 + 1000),
         `took over after ${takeover} ms`,

@@ -451,3 +451,19 @@ export function isDecodeError(error: unknown): error is DecodeError {
 export function isConnectionLostError(error: unknown): error is ConnectionLostError {
   return branded(error, "ConnectionLostError");
 }
+
+/**
+ * Whether `error` is a {@linkcode StoreClosedError}, even from another copy of the package.
+ *
+ * @param error anything caught
+ * @returns true when the call failed because the store or adapter was closed
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isStoreClosedError, StoreClosedError } from "@eventfold/eventfold";
+ * assert(isStoreClosedError(new StoreClosedError()));
+ * ```
+ */
+export function isStoreClosedError(error: unknown): error is StoreClosedError {
+  return branded(error, "StoreClosedError");
+}

@@ -48,6 +48,7 @@ export {
   isDecodeError,
   isEventStoreError,
   isEventValidationError,
+  isStoreClosedError,
   StoreClosedError,
   StoreOpenError,
   SubscriptionStoppedError,
@@ -68,7 +69,7 @@ export type { DataField, EventInput, EventRecord, MetaField, PendingEvent } from
 export type { StandardSchemaV1 } from "./events/standard_schema.ts";
 export { validateEvent, type ValidPayloads } from "./events/validate.ts";
 export { uuidv7 } from "./events/id.ts";
-export { type Clock, type FakeClock, fakeClock, systemClock } from "./events/clock.ts";
+export { type Clock, type FakeClock, fakeClock, isIsoTime, systemClock } from "./events/clock.ts";
 export {
   type Adapter,
   type AdapterStats,

@@ -9,6 +9,32 @@
 export interface Clock {
   /** The current time as a string that sorts (`<`) in time order. */
   now(): string;
+  /**
+   * Whether a `created` string handed in by a caller (an import, an event with its own
+   * `created`) is in this clock's form. The built-in clocks accept ISO-8601 UTC with
+   * milliseconds naming a real date; a clock without it accepts any non-empty string
+   * (a hybrid logical clock's, say), since `outdated` only compares them.
+   */
+  accepts?(created: string): boolean;
+}
+
+/**
+ * Whether a string is ISO-8601 UTC with milliseconds, exactly as `toISOString()` writes it,
+ * naming a real date (`2026-02-30T...` is not one).
+ *
+ * @param created the string
+ * @returns true when it is
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isIsoTime } from "@eventfold/eventfold";
+ * assert(isIsoTime("2026-01-01T00:00:00.000Z") && !isIsoTime("yesterday") && !isIsoTime("2026-02-30T00:00:00.000Z"));
+ * ```
+ */
+export function isIsoTime(created: string): boolean {
+  if (created.length !== 24) return false;
+  const ms = Date.parse(created);
+  return !Number.isNaN(ms) && new Date(ms).toISOString() === created;
 }
 
 /**
@@ -21,7 +47,7 @@ export interface Clock {
  * assert(systemClock.now().endsWith("Z"));
  * ```
  */
-export const systemClock: Clock = { now: isoNow };
+export const systemClock: Clock = { now: isoNow, accepts: isIsoTime };
 
 let lastMs = NaN;
 let lastIso = "";
@@ -62,6 +88,7 @@ export function fakeClock(start = "2026-01-01T00:00:00.000Z"): FakeClock {
   let at = Date.parse(start);
   return {
     now: () => new Date(at).toISOString(),
+    accepts: isIsoTime,
     tick: (ms) => void (at += ms),
     set: (time) => void (at = Date.parse(time)),
   };

@@ -120,6 +120,14 @@ async function deliver(entry: Entry, record: EventRecord): Promise<void> {
   if (onSuccess !== undefined) await (positional ? onSuccess(record, data) : onSuccess({ data, record }));
 }
 
+function refuseTwoArguments(name: string, callback: unknown, shape: string): void {
+  if (typeof callback === "function" && callback.length > 1) {
+    throw new TypeError(
+      `once options: ${name} takes one object (${shape}); for positional arguments pass style: "positional"`,
+    );
+  }
+}
+
 function onceCallbacks(options: unknown): Callbacks | undefined {
   if (options === undefined) return undefined;
   if (typeof options !== "object" || options === null) {
@@ -133,6 +141,12 @@ function onceCallbacks(options: unknown): Callbacks | undefined {
   }
   if (onSuccess !== undefined) checkFunction(onSuccess, "onSuccess");
   if (onError !== undefined) checkFunction(onError, "onError");
+  if (style !== "positional") {
+    // A callback written for the positional form would get one object: refuse it rather
+    // than reinterpret its arguments.
+    refuseTwoArguments("onSuccess", onSuccess, "{ data, record }");
+    refuseTwoArguments("onError", onError, "{ error, record }");
+  }
   if (onSuccess === undefined && onError === undefined) return undefined;
   return {
     positional: style === "positional",

@@ -308,10 +308,12 @@ Deno.test("once positional form also passes the handler's return value to onSucc
 
 Deno.test("once callbacks are typed by form: the wrong form does not type-check", () => {
   const projector = new Projector<Events>();
-  // @ts-expect-error: the effects form gets one object, not (error, record)
-  projector.once("user:created", () => "ok", {
-    onError: (error: unknown, record: { stream: string }) => void [error, record],
-  });
+  // And at run time it is refused (see below).
+  assert.throws(() =>
+    // @ts-expect-error: the effects form gets one object, not (error, record)
+    projector.once("user:created", () => "ok", {
+      onError: (error: unknown, record: { stream: string }) => void [error, record],
+    }), TypeError);
   projector.once("user:created", () => "ok", {
     style: "positional",
     // @ts-expect-error: the positional form gets the record, which has no `record` field
@@ -325,6 +327,21 @@ Deno.test("once callbacks are typed by form: the wrong form does not type-check"
     () => projector.once("user:created", () => {}, { style: "named" as never }),
     /style must be "effects" or "positional"/,
   );
+});
+
+Deno.test("once refuses a two-argument callback unless the positional form is asked for", () => {
+  const projector = new Projector<Events>();
+  const positional = (error: unknown, record: unknown) => void [error, record];
+  assert.throws(
+    () => projector.once("user:created", () => {}, { onError: positional as never }),
+    { name: "TypeError", message: /onError takes one object \(\{ error, record \}\); .*style: "positional"/ },
+  );
+  assert.throws(
+    () =>
+      projector.once("user:created", () => {}, { onSuccess: ((a: unknown, b: unknown) => [a, b]) as never }),
+    { name: "TypeError", message: /onSuccess takes one object/ },
+  );
+  projector.once("user:created", () => {}, { style: "positional", onError: positional });
 });
 
 Deno.test("a once handler without onError makes push reject", async () => {

@@ -8,7 +8,7 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import { StoreClosedError, SubscriptionStoppedError } from "../errors.ts";
+import { isStoreClosedError, SubscriptionStoppedError } from "../errors.ts";
 import type { AnyEventFactory, EventRecordOf } from "../events/factory.ts";
 import type { Adapter, ParkedEvent } from "../stores/adapter.ts";
 import type { Projector } from "./projector.ts";
@@ -434,7 +434,7 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
       lag = count;
       parked = list.length;
     } catch (error) {
-      if (error instanceof StoreClosedError) throw error;
+      if (isStoreClosedError(error)) throw error;
       // The store does not answer: whatever the loop last saw, it cannot read now. Wake it
       // so it finds out for itself and reports the outage.
       if (READING.has(state)) state = "retrying";
@@ -579,7 +579,7 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
           this.#failure = error;
           return;
         }
-        if (error instanceof StoreClosedError || stop.aborted) return;
+        if (isStoreClosedError(error) || stop.aborted) return;
         // The backoff grows only while nothing succeeds between errors (one outage).
         if (this.#progress.error === undefined) attempt = 0;
         attempt++;
@@ -602,7 +602,7 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
     try {
       this.#unwatch = this.#adapter.watch(() => this.#signal.notify());
     } catch (error) {
-      if (error instanceof StoreClosedError) throw error;
+      if (isStoreClosedError(error)) throw error;
       this.#report(error, { action: "recover" });
     }
   }

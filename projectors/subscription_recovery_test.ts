@@ -251,13 +251,16 @@ for (const transactional of [false, true]) {
       ...QUICK,
       transactional,
       attempts: 1,
-      onError: (error, context) => void r.reports.push({ error, context }),
+      onError: (error, context) => {
+        r.reports.push({ error, context });
+        // The store comes back once the outage has been seen, however late that is.
+        if (context.action === "recover") r.faults.heal();
+      },
     });
     projector.on("tick", () => {
       if (throwing-- > 0) {
         // The store goes away under the handler: its own write fails, and so does the probe.
         r.faults.down();
-        setTimeout(() => r.faults.heal(), 30);
         throw new Error("write failed: connection reset");
       }
     });

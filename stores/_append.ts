@@ -94,9 +94,20 @@ async function outdatedFlags(tx: AdapterTransaction, fresh: readonly PendingEven
     if (!pairs.has(key)) pairs.set(key, { stream: event.stream, type: event.type });
   }
   const asked = [...pairs.values()];
-  const answers = tx.latestCreatedMany !== undefined
-    ? await tx.latestCreatedMany(asked)
-    : await Promise.all(asked.map((pair) => tx.latestCreated(pair.stream, pair.type)));
+  let answers: readonly (string | null)[];
+  if (tx.latestCreatedMany !== undefined) {
+    answers = await tx.latestCreatedMany(asked);
+    if (answers.length !== asked.length) {
+      throw new TypeError(
+        `adapter.latestCreatedMany answered ${answers.length} pairs for ${asked.length} asked: it must answer each`,
+      );
+    }
+  } else {
+    // One statement at a time: an interactive transaction need not take several at once.
+    const one: (string | null)[] = [];
+    for (const pair of asked) one.push(await tx.latestCreated(pair.stream, pair.type));
+    answers = one;
+  }
   const latest = new Map<string, string | null>();
   [...pairs.keys()].forEach((key, i) => latest.set(key, answers[i] ?? null));
   // ...then those of this call so far.

@@ -23,8 +23,10 @@ import {
 
 const fromUtf8 = new TextDecoder("utf-8", { fatal: true });
 const BREAK = Symbol("break");
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
 
-let source: Uint8Array = new Uint8Array(0);
+const EMPTY = new Uint8Array(0);
+let source: Uint8Array = EMPTY;
 let view: DataView = new DataView(source.buffer);
 let at = 0;
 let depth = 0;
@@ -239,7 +241,8 @@ function tagged(tag: number | bigint): unknown {
       return result;
     });
   }
-  const content = entry();
+  // Tags nest like containers: a long chain of them must not exhaust the stack.
+  const content = nested(entry);
   switch (tag) {
     case TAG_DATE_EPOCH:
       if (typeof content !== "number") malformed("tag 1 on a non-number");
@@ -250,8 +253,10 @@ function tagged(tag: number | bigint): unknown {
     case TAG_BIGINT:
     case TAG_NEGATIVE_BIGINT: {
       if (!(content instanceof Uint8Array)) malformed(`tag ${tag} on a non-byte-string`);
-      let n = 0n;
-      for (const byte of content as Uint8Array) n = (n << 8n) | BigInt(byte);
+      // From hex digits: linear in the size, where shifting byte by byte is quadratic.
+      let hex = "0x0";
+      for (const byte of content as Uint8Array) hex += HEX[byte];
+      const n = BigInt(hex);
       return tag === TAG_BIGINT ? n : -1n - n;
     }
     case TAG_SET:
@@ -291,6 +296,8 @@ export function decodeCbor(bytes: Uint8Array): unknown {
     if (at !== bytes.length) malformed(`${bytes.length - at} bytes after the value`);
     return result;
   } finally {
-    source = new Uint8Array(0);
+    // Let the decoded buffer go (a postgres.js page, say).
+    source = EMPTY;
+    view = new DataView(EMPTY.buffer);
   }
 }

@@ -31,6 +31,7 @@ let target = new Uint8Array(8192);
 let view = new DataView(target.buffer);
 let at = 0;
 let depth = 0;
+let encoding = false;
 
 function room(bytes: number): void {
   if (at + bytes <= target.length) return;
@@ -148,13 +149,11 @@ function bigint(value: bigint): void {
     return;
   }
   const negative = value < 0n;
-  let magnitude = negative ? -1n - value : value;
-  const digits = magnitude.toString(16);
-  const bytes = new Uint8Array(Math.ceil(digits.length / 2));
-  for (let i = bytes.length - 1; i >= 0; i--) {
-    bytes[i] = Number(magnitude & 0xffn);
-    magnitude >>= 8n;
-  }
+  // From the hex digits: linear in the size, where shifting byte by byte is quadratic.
+  const digits = (negative ? -1n - value : value).toString(16);
+  const padded = digits.length % 2 === 0 ? digits : `0${digits}`;
+  const bytes = new Uint8Array(padded.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(padded.substr(i * 2, 2), 16);
   head(6, negative ? TAG_NEGATIVE_BIGINT : TAG_BIGINT);
   byteString(bytes);
 }
@@ -197,15 +196,20 @@ function item(value: unknown, path: string): void {
   }
 }
 
+/** Writes an object's own enumerable fields as a map with text keys. */
+function fields(value: object, path: string): void {
+  const keys = Object.keys(value);
+  head(5, keys.length);
+  for (const key of keys) {
+    text(key, `${path}.<key ${JSON.stringify(key.slice(0, 20))}>`);
+    item((value as Record<string, unknown>)[key], `${path}.${key}`);
+  }
+}
+
 function container(value: object, path: string): void {
   const proto = Object.getPrototypeOf(value);
   if (proto === Object.prototype || proto === null) {
-    const keys = Object.keys(value);
-    head(5, keys.length);
-    for (const key of keys) {
-      text(key, path);
-      item((value as Record<string, unknown>)[key], `${path}.${key}`);
-    }
+    fields(value, path);
   } else if (proto === Array.prototype) {
     const array = value as unknown[];
     head(4, array.length);
@@ -231,13 +235,7 @@ function container(value: object, path: string): void {
       // A class instance (a value object in a reducer's state) is written as its own
       // enumerable fields, as cbor-x did; payloads never get here, the store's fidelity
       // check refuses them first.
-      const keys = Object.keys(value);
-      head(5, keys.length);
-      for (const key of keys) {
-        text(key, path);
-        item((value as Record<string, unknown>)[key], `${path}.${key}`);
-      }
-      return;
+      return fields(value, path);
     }
     const array = value as ArrayBufferView;
     head(6, tag);
@@ -253,16 +251,37 @@ function container(value: object, path: string): void {
  * @throws {TypeError} for what CBOR cannot hold exactly, naming the path
  */
 export function encodeCbor(value: unknown): Uint8Array {
+  if (encoding) return nestedEncode(value);
+  encoding = true;
   at = 0;
   depth = 0;
   try {
     item(value, "");
     return target.slice(0, at);
   } finally {
+    encoding = false;
     if (target.length > 1 << 20) {
       // Do not keep a large buffer alive after one large payload.
       target = new Uint8Array(8192);
       view = new DataView(target.buffer);
     }
+  }
+}
+
+/**
+ * An encode started while another is under way (a getter or a proxy that encodes): it
+ * writes into a buffer of its own and puts the outer one back, so neither is overwritten.
+ */
+function nestedEncode(value: unknown): Uint8Array {
+  const outer = { target, view, at, depth };
+  target = new Uint8Array(256);
+  view = new DataView(target.buffer);
+  at = 0;
+  depth = 0;
+  try {
+    item(value, "");
+    return target.slice(0, at);
+  } finally {
+    ({ target, view, at, depth } = outer);
   }
 }

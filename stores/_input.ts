@@ -8,6 +8,7 @@
 import type { ExpectedRevision } from "../errors.ts";
 import type { AnyEventFactory } from "../events/factory.ts";
 import type { PendingEvent } from "../events/record.ts";
+import { type Clock, isIsoTime, systemClock } from "../events/clock.ts";
 
 const STORE_FIELDS = ["revision", "position", "recorded", "outdated"] as const;
 
@@ -38,33 +39,40 @@ export function checkName(value: unknown, what: string): string {
   return value;
 }
 
-let lastCreated = "";
+let lastCreated: string | undefined;
+let lastClock: Clock | undefined;
 
 /**
- * Checks a `created` timestamp: ISO-8601 in UTC with milliseconds, exactly as the
- * system clock writes it (`2026-01-01T00:00:00.000Z`), naming a real date. One form
- * only, because `outdated` compares these strings.
+ * Checks a `created` timestamp against the store's clock: with the built-in clocks,
+ * ISO-8601 in UTC with milliseconds, exactly as they write it (`2026-01-01T00:00:00.000Z`),
+ * naming a real date; with a clock of one's own, its {@linkcode Clock.accepts}, or any
+ * non-empty well-formed string when it has none. One form per store, because `outdated`
+ * compares these strings.
  *
  * @param value what the caller passed
  * @param what where it came from, for the message
+ * @param clock the store's clock
  * @returns the timestamp
  * @throws {TypeError} when it is not a string of that form
  */
-export function checkCreated(value: unknown, what: string): string {
+export function checkCreated(value: unknown, what: string, clock: Clock = systemClock): string {
   // Events of one call usually share their millisecond: check each distinct value once.
-  if (value === lastCreated) return value;
-  if (typeof value !== "string") {
-    throw new TypeError(`${what} needs a "created" timestamp string, got ${describe(value)}`);
+  if (value === lastCreated && clock === lastClock) return value as string;
+  if (typeof value !== "string" || value.length === 0) {
+    throw new TypeError(`${what} needs a non-empty "created" timestamp string, got ${describe(value)}`);
   }
-  const ms = value.length === 24 ? Date.parse(value) : NaN;
-  if (Number.isNaN(ms) || new Date(ms).toISOString() !== value) {
+  if (clock.accepts === undefined) checkName(value, `"created" of ${what}`);
+  else if (!clock.accepts(value)) {
     throw new TypeError(
-      `${what} has "created" ${
-        JSON.stringify(value)
-      }: expected an ISO-8601 UTC time with milliseconds and a real date, like "2026-01-01T00:00:00.000Z"`,
+      `${what} has "created" ${JSON.stringify(value)}: expected ${
+        clock.accepts === isIsoTime
+          ? 'an ISO-8601 UTC time with milliseconds and a real date, like "2026-01-01T00:00:00.000Z"'
+          : "a time in the form of the store's clock"
+      }`,
     );
   }
   lastCreated = value;
+  lastClock = clock;
   return value;
 }
 
@@ -76,12 +84,14 @@ export function checkCreated(value: unknown, what: string): string {
  * @param index its place in the call, for messages
  * @param imported whether the event comes from elsewhere (store fields are then ignored, and
  *   `id` and `created` are required)
+ * @param clock the store's clock, whose form `created` must have
  */
 export function checkEvent(
   events: AnyEventFactory,
   value: unknown,
   index: number,
   imported: boolean,
+  clock: Clock = systemClock,
 ): PendingEvent {
   const where = `event #${index}`;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -93,7 +103,7 @@ export function checkEvent(
   const label = `${where} ("${e.type}")`;
   checkName(e.stream, `"stream" of ${label}`);
   checkName(e.id, `"id" of ${label}`);
-  checkCreated(e.created, label);
+  checkCreated(e.created, label, clock);
   if (!imported) {
     for (const field of STORE_FIELDS) {
       if (e[field] !== undefined) {
@@ -202,19 +212,6 @@ export function checkRevision(from: unknown): number | undefined {
     throw new RangeError(`fromRevision must be a whole number >= 0, got ${from}`);
   }
   return from;
-}
-
-/**
- * Checks a read's `direction`.
- *
- * @param value the value given
- * @returns `"forward"` (also when left out) or `"backward"`
- * @throws {TypeError} for anything else
- */
-export function checkDirection(value: unknown): "forward" | "backward" {
-  if (value === undefined || value === "forward") return "forward";
-  if (value === "backward") return "backward";
-  throw new TypeError(`direction must be "forward" or "backward", got ${JSON.stringify(value)}`);
 }
 
 /**

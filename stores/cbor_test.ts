@@ -167,3 +167,33 @@ Deno.test("decodeCbor reads indefinite-length arrays and maps, and a view into a
   const padded = new Uint8Array([9, 9, ...encodeCbor({ n: 2 ** 40, d: new Date(5) }), 9]);
   assert.deepStrictEqual(decodeCbor(padded.subarray(2, padded.length - 1)), { n: 2 ** 40, d: new Date(5) });
 });
+
+Deno.test("encodeCbor called from inside an encode (a getter) leaves both values intact", () => {
+  const inner = { deep: [1, "two", { three: 3n }] };
+  let innerBytes: Uint8Array | undefined;
+  const outer = {
+    before: "x".repeat(100),
+    get lazy() {
+      innerBytes = encodeCbor(inner);
+      return "computed";
+    },
+    after: [1, 2, 3],
+  };
+  const bytes = encodeCbor(outer);
+  assert.deepStrictEqual(decodeCbor(bytes), { before: "x".repeat(100), lazy: "computed", after: [1, 2, 3] });
+  assert.deepStrictEqual(decodeCbor(innerBytes!), inner);
+});
+
+Deno.test("very large bigints round-trip, and a long chain of tags is refused like deep nesting", () => {
+  for (const n of [2n ** 100_000n + 12345n, -(3n ** 50_000n)]) assert.equal(decodeCbor(encodeCbor(n)), n);
+  const chain = new Uint8Array(3 * 100_000 + 1);
+  for (let i = 0; i < 100_000; i++) chain.set([0xd9, 0xd9, 0xf7], i * 3);
+  assert.throws(() => decodeCbor(chain), { name: "RangeError", message: /deeper than/ });
+});
+
+Deno.test("encodeCbor names the key that holds a lone surrogate", () => {
+  assert.throws(() => encodeCbor({ outer: { ["bad\uD800key"]: 1 } }), {
+    name: "TypeError",
+    message: /\.outer\.<key "bad/,
+  });
+});

@@ -325,7 +325,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
           created: input.created ?? this.#clock.now(),
         }
         : input;
-      return checkEvent(this.events, withDefaults, i, false);
+      return checkEvent(this.events, withDefaults, i, false, this.#clock);
     });
     return (await this.#tracked(this.#write(pending, options, false))).records;
   }
@@ -360,7 +360,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
   ): Promise<ImportResult<EventRecordOf<TEvents>>> {
     this.#open();
     if (!Array.isArray(records)) throw new TypeError("import needs an array of records");
-    const pending = records.map((record, i) => checkEvent(this.events, record, i, true));
+    const pending = records.map((record, i) => checkEvent(this.events, record, i, true, this.#clock));
     const { inserted, skipped } = await this.#tracked(this.#write(pending, options, true));
     return { imported: inserted, skipped };
   }

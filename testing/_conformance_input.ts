@@ -274,6 +274,40 @@ export const inputCases: readonly Case[] = [
     },
   },
   {
+    name: "a store with a clock of its own takes created in that clock's form, and decides outdated by it",
+    async run(ctx) {
+      // A hybrid-logical-clock-like form: zero-padded milliseconds, a counter, a node.
+      let counter = 0;
+      const clock = {
+        now: () =>
+          `${String(1_767_225_600_000 + counter).padStart(16, "0")}-${String(counter++).padStart(4, "0")}-a`,
+        accepts: (created: string) => /^\d{16}-\d{4}-[a-z]+$/.test(created),
+      };
+      await using store = await ctx.store({ clock });
+      const first = await store.pushEvent(tick(store, "s"));
+      assert.match(first.created, /^\d{16}-0000-a$/);
+      const later = "9999999999999999-0000-b";
+      const earlier = "0000000000000001-0000-b";
+      const { imported } = await store.import([
+        { ...tick(store, "s"), created: later },
+        { ...tick(store, "s"), created: earlier },
+      ]);
+      assert.deepEqual(imported.map((record) => record.outdated), [false, true]);
+      for (const created of ["2026-01-01T00:00:00.000Z", "", "1-2-a"]) {
+        await rejects(() => store.import([{ ...tick(store, "s"), created }]), TypeError, mentions("created"));
+      }
+      // Without accepts, any non-empty string without U+0000 or a lone surrogate sorts as it is.
+      await using plain = await ctx.store({ clock: { now: clock.now } });
+      await plain.import([{ ...tick(plain, "s"), created: "node-b/17" }]);
+      await rejects(
+        () => plain.import([{ ...tick(plain, "s"), created: "" }]),
+        TypeError,
+        mentions("created"),
+      );
+      await rejects(() => plain.import([{ ...tick(plain, "s"), created: "a\u0000b" }]), TypeError);
+    },
+  },
+  {
     name:
       'expectedRevision takes only a whole number >= 0, "any", "exists" or a non-empty record of them, else TypeError',
     run: (ctx) =>

@@ -85,11 +85,15 @@ export class ChunkedImport {
     const chunk = this.#chunk;
     if (chunk.length === 0) return;
     this.#chunk = [];
-    this.#inFlight = this.#store.import(chunk, { emit: false }).then(({ imported, skipped }) => {
+    const sent = this.#store.import(chunk, { emit: false }).then(({ imported, skipped }) => {
       this.imported += imported.length;
       this.skipped += skipped.length;
       this.committed += chunk.length;
     });
+    // The chunk can fail while the next one gathers (a macrotask, file or page reads); an
+    // unobserved rejection then would end the process before #settle rethrows it.
+    sent.catch(() => {});
+    this.#inFlight = sent;
   }
 
   /** Waits for the chunk in flight and ignores its outcome (after another failure). */

@@ -14,12 +14,12 @@ import { type AnyEventFactory, type PendingEvent, validateEvent } from "../mod.t
 import type { ParsedArgs } from "./_args.ts";
 import { type Io, noExtraArgs, storeUrl, withStore } from "./_command.ts";
 import { CliFailure, EXIT, Interrupted, UsageError } from "./_errors.ts";
-import { count, plural } from "./_format.ts";
-import { ChunkedImport, importAll } from "./_importer.ts";
+import { plural } from "./_format.ts";
+import { importEvents, reportImport } from "./_import_run.ts";
 import { say } from "./_output.ts";
 import { Progress } from "./_progress.ts";
 import { parseStoreUrl } from "./_store_url.ts";
-import { pace, summary } from "./_summary.ts";
+import { summary } from "./_summary.ts";
 import { loadDefinitions } from "./_user_module.ts";
 import { decodeRow, type ValkyrSource } from "./_valkyr_source.ts";
 import { PermissiveEvents } from "./_permissive_events.ts";
@@ -173,37 +173,23 @@ export async function importFromValkyr(args: ParsedArgs, io: Io): Promise<number
       return EXIT.ok;
     }
     return await withStore(url, { create: true, events: definitions }, async ({ store }) => {
-      const importer = new ChunkedImport(store, batch);
-      const progress = new Progress("import", checked.good);
-      await importAll(
-        importer,
-        progress,
-        goodEvents(source, checked.bad),
-        `import into ${url.label}`,
-        io.signal,
-      );
+      const result = await importEvents(store, goodEvents(source, checked.bad), {
+        into: url.label,
+        batch,
+        total: checked.good,
+        signal: io.signal,
+      });
       let relations = 0;
       for await (const page of source.relations(PAGE)) {
         await store.relations.insertMany(page);
         relations += page.length;
       }
-      const extra = [
-        importer.skipped > 0 ? `${count(importer.skipped)} already present` : "",
-        badCount > 0 ? `${plural(badCount, "bad row")} skipped` : "",
-      ].filter((part) => part !== "").join(", ");
-      await summary(
-        io,
-        `imported ${plural(importer.imported, "event")} from ${source.label} into ${url.label}` +
-          `${extra ? ` (${extra})` : ""}, ${plural(relations, "relation")} linked ` +
-          pace(checked.good, progress.elapsed),
-        {
-          imported: importer.imported,
-          skipped: importer.skipped,
-          bad: badCount,
-          relations,
-          ms: Math.round(progress.elapsed),
-        },
-      );
+      await reportImport(io, result, {
+        from: source.label,
+        notes: [badCount > 0 ? `${plural(badCount, "bad row")} skipped` : ""],
+        tail: `${plural(relations, "relation")} linked`,
+        fields: { bad: badCount, relations },
+      });
       return EXIT.ok;
     });
   } finally {

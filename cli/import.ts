@@ -20,12 +20,12 @@ import {
 } from "./_command.ts";
 import { CliFailure, EXIT, Interrupted, UsageError } from "./_errors.ts";
 import { count, plural } from "./_format.ts";
-import { ChunkedImport, importAll } from "./_importer.ts";
+import { importEvents, reportImport } from "./_import_run.ts";
 import { BadLineError, MAX_LINE_BYTES, parseLine, readLines } from "./_ndjson.ts";
 import { say } from "./_output.ts";
 import { MAX_BIGINT_DIGITS, MAX_DEPTH } from "./_tagged_json.ts";
 import { Progress } from "./_progress.ts";
-import { pace, summary } from "./_summary.ts";
+import { summary } from "./_summary.ts";
 import { loadDefinitions } from "./_user_module.ts";
 import { FROM_VALKYR_HELP, importFromValkyr } from "./_valkyr_import.ts";
 
@@ -188,34 +188,20 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
     }
     const badLines = new Set(checked.bad);
     return await withStore(url, { create: true, events: definitions }, async ({ store }) => {
-      const importer = new ChunkedImport(store, batch);
-      const progress = new Progress("import", checked.good);
-      await importAll(
-        importer,
-        progress,
-        goodEvents(items(path, badLines, maxLine)),
-        `import into ${url.label}`,
-        io.signal,
-      );
-      const duplicates = checked.good - importer.imported - importer.skipped;
-      const extra = [
-        importer.skipped > 0 ? `${count(importer.skipped)} already present` : "",
-        duplicates > 0 ? `${count(duplicates)} repeated in the file` : "",
-        checked.bad.length > 0 ? `${plural(checked.bad.length, "bad line")} skipped` : "",
-      ].filter((part) => part !== "").join(", ");
-      await summary(
-        io,
-        `imported ${plural(importer.imported, "event")} into ${url.label}${extra ? ` (${extra})` : ""} ${
-          pace(checked.good, progress.elapsed)
-        }`,
-        {
-          imported: importer.imported,
-          skipped: importer.skipped,
-          duplicates,
-          bad: checked.bad.length,
-          ms: Math.round(progress.elapsed),
-        },
-      );
+      const result = await importEvents(store, goodEvents(items(path, badLines, maxLine)), {
+        into: url.label,
+        batch,
+        total: checked.good,
+        signal: io.signal,
+      });
+      const duplicates = checked.good - result.imported - result.skipped;
+      await reportImport(io, result, {
+        notes: [
+          duplicates > 0 ? `${count(duplicates)} repeated in the file` : "",
+          checked.bad.length > 0 ? `${plural(checked.bad.length, "bad line")} skipped` : "",
+        ],
+        fields: { duplicates, bad: checked.bad.length },
+      });
       return EXIT.ok;
     });
   } finally {

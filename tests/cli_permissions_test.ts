@@ -8,20 +8,12 @@ import { EventStore } from "../mod.ts";
 import { SqliteAdapter } from "../stores/sqlite/mod.ts";
 import { PermissiveEvents } from "../cli/_permissive_events.ts";
 import { type CliRun, ROOT, seedSqlite, tempDir, writeHistory } from "../cli/_test_helpers.ts";
+import { requireHost, unprivilegedNeed } from "./_host_tools.ts";
 
 const NOBODY = 65534;
 const root = Deno.uid() === 0;
 
-function hasSetpriv(): boolean {
-  try {
-    return new Deno.Command("setpriv", { args: ["--version"], stdout: "null", stderr: "null" }).outputSync()
-      .success;
-  } catch {
-    return false;
-  }
-}
-
-const usable = !root || hasSetpriv();
+const unprivileged = unprivilegedNeed();
 
 /** Runs the CLI as a user without root's bypass of permissions. */
 async function cliUnprivileged(args: string[], denoDir: string): Promise<CliRun> {
@@ -76,9 +68,10 @@ function assertFailure(run: CliRun, pattern: RegExp): void {
 Deno.test({
   name: `cli: a chmod-000 store is "permission denied", not "not a SQLite database"${
     root ? " (run as nobody)" : ""
-  }`,
-  ignore: !usable,
+  }${unprivileged.note}`,
+  ignore: unprivileged.ignore,
   fn: async () => {
+    requireHost(unprivileged);
     const { dir, denoDir } = await setup();
     await using _ = dir;
     const path = `${dir.path}/zero.db`;
@@ -95,9 +88,10 @@ Deno.test({
 Deno.test({
   name: `cli: a store in a read-only directory says the directory is not writable${
     root ? " (run as nobody)" : ""
-  }`,
-  ignore: !usable,
+  }${unprivileged.note}`,
+  ignore: unprivileged.ignore,
   fn: async () => {
+    requireHost(unprivileged);
     const { dir, denoDir } = await setup();
     await using _ = dir;
     const ro = `${dir.path}/ro`;
@@ -128,9 +122,10 @@ Deno.test({
 Deno.test({
   name: `cli: a read-only WAL file still reads, and refuses a write up front${
     root ? " (run as nobody)" : ""
-  }`,
-  ignore: !usable,
+  }${unprivileged.note}`,
+  ignore: unprivileged.ignore,
   fn: async () => {
+    requireHost(unprivileged);
     const { dir, denoDir } = await setup();
     await using _ = dir;
     const path = `${dir.path}/w.db`;

@@ -7,18 +7,12 @@ import { EventStore } from "../mod.ts";
 import { SqliteAdapter } from "../stores/sqlite/mod.ts";
 import { PermissiveEvents } from "../cli/_permissive_events.ts";
 import { ROOT, tempDir } from "../cli/_test_helpers.ts";
+import { requireHost, terminalNeed } from "./_host_tools.ts";
 
 const COLUMNS = 50;
 const EVENTS = 100_000;
 
-function hasScript(): boolean {
-  try {
-    return new Deno.Command("script", { args: ["--version"], stdout: "null", stderr: "null" }).outputSync()
-      .success;
-  } catch {
-    return false;
-  }
-}
+const terminal = terminalNeed();
 
 async function seed(path: string): Promise<void> {
   await using store = new EventStore({ adapter: new SqliteAdapter(path), events: new PermissiveEvents() });
@@ -33,9 +27,10 @@ async function seed(path: string): Promise<void> {
 
 Deno.test({
   name:
-    "cli: the progress line fits a 50-column terminal, shows an ETA only once a rate is known, and is full only at 100%",
-  ignore: !hasScript(),
+    `cli: the progress line fits a 50-column terminal, shows an ETA only once a rate is known, and is full only at 100%${terminal.note}`,
+  ignore: terminal.ignore,
   fn: async () => {
+    requireHost(terminal);
     await using dir = await tempDir();
     const path = `${dir.path}/e.db`;
     await seed(path);

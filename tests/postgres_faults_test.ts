@@ -10,8 +10,11 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
 import { ConnectionLostError, event, EventFactory, EventStore, isConnectionLostError } from "../mod.ts";
+import postgres from "postgres";
 import { PostgresAdapter } from "../stores/postgres/mod.ts";
+import { channelOf, Watcher } from "../stores/postgres/_notify.ts";
 import { clusterSupport, type PgCluster, startCluster } from "./_pg_cluster.ts";
+import { startProxy } from "./_tcp_proxy.ts";
 
 const unsupported = await clusterSupport();
 
@@ -342,6 +345,160 @@ Deno.test({
         await store.pushEvent(pending);
         await store.pushEvent(pending);
         assert.equal((await store.getEvents()).length, 1);
+      },
+    );
+
+    await t.step("more outages than the pool has connections leave the pool whole", async () => {
+      // Cut at the network (a proxy), which is much faster than stopping the server.
+      await using proxy = startProxy(cluster.port);
+      await using adapter = new PostgresAdapter(`postgres://root@127.0.0.1:${proxy.port}/test`, {
+        schema: "outages",
+      });
+      const store: Store = new EventStore({ adapter, events });
+      await adapter.open();
+      const max = adapter.sql.options.max;
+      const outages = max + 4;
+      const start = performance.now();
+      let failed = 0;
+      for (let outage = 0; outage < outages; outage++) {
+        await proxy.cut();
+        // Appends and reads while the server is unreachable: each reservation or query fails.
+        const calls = await Promise.allSettled(
+          Array.from({ length: 6 }, (_, k) =>
+            bounded<unknown>(
+              k % 2 === 0
+                ? store.pushEvent(store.event({ type: "tick", stream: `o${k}`, data: { n: outage } }))
+                : adapter.readStream(`o${k - 1}`, { direction: "forward", limit: 1 }),
+              "a call during an outage",
+            )),
+        );
+        for (const call of calls) {
+          if (call.status === "fulfilled") continue;
+          failed++;
+          assert.ok(isConnectionLostError(call.reason), Deno.inspect(call.reason));
+        }
+        proxy.restore();
+        await until(async () => {
+          try {
+            await bounded(
+              store.pushEvent(store.event({ type: "tick", stream: "ok", data: { n: outage } })),
+              "an append",
+            );
+            return true;
+          } catch (error) {
+            assert.ok(isConnectionLostError(error), Deno.inspect(error));
+            return false;
+          }
+        }, "an append after the outage");
+      }
+      const outagesMs = performance.now() - start;
+      // Every connection of the pool still serves: `max` transactions each holding one for
+      // 300 ms run side by side (a leaked connection would make them queue, or hang).
+      const parallel = async (): Promise<{ ms: number; pids: number }> => {
+        const begun = performance.now();
+        const pids = await bounded(
+          Promise.all(
+            Array.from({ length: max }, () =>
+              adapter.transaction(async (tx) => {
+                const [{ pid }] = await tx.handle<
+                  { pid: number }[]
+                >`SELECT pg_backend_pid() AS pid, pg_sleep(0.3)`;
+                return pid;
+              })),
+          ),
+          `${max} parallel transactions`,
+        );
+        return { ms: performance.now() - begun, pids: new Set(pids).size };
+      };
+      await parallel(); // reconnects the pool
+      const { ms: parallelMs, pids } = await parallel();
+      assert.equal(pids, max, `${max} parallel transactions ran on ${pids} connections: the others are lost`);
+      assert.equal(
+        (await bounded(adapter.readStream("ok", { direction: "forward", limit: 1000 }), "a read")).length,
+        outages,
+      );
+      console.log(
+        `  ${outages} outages (pool of ${max}): ${failed} calls failed with ConnectionLostError, ` +
+          `${Math.round(outagesMs)} ms in all; then ${max} parallel 300 ms transactions ran on ${pids} ` +
+          `connections in ${Math.round(parallelMs)} ms`,
+      );
+    });
+
+    await t.step(
+      "while the server is down: a new adapter fails fast and retryably, watch() does not spin, and both recover",
+      async () => {
+        await using writer = new PostgresAdapter(cluster.url, { schema: "down" });
+        const writes: Store = new EventStore({ adapter: writer, events });
+        await writer.open();
+        const sql = postgres(cluster.url, { onnotice: () => {} });
+        const watcher = new Watcher(sql, channelOf("down"));
+        let woken = 0;
+        const unwatch = watcher.add(() => woken++);
+        const wake = async (what: string): Promise<number> => {
+          const before = woken;
+          return await until(async () => {
+            await writes.pushEvent(writes.event({ type: "tick", stream: "w", data: { n: 0 } }));
+            await pause(50);
+            return woken > before;
+          }, what);
+        };
+        try {
+          await wake("watch() to be woken before the outage");
+          await cluster.down();
+          const downAt = performance.now();
+          const attemptsBefore = watcher.attempts;
+
+          // An adapter made while the server is away: its first calls fail fast, typed as a
+          // lost connection (so a retry loop on isConnectionLostError works), not cached.
+          await using adapter = new PostgresAdapter(cluster.url, { schema: "down" });
+          const store: Store = new EventStore({ adapter, events });
+          for (const call of [() => adapter.open(), () => store.getEvents(), () => adapter.stats()]) {
+            const began = performance.now();
+            const error = await bounded<unknown>(call(), "a call while the server is down").then(
+              () => undefined,
+              (error: unknown) => error,
+            );
+            assert.ok(
+              isConnectionLostError(error),
+              `expected ConnectionLostError, got ${Deno.inspect(error)}`,
+            );
+            assert.equal(error.operation, "open");
+            assert.ok(error.cause !== undefined);
+            assert.ok(performance.now() - began < 2000, "it failed fast");
+          }
+
+          await pause(Math.max(0, 2000 - (performance.now() - downAt)));
+          const attempts = watcher.attempts - attemptsBefore;
+          const downMs = performance.now() - downAt;
+          assert.ok(attempts < 20, `watch() tried to LISTEN ${attempts} times in ${Math.round(downMs)} ms`);
+
+          await cluster.start();
+          const startedAt = performance.now();
+          // The same adapter opens now: a retry loop on isConnectionLostError gets through.
+          await until(async () => {
+            try {
+              await adapter.open();
+              return true;
+            } catch (error) {
+              assert.ok(isConnectionLostError(error), Deno.inspect(error));
+              return false;
+            }
+          }, "the adapter to open after the start");
+          const openedMs = performance.now() - startedAt;
+          await store.pushEvent(store.event({ type: "tick", stream: "after", data: { n: 1 } }));
+          assert.equal((await adapter.readStream("after", { direction: "forward", limit: 10 })).length, 1);
+          const wakeMs = await wake("watch() to be woken after the start");
+          console.log(
+            `  down ${Math.round(downMs)} ms: watch() tried to LISTEN ${attempts} times; ` +
+              `the new adapter opened ${Math.round(openedMs)} ms after the start, watch() woken after ${
+                Math.round(wakeMs)
+              } ms`,
+          );
+        } finally {
+          unwatch();
+          await watcher.close();
+          await sql.end({ timeout: 1 });
+        }
       },
     );
 

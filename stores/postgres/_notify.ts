@@ -101,6 +101,8 @@ export class Watcher {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pause = RELISTEN_FIRST;
   #listened = false;
+  /** How many times it sent `LISTEN` (a debug counter: tests bound it while the server is away). */
+  attempts = 0;
   /** Bumped on every start and stop, so a late answer of an old connection changes nothing. */
   #generation = 0;
 
@@ -143,9 +145,9 @@ export class Watcher {
       onnotify: (channel: string) => {
         if (channel === this.#channel) this.#fire();
       },
-      onclose: () => {
-        if (generation === this.#generation) this.#schedule(generation, 0);
-      },
+      // With the pause of the next attempt, not at once: while the server is away, a failed
+      // attempt's close can come before its rejection, and must not restart the loop early.
+      onclose: () => this.#retry(generation),
     } as unknown as postgres.Options<Record<string, never>>);
     void this.#listen(generation);
   }
@@ -153,13 +155,13 @@ export class Watcher {
   async #listen(generation: number): Promise<void> {
     const client = this.#client;
     if (client === undefined || generation !== this.#generation) return;
+    this.attempts++;
     try {
       await client.unsafe(`LISTEN "${this.#channel.replaceAll('"', '""')}"`);
     } catch {
       // The server is away (or refuses LISTEN, as a pooler in transaction mode does):
       // readers poll meanwhile; try again later.
-      this.#schedule(generation, this.#pause);
-      this.#pause = Math.min(this.#pause * 2, RELISTEN_MAX);
+      this.#retry(generation);
       return;
     }
     if (generation !== this.#generation) return;
@@ -169,12 +171,14 @@ export class Watcher {
     this.#listened = true;
   }
 
-  #schedule(generation: number, ms: number): void {
+  /** Listens again after the current pause, which grows until a `LISTEN` succeeds. */
+  #retry(generation: number): void {
     if (this.#timer !== undefined || generation !== this.#generation) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.#listen(generation);
-    }, ms);
+    }, this.#pause);
+    this.#pause = Math.min(this.#pause * 2, RELISTEN_MAX);
   }
 
   #fire(): void {

@@ -63,6 +63,9 @@ const STREAM_LOCK_CLASS = 0x45564653;
 // Rows per INSERT statement: keeps one JSON parameter to a few megabytes on big imports.
 const INSERT_CHUNK = 2000;
 
+// SQLSTATE of a statement sent after an earlier one failed in the same transaction.
+const IN_FAILED_TRANSACTION = "25P02";
+
 interface PgError {
   code?: string;
   constraint_name?: string;
@@ -320,12 +323,23 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
         SELECT i.id, i.seq::text AS pseq, tx.ptx, tx.recorded FROM inserted AS i, tx`;
       if (commit) {
         const [rows, done] = await Promise.allSettled([insert, this.#connection.commit(q`COMMIT`)]);
-        if (rows.status === "rejected") throw rows.reason;
+        if (rows.status === "rejected") {
+          if ((rows.reason as PgError)?.code !== IN_FAILED_TRANSACTION) throw rows.reason;
+          throw new EventInsertionError(
+            "PostgreSQL rolled the append back: a statement before it in the transaction had failed; " +
+              "nothing was written",
+            { cause: rows.reason },
+          );
+        }
+        // A lost connection is reported by the caller, with whether COMMIT had been sent.
         if (done.status === "rejected" && isConnectionFailure(done.reason)) throw done.reason;
+        // Any answer of the server to COMMIT other than COMMIT (an error, as a deferred
+        // constraint raises, or ROLLBACK) means it rolled the transaction back.
         if (done.status === "rejected" || done.value.command !== "COMMIT") {
           throw new EventInsertionError(
-            "The append's COMMIT did not succeed, or its reply was lost: whether it was written is unknown; " +
-              "pushing the same events again (same ids) is safe",
+            "PostgreSQL rolled the append back at COMMIT" +
+              (done.status === "rejected" ? ` (${(done.reason as Error)?.message ?? done.reason})` : "") +
+              "; nothing was written",
             { cause: done.status === "rejected" ? done.reason : undefined },
           );
         }

@@ -26,9 +26,9 @@ import { checkSchemaName, connect, type PostgresClient, type PostgresOptions, sc
 import { type EventRow, isoTime, Payloads, type Query, textList } from "./_rows.ts";
 import { ensureSchema } from "./_schema.ts";
 import { type Context, runTransaction } from "./_transaction.ts";
-import { formatPostgresPosition, parsePostgresPosition } from "./position.ts";
+import { parsePostgresPosition } from "./position.ts";
+import { committedReadable, countAfter, type PostgresLag, readLag, readStats } from "./_horizon.ts";
 import { LeaseSession, listParked, parkEvent, setCheckpoint, unparkEvent } from "./_subscriptions.ts";
-import { delay } from "../_delay.ts";
 import { lostOr } from "./_connection_loss.ts";
 import { Reservations } from "./_reserved.ts";
 
@@ -56,27 +56,7 @@ export interface PostgresAdapterOptions {
 /** Where the adapter connects: a URL, postgres.js options, or a postgres.js client to use as it is. */
 export type PostgresTarget = string | URL | PostgresOptions | PostgresClient;
 
-/** How far a reader is behind the log. */
-export interface PostgresLag {
-  /** The newest position readable now (`null` when nothing is). */
-  readonly head: string | null;
-  /** Events readable now that sort after the reader's position. */
-  readonly behind: number;
-  /**
-   * Events already committed that no reader can see yet, because a transaction that began
-   * writing before them is still open. They become readable when it ends.
-   */
-  readonly waiting: number;
-  /** The open transaction that holds readers back, when there is one. */
-  readonly heldBy: {
-    /** Its server process id (`null` when it is a prepared transaction). */
-    readonly pid: number | null;
-    /** Its transaction id. */
-    readonly transaction: string;
-    /** How long it has been open, in milliseconds (`null` when unknown). */
-    readonly ms: number | null;
-  } | null;
-}
+export type { PostgresLag } from "./_horizon.ts";
 
 const DEFAULT_SCHEMA = "eventfold";
 
@@ -269,6 +249,15 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     return mapped;
   }
 
+  /** Runs `work`, turning a lost connection into {@linkcode ConnectionLostError} of `operation`. */
+  async #guarded<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw this.#lost(error, operation);
+    }
+  }
+
   get #q(): Query {
     return this.#sql as unknown as Query;
   }
@@ -294,6 +283,10 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
       };
     } catch (error) {
       if (error instanceof StoreOpenError) throw error;
+      // A server that is away (refused, timed out, restarting) is retryable like any lost
+      // connection; a missing database, an unknown user or a wrong password is not.
+      const lost = this.#lost(error, "open");
+      if (lost !== error) throw lost;
       throw new StoreOpenError(this.source, scrub(openFailure(error), this.#secrets), { cause: error });
     }
   }
@@ -303,8 +296,10 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * this on first use; call it to fail early.
    *
    * @returns once the schema is ready
-   * @throws {StoreOpenError} when the server cannot be reached, refuses the login, the
-   *   database does not exist or the schema is newer than this version
+   * @throws {ConnectionLostError} when the server cannot be reached (refused, timed out,
+   *   starting up): retry later, the next call connects again
+   * @throws {StoreOpenError} when the server refuses the login, the database does not
+   *   exist or the schema is newer than this version
    * @example
    * ```ts ignore
    * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
@@ -365,22 +360,8 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * Gives up after `visibilityWait` ms: the read then returns what is readable, still
    * skipping nothing.
    */
-  async #committedReadable(): Promise<void> {
-    const q = this.#q;
-    const s = q(this.schema);
-    const deadline = Date.now() + this.#visibilityWait;
-    let pending: bigint | undefined;
-    for (let pause = 1;; pause = Math.min(pause * 2, 50)) {
-      const [row] = await q<{ xmin: string; newest: string | null }[]>`
-        WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
-        SELECT h.xmin::text AS xmin,
-               (SELECT max(e.transaction_id) FROM ${s}.events AS e WHERE e.transaction_id >= h.xmin)::text AS newest
-        FROM h`;
-      pending ??= row.newest === null ? undefined : BigInt(row.newest);
-      if (pending === undefined || BigInt(row.xmin) > pending) return;
-      if (Date.now() >= deadline) return;
-      await delay(pause);
-    }
+  #committedReadable(): Promise<void> {
+    return committedReadable(this.#q, this.schema, this.#visibilityWait);
   }
 
   /**
@@ -401,8 +382,8 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * assert(page.length <= 1); // the newest event of the stream, if any
    * ```
    */
-  async readStream(stream: string, query: StreamPageQuery): Promise<EventRecord[]> {
-    try {
+  readStream(stream: string, query: StreamPageQuery): Promise<EventRecord[]> {
+    return this.#guarded("readStream", async () => {
       const { payloads } = await this.#ready();
       const limit = limitOf(query.limit);
       if (limit === 0 || query.types?.length === 0) return [];
@@ -410,16 +391,14 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
       const q = this.#q;
       const from = query.fromRevision;
       const rows = await q<EventRow[]>`
-        SELECT ${payloads.columns(q)} FROM ${q(this.schema)}.events
-        WHERE stream = ${stream}
-        ${from === undefined ? q`` : forward ? q`AND revision >= ${from}` : q`AND revision <= ${from}`}
-        ${query.types === undefined ? q`` : q`AND type IN ${textList(q, query.types)}`}
-        ORDER BY revision ${forward ? q`ASC` : q`DESC`}
-        ${limit === null ? q`` : q`LIMIT ${limit}`}`;
+          SELECT ${payloads.columns(q)} FROM ${q(this.schema)}.events
+          WHERE stream = ${stream}
+          ${from === undefined ? q`` : forward ? q`AND revision >= ${from}` : q`AND revision <= ${from}`}
+          ${query.types === undefined ? q`` : q`AND type IN ${textList(q, query.types)}`}
+          ORDER BY revision ${forward ? q`ASC` : q`DESC`}
+          ${limit === null ? q`` : q`LIMIT ${limit}`}`;
       return rows.map((row) => payloads.record(row));
-    } catch (error) {
-      throw this.#lost(error, "readStream");
-    }
+    });
   }
 
   /**
@@ -445,8 +424,8 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * }
    * ```
    */
-  async readLog(query: LogPageQuery): Promise<EventRecord[]> {
-    try {
+  readLog(query: LogPageQuery): Promise<EventRecord[]> {
+    return this.#guarded("readLog", async () => {
       const { payloads } = await this.#ready();
       // The first page of a read waits once (see `settle`); later pages and pollers go on from
       // where they are and pick the held-back events up when they become readable.
@@ -462,17 +441,15 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
         ? q`AND (transaction_id, seq) > (${cursor.transaction}::text::xid8, ${cursor.sequence}::text::bigint)`
         : q`AND (transaction_id, seq) < (${cursor.transaction}::text::xid8, ${cursor.sequence}::text::bigint)`;
       const rows = await q<EventRow[]>`
-        SELECT ${payloads.columns(q)} FROM ${q(this.schema)}.events AS e
-        WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-        ${after}
-        ${query.types === undefined ? q`` : q`AND type IN ${textList(q, query.types)}`}
-        ${query.streams === undefined ? q`` : q`AND stream IN ${textList(q, query.streams)}`}
-        ORDER BY ${forward ? q`e.transaction_id ASC, e.seq ASC` : q`e.transaction_id DESC, e.seq DESC`}
-        ${limit === null ? q`` : q`LIMIT ${limit}`}`;
+          SELECT ${payloads.columns(q)} FROM ${q(this.schema)}.events AS e
+          WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          ${after}
+          ${query.types === undefined ? q`` : q`AND type IN ${textList(q, query.types)}`}
+          ${query.streams === undefined ? q`` : q`AND stream IN ${textList(q, query.streams)}`}
+          ORDER BY ${forward ? q`e.transaction_id ASC, e.seq ASC` : q`e.transaction_id DESC, e.seq DESC`}
+          ${limit === null ? q`` : q`LIMIT ${limit}`}`;
       return rows.map((row) => payloads.record(row));
-    } catch (error) {
-      throw this.#lost(error, "readLog");
-    }
+    });
   }
 
   /**
@@ -492,23 +469,21 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * assert.deepEqual((await adapter.getByIds(["no-such-id", record.id])).map((r) => r.id), [record.id]);
    * ```
    */
-  async getByIds(ids: readonly string[]): Promise<EventRecord[]> {
-    try {
+  getByIds(ids: readonly string[]): Promise<EventRecord[]> {
+    return this.#guarded("getByIds", async () => {
       const { payloads } = await this.#ready();
       if (ids.length === 0) return [];
       const q = this.#q;
       const rows = await q<EventRow[]>`
-        SELECT ${payloads.columns(q)} FROM ${q(this.schema)}.events
-        WHERE id IN ${textList(q, [...new Set(ids)])}`;
+          SELECT ${payloads.columns(q)} FROM ${q(this.schema)}.events
+          WHERE id IN ${textList(q, [...new Set(ids)])}`;
       const byId = new Map(rows.map((row) => [row.id, row]));
       // In the order asked for, like the other adapters.
       return ids.flatMap((id) => {
         const row = byId.get(id);
         return row === undefined ? [] : [payloads.record(row)];
       });
-    } catch (error) {
-      throw this.#lost(error, "getByIds");
-    }
+    });
   }
 
   /**
@@ -525,19 +500,17 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * assert.deepEqual(await adapter.relationStreams(["team:t1"]), ["u1", "u2"]);
    * ```
    */
-  async relationStreams(keys: readonly string[]): Promise<string[]> {
-    try {
+  relationStreams(keys: readonly string[]): Promise<string[]> {
+    return this.#guarded("relationStreams", async () => {
       await this.#ready();
       if (keys.length === 0) return [];
       const q = this.#q;
       const rows = await q<{ stream: string }[]>`
-        SELECT DISTINCT stream FROM ${q(this.schema)}.relations WHERE key IN ${
+          SELECT DISTINCT stream FROM ${q(this.schema)}.relations WHERE key IN ${
         textList(q, keys)
       } ORDER BY stream`;
       return rows.map((row) => row.stream);
-    } catch (error) {
-      throw this.#lost(error, "relationStreams");
-    }
+    });
   }
 
   /**
@@ -575,8 +548,8 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * assert.equal((await adapter.getSnapshot("count", "s"))?.state, 2);
    * ```
    */
-  async getSnapshot(name: string, stream: string): Promise<Snapshot | undefined> {
-    try {
+  getSnapshot(name: string, stream: string): Promise<Snapshot | undefined> {
+    return this.#guarded("getSnapshot", async () => {
       const { payloads } = await this.#ready();
       const q = this.#q;
       const [row] = await q<
@@ -587,10 +560,10 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
           version: number;
         }[]
       >`
-        SELECT ${
+          SELECT ${
         payloads.column === "jsonb" ? q`state::text AS state` : q`state`
       }, revision, position, version
-        FROM ${q(this.schema)}.snapshots WHERE name = ${name} AND stream = ${stream}`;
+          FROM ${q(this.schema)}.snapshots WHERE name = ${name} AND stream = ${stream}`;
       if (row === undefined) return undefined;
       const where = row.position ?? `revision ${row.revision}`;
       return {
@@ -601,9 +574,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
         position: row.position,
         version: row.version,
       };
-    } catch (error) {
-      throw this.#lost(error, "getSnapshot");
-    }
+    });
   }
 
   /**
@@ -619,23 +590,21 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * assert.equal((await adapter.getSnapshot("count", "s"))?.revision, 3);
    * ```
    */
-  async putSnapshot(snapshot: Snapshot): Promise<void> {
-    try {
+  putSnapshot(snapshot: Snapshot): Promise<void> {
+    return this.#guarded("putSnapshot", async () => {
       const { payloads } = await this.#ready();
       const q = this.#q;
       await q`
-        INSERT INTO ${
+          INSERT INTO ${
         q(this.schema)
       }.snapshots AS t (name, stream, state, revision, position, version, updated)
-        VALUES (${snapshot.name}, ${snapshot.stream}, ${payloads.param(q, snapshot.state ?? null)},
-                ${snapshot.revision ?? null}::integer, ${
+          VALUES (${snapshot.name}, ${snapshot.stream}, ${payloads.param(q, snapshot.state ?? null)},
+                  ${snapshot.revision ?? null}::integer, ${
         snapshot.position ?? null
       }::text, ${snapshot.version}::integer, now())
-        ON CONFLICT (name, stream) DO UPDATE SET state = excluded.state, revision = excluded.revision,
-          position = excluded.position, version = excluded.version, updated = excluded.updated`;
-    } catch (error) {
-      throw this.#lost(error, "putSnapshot");
-    }
+          ON CONFLICT (name, stream) DO UPDATE SET state = excluded.state, revision = excluded.revision,
+            position = excluded.position, version = excluded.version, updated = excluded.updated`;
+    });
   }
 
   /**
@@ -652,14 +621,12 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * assert.equal(await adapter.getSnapshot("count", "s"), undefined);
    * ```
    */
-  async deleteSnapshot(name: string, stream: string): Promise<void> {
-    try {
+  deleteSnapshot(name: string, stream: string): Promise<void> {
+    return this.#guarded("deleteSnapshot", async () => {
       await this.#ready();
       const q = this.#q;
       await q`DELETE FROM ${q(this.schema)}.snapshots WHERE name = ${name} AND stream = ${stream}`;
-    } catch (error) {
-      throw this.#lost(error, "deleteSnapshot");
-    }
+    });
   }
 
   #checkpoint(payloads: Payloads, row: CheckpointRow): Checkpoint {
@@ -699,18 +666,16 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * console.log(checkpoint?.position ?? "not started");
    * ```
    */
-  async getCheckpoint(name: string): Promise<Checkpoint | undefined> {
-    try {
+  getCheckpoint(name: string): Promise<Checkpoint | undefined> {
+    return this.#guarded("getCheckpoint", async () => {
       const { payloads } = await this.#ready();
       const q = this.#q;
       const [row] = await q<CheckpointRow[]>`
-        SELECT ${this.#checkpointColumns(q, payloads)} FROM ${
+          SELECT ${this.#checkpointColumns(q, payloads)} FROM ${
         q(this.schema)
       }.checkpoints WHERE name = ${name}`;
       return row === undefined ? undefined : this.#checkpoint(payloads, row);
-    } catch (error) {
-      throw this.#lost(error, "getCheckpoint");
-    }
+    });
   }
 
   /**
@@ -725,16 +690,14 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * for (const { name, position } of await adapter.listCheckpoints()) console.log(name, position);
    * ```
    */
-  async listCheckpoints(): Promise<Checkpoint[]> {
-    try {
+  listCheckpoints(): Promise<Checkpoint[]> {
+    return this.#guarded("listCheckpoints", async () => {
       const { payloads } = await this.#ready();
       const q = this.#q;
       const rows = await q<CheckpointRow[]>`
-        SELECT ${this.#checkpointColumns(q, payloads)} FROM ${q(this.schema)}.checkpoints ORDER BY name`;
+          SELECT ${this.#checkpointColumns(q, payloads)} FROM ${q(this.schema)}.checkpoints ORDER BY name`;
       return rows.map((row) => this.#checkpoint(payloads, row));
-    } catch (error) {
-      throw this.#lost(error, "listCheckpoints");
-    }
+    });
   }
 
   /**
@@ -755,17 +718,15 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * assert(!(await adapter.compareAndSetCheckpoint("read-model", "stale-position", { position: null })));
    * ```
    */
-  async compareAndSetCheckpoint(
+  compareAndSetCheckpoint(
     name: string,
     expected: string | null,
     next: CheckpointUpdate,
   ): Promise<boolean> {
-    try {
+    return this.#guarded("compareAndSetCheckpoint", async () => {
       const { payloads } = await this.#ready();
       return await setCheckpoint(this.#q, this.schema, payloads, name, expected, next);
-    } catch (error) {
-      throw this.#lost(error, "compareAndSetCheckpoint");
-    }
+    });
   }
 
   /**
@@ -781,14 +742,12 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * assert.equal(await adapter.getCheckpoint("read-model"), undefined);
    * ```
    */
-  async deleteCheckpoint(name: string): Promise<void> {
-    try {
+  deleteCheckpoint(name: string): Promise<void> {
+    return this.#guarded("deleteCheckpoint", async () => {
       await this.#ready();
       const q = this.#q;
       await q`DELETE FROM ${q(this.schema)}.checkpoints WHERE name = ${name}`;
-    } catch (error) {
-      throw this.#lost(error, "deleteCheckpoint");
-    }
+    });
   }
 
   /**
@@ -806,13 +765,11 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * assert((await adapter.listParked("mailer")).some((event) => event.id === id));
    * ```
    */
-  async parkEvent(event: ParkedEvent): Promise<void> {
-    try {
+  parkEvent(event: ParkedEvent): Promise<void> {
+    return this.#guarded("parkEvent", async () => {
       await this.#ready();
       await parkEvent(this.#q, this.schema, event);
-    } catch (error) {
-      throw this.#lost(error, "parkEvent");
-    }
+    });
   }
 
   /**
@@ -827,13 +784,11 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * for (const event of await adapter.listParked("mailer")) console.log(event.id, event.error);
    * ```
    */
-  async listParked(name?: string): Promise<ParkedEvent[]> {
-    try {
+  listParked(name?: string): Promise<ParkedEvent[]> {
+    return this.#guarded("listParked", async () => {
       await this.#ready();
       return await listParked(this.#q, this.schema, name);
-    } catch (error) {
-      throw this.#lost(error, "listParked");
-    }
+    });
   }
 
   /**
@@ -849,13 +804,11 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * if (await adapter.unparkEvent("mailer", "e1")) console.log("e1 is no longer parked");
    * ```
    */
-  async unparkEvent(name: string, id: string): Promise<boolean> {
-    try {
+  unparkEvent(name: string, id: string): Promise<boolean> {
+    return this.#guarded("unparkEvent", async () => {
       await this.#ready();
       return await unparkEvent(this.#q, this.schema, name, id);
-    } catch (error) {
-      throw this.#lost(error, "unparkEvent");
-    }
+    });
   }
 
   /**
@@ -878,13 +831,11 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * else await lease.release();
    * ```
    */
-  async acquireLease(name: string, _owner: string, _ttl: number): Promise<Lease | undefined> {
-    try {
+  acquireLease(name: string, _owner: string, _ttl: number): Promise<Lease | undefined> {
+    return this.#guarded("acquireLease", async () => {
       await this.#ready();
       return await this.#leases.acquire(name);
-    } catch (error) {
-      throw this.#lost(error, "acquireLease");
-    }
+    });
   }
 
   /**
@@ -902,23 +853,12 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * console.log(`${await adapter.countAfter(checkpoint?.position ?? null)} events to go`);
    * ```
    */
-  async countAfter(position: string | null): Promise<number> {
-    try {
+  countAfter(position: string | null): Promise<number> {
+    return this.#guarded("countAfter", async () => {
       await this.#ready();
-      // Counted like the first page of a read: what was committed before the call is in.
       await this.#committedReadable();
-      const cursor = position === null ? undefined : parsePostgresPosition(position);
-      const q = this.#q;
-      const after = cursor === undefined
-        ? q``
-        : q`AND (transaction_id, seq) > (${cursor.transaction}::text::xid8, ${cursor.sequence}::text::bigint)`;
-      const [row] = await q<{ behind: number }[]>`
-        SELECT count(*)::float8 AS behind FROM ${q(this.schema)}.events
-        WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot()) ${after}`;
-      return row.behind;
-    } catch (error) {
-      throw this.#lost(error, "countAfter");
-    }
+      return await countAfter(this.#q, this.schema, position);
+    });
   }
 
   /**
@@ -937,31 +877,12 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * console.log(`${events} events in ${streams} streams`);
    * ```
    */
-  async stats(): Promise<AdapterStats> {
-    try {
+  stats(): Promise<AdapterStats> {
+    return this.#guarded("stats", async () => {
       await this.#ready();
       await this.#committedReadable();
-      const q = this.#q;
-      const s = q(this.schema);
-      const [row] = await q<{ events: number; streams: number; ptx: string | null; pseq: string | null }[]>`
-        SELECT (SELECT count(*) FROM ${s}.events)::float8 AS events,
-               (SELECT count(*) FROM ${s}.streams AS t
-                WHERE EXISTS (SELECT 1 FROM ${s}.events AS e WHERE e.stream = t.stream))::float8 AS streams,
-               h.ptx, h.pseq
-        FROM (SELECT 1) AS one
-        LEFT JOIN LATERAL (
-          SELECT transaction_id::text AS ptx, seq::text AS pseq FROM ${s}.events AS e
-          WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY e.transaction_id DESC, e.seq DESC LIMIT 1
-        ) AS h ON true`;
-      return {
-        events: row.events,
-        streams: row.streams,
-        head: row.ptx === null || row.pseq === null ? null : formatPostgresPosition(row.ptx, row.pseq),
-      };
-    } catch (error) {
-      throw this.#lost(error, "stats");
-    }
+      return await readStats(this.#q, this.schema);
+    });
   }
 
   /**
@@ -977,55 +898,11 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * if (lag.heldBy && lag.heldBy.ms! > 60_000) console.warn("a transaction has been open for a minute", lag.heldBy);
    * ```
    */
-  async lag(position?: string | null): Promise<PostgresLag> {
-    try {
+  lag(position?: string | null): Promise<PostgresLag> {
+    return this.#guarded("lag", async () => {
       await this.#ready();
-      const cursor = position === undefined || position === null
-        ? undefined
-        : parsePostgresPosition(position);
-      const q = this.#q;
-      const s = q(this.schema);
-      const after = cursor === undefined
-        ? q``
-        : q`AND (transaction_id, seq) > (${cursor.transaction}::text::xid8, ${cursor.sequence}::text::bigint)`;
-      const [row] = await q<
-        {
-          behind: number;
-          waiting: number;
-          ptx: string | null;
-          pseq: string | null;
-          xmin: string;
-          pid: number | null;
-          ms: number | null;
-          held: boolean;
-        }[]
-      >`
-        WITH snap AS (
-          SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin, pg_snapshot_xmax(pg_current_snapshot()) AS xmax
-        )
-        SELECT
-          (SELECT count(*) FROM ${s}.events, snap WHERE transaction_id < snap.xmin ${after})::float8 AS behind,
-          (SELECT count(*) FROM ${s}.events, snap WHERE transaction_id >= snap.xmin)::float8 AS waiting,
-          h.ptx, h.pseq, snap.xmin::text AS xmin, snap.xmin <> snap.xmax AS held,
-          (SELECT pid FROM pg_stat_activity WHERE backend_xid = xid(snap.xmin) LIMIT 1) AS pid,
-          (SELECT extract(epoch FROM clock_timestamp() - xact_start)::float8 * 1000
-           FROM pg_stat_activity WHERE backend_xid = xid(snap.xmin) LIMIT 1) AS ms
-        FROM snap
-        LEFT JOIN LATERAL (
-          SELECT transaction_id::text AS ptx, seq::text AS pseq FROM ${s}.events AS e
-          WHERE e.transaction_id < snap.xmin ORDER BY e.transaction_id DESC, e.seq DESC LIMIT 1
-        ) AS h ON true`;
-      return {
-        head: row.ptx === null || row.pseq === null ? null : formatPostgresPosition(row.ptx, row.pseq),
-        behind: row.behind,
-        waiting: row.waiting,
-        heldBy: row.held
-          ? { pid: row.pid, transaction: row.xmin, ms: row.ms === null ? null : Math.round(row.ms) }
-          : null,
-      };
-    } catch (error) {
-      throw this.#lost(error, "lag");
-    }
+      return await readLag(this.#q, this.schema, position);
+    });
   }
 
   /**

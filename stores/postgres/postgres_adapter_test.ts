@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { DecodeError, EventInsertionError, StoreClosedError, StoreOpenError } from "../../errors.ts";
+import {
+  DecodeError,
+  EventInsertionError,
+  isConnectionLostError,
+  StoreClosedError,
+  StoreOpenError,
+} from "../../errors.ts";
 import type { EventRecord } from "../../events/record.ts";
 import { event, EventFactory, EventStore } from "../../mod.ts";
 import { dropSchema, freshSchema, PG_URL, pgAvailable } from "../../tests/_postgres_env.ts";
@@ -70,10 +76,28 @@ Deno.test("new PostgresAdapter() rejects schema names PostgreSQL or postgres.js 
   assert.throws(() => new PostgresAdapter(PG_URL, { codec: "yaml" as "json" }), TypeError);
 });
 
-test("open() reports a refused connection, a missing database and an unknown user as StoreOpenError without the password", async () => {
+test("open() reports a refused connection as a retryable ConnectionLostError without the password", async () => {
+  const adapter = new PostgresAdapter(`postgres://root:${SECRET}@127.0.0.1:1/test`, {
+    schema: freshSchema(),
+  });
+  try {
+    for (const call of [() => adapter.open(), () => adapter.stats()]) {
+      const error = await call().then(() => undefined, (error) => error);
+      assert.ok(isConnectionLostError(error), `expected ConnectionLostError, got ${error}`);
+      assert.equal(error.operation, "open");
+      assert.equal(error.mayHaveCommitted, false);
+      assert.equal((error.cause as { code?: string }).code, "ECONNREFUSED");
+      assert.match(error.message, /retried/);
+      assert.ok(!Deno.inspect(error).includes(SECRET), Deno.inspect(error));
+    }
+  } finally {
+    await adapter.close();
+  }
+});
+
+test("open() reports a missing database and an unknown user as StoreOpenError without the password", async () => {
   const target = new URL(PG_URL);
   const cases: [string, RegExp][] = [
-    [`postgres://root:${SECRET}@127.0.0.1:1/test`, /refused/],
     [
       `postgres://${target.username || "root"}:${SECRET}@${target.host}/eventfold_no_such_db`,
       /does not exist/,
@@ -422,6 +446,32 @@ test("a statement that failed unseen in a transaction rolls it all back, and sav
     assert.deepEqual(await adapter.relationStreams(["k"]), []);
     assert.deepEqual(await adapter.relationStreams(["kept"]), ["s"]);
     assert.equal((await adapter.stats()).events, 1);
+  });
+});
+
+test("an append whose COMMIT PostgreSQL refuses says it was rolled back, and nothing is stored", async () => {
+  await withAdapter(async (adapter, schema) => {
+    await adapter.open();
+    const s = adapter.sql(schema);
+    await adapter.sql`CREATE TABLE ${s}.deferred (k integer UNIQUE DEFERRABLE INITIALLY DEFERRED)`;
+    await assert.rejects(
+      () =>
+        adapter.transaction(async (tx) => {
+          await tx.revisions(["s"]);
+          // Checked only at COMMIT, which travels with the final insert.
+          await tx.handle`INSERT INTO ${s}.deferred (k) VALUES (1), (1)`;
+          await tx.insert([row("s", 1)], { final: true });
+        }),
+      (error: unknown) => {
+        assert.ok(error instanceof EventInsertionError, Deno.inspect(error));
+        assert.match(error.message, /rolled the append back at COMMIT.*nothing was written/);
+        assert.doesNotMatch(error.message, /unknown/);
+        assert.equal((error.cause as { code?: string }).code, "23505");
+        return true;
+      },
+    );
+    assert.equal((await adapter.stats()).events, 0);
+    assert.equal((await adapter.sql`SELECT k FROM ${s}.deferred`).length, 0);
   });
 });
 

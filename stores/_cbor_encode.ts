@@ -253,11 +253,8 @@ function container(value: object, path: string): void {
 export function encodeCbor(value: unknown): Uint8Array {
   if (encoding) return nestedEncode(value);
   encoding = true;
-  at = 0;
-  depth = 0;
   try {
-    item(value, "");
-    return target.slice(0, at);
+    return written(value);
   } finally {
     encoding = false;
     if (target.length > 1 << 20) {
@@ -268,6 +265,13 @@ export function encodeCbor(value: unknown): Uint8Array {
   }
 }
 
+function written(value: unknown): Uint8Array {
+  at = 0;
+  depth = 0;
+  item(value, "");
+  return target.slice(0, at);
+}
+
 /**
  * An encode started while another is under way (a getter or a proxy that encodes): it
  * writes into a buffer of its own and puts the outer one back, so neither is overwritten.
@@ -276,11 +280,8 @@ function nestedEncode(value: unknown): Uint8Array {
   const outer = { target, view, at, depth };
   target = new Uint8Array(256);
   view = new DataView(target.buffer);
-  at = 0;
-  depth = 0;
   try {
-    item(value, "");
-    return target.slice(0, at);
+    return written(value);
   } finally {
     ({ target, view, at, depth } = outer);
   }

@@ -430,7 +430,7 @@ Deno.test({
         await using writer = new PostgresAdapter(cluster.url, { schema: "down" });
         const writes: Store = new EventStore({ adapter: writer, events });
         await writer.open();
-        const sql = postgres(cluster.url, { onnotice: () => {} });
+        const sql = postgres(cluster.url, { onnotice: () => {}, fetch_types: false });
         const watcher = new Watcher(sql, channelOf("down"));
         let woken = 0;
         const unwatch = watcher.add(() => woken++);

@@ -125,8 +125,16 @@ Deno.test({
                 60_000,
                 describe,
               );
-              faults.push({ kind, at: Date.now() });
+              const at = Date.now();
+              faults.push({ kind, at });
               await act();
+              // The next fault waits for this one's report, so each report falls in its own window.
+              await until(
+                () => reports.some((report) => report.at >= at),
+                `${kind} is reported`,
+                30_000,
+                describe,
+              );
             };
             await outage("restart -m immediate", 80, () => cluster.restart("immediate"));
             await outage("restart -m fast", 250, () => cluster.restart("fast"));

@@ -77,17 +77,30 @@ export {
   type Checkpoint,
   type CheckpointUpdate,
   DuplicateIdError,
+  type EventLog,
+  type EventLogTransaction,
   formatPosition,
   type InsertableRecord,
+  isCommitChecked,
+  isDuplicateIdError,
+  isRevisionConflictError,
   type Lease,
   type LogPageQuery,
   type ParkedEvent,
   parsePosition,
   type RelationChange,
+  type RelationStorage,
+  type RelationTransaction,
   RevisionConflictError,
   type Snapshot,
+  type SnapshotStorage,
   type StreamPageQuery,
-} from "./stores/adapter.ts";
+  type SubscriptionStorage,
+  type SubscriptionTransaction,
+  type TransactionHandleOf,
+  type TransactionModel,
+  type Watchable,
+} from "./contract/mod.ts";
 export type { Codec } from "./stores/codec.ts";
 export { EventStore } from "./stores/event_store.ts";
 export type {

@@ -11,7 +11,7 @@ import type { Reducer } from "../reducers/make_reducer.ts";
 import type { EventStore } from "../stores/event_store.ts";
 import type { PushOptions } from "../stores/event_store_options.ts";
 import { type AggregateClass, AggregateRoot } from "./aggregate_root.ts";
-import { delay } from "../stores/_delay.ts";
+import { delay, jitteredDelay } from "../async.ts";
 
 /** A decision not to act, carrying a reason the caller can switch on. Made by {@linkcode reject}. */
 export interface Rejection<TReason> {
@@ -176,7 +176,7 @@ export async function handleCommand<TEvents extends AnyEventFactory>(
         throw new ConcurrencyError(error.stream, error.expected, error.actual, { cause: error, attempts });
       }
       // Jittered back-off, so racing commands spread out instead of colliding again.
-      await delay(Math.random() * Math.min(50, 2 ** attempt));
+      await delay(jitteredDelay(attempt + 1, 1, 50));
     }
   }
 }

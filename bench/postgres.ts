@@ -141,7 +141,7 @@ async function loadStore(
     let cursor = start;
     let seen = 0;
     while (seen < total && !done) {
-      const page = await reader.readLog({ direction: "forward", limit: 1000, cursor });
+      const page = await reader.readLog({ direction: "forward", limit: 1000, after: cursor });
       const now = performance.now();
       for (const record of page) {
         const at = committed.get(record.id);

@@ -22,7 +22,7 @@ import { z } from "zod";
 import { event } from "../events/event.ts";
 import { EventFactory } from "../events/factory.ts";
 import { Projector } from "../projectors/projector.ts";
-import type { Adapter } from "../stores/adapter.ts";
+import type { Adapter } from "../contract/mod.ts";
 import { EventStore } from "../stores/event_store.ts";
 import { MemoryAdapter } from "../stores/memory/mod.ts";
 import { PostgresAdapter } from "../stores/postgres/mod.ts";

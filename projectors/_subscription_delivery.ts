@@ -7,7 +7,7 @@
  */
 
 import type { EventRecord } from "../events/record.ts";
-import type { ParkedEvent } from "../stores/adapter.ts";
+import type { ParkedEvent } from "../contract/mod.ts";
 
 /** What a batch delivery did. */
 export interface Delivered {

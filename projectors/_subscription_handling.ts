@@ -8,14 +8,14 @@
 
 import type { AsyncLocalStorage } from "node:async_hooks";
 import type { AnyEventFactory, EventRecordOf } from "../events/factory.ts";
-import type { Adapter, ParkedEvent } from "../stores/adapter.ts";
+import type { Adapter, ParkedEvent } from "../contract/mod.ts";
 import type { Projector } from "./projector.ts";
 import { deliverByStream, parkedOf } from "./_subscription_delivery.ts";
 import type { Settings } from "./_subscription_options.ts";
 import type { Progress } from "./_subscription_progress.ts";
 import { backoffDelay, sleep } from "./_subscription_timing.ts";
 import type { ReplayResult, SubscriptionErrorContext } from "./subscription_options.ts";
-import { withinTransaction } from "../stores/_reentry.ts";
+import { withinTransaction } from "../contract/_reentry.ts";
 import { isStoreFailure } from "./_subscription_faults.ts";
 
 /** A handler failed for good with `onFailure: "stop"`. */

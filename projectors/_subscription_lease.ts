@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Adapter, Lease } from "../stores/adapter.ts";
+import type { Adapter, Lease } from "../contract/mod.ts";
 import { TimeoutError } from "../errors.ts";
 import { bounded, OVERDUE, sleep } from "./_subscription_timing.ts";
 

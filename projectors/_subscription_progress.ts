@@ -7,7 +7,7 @@
  */
 
 import type { EventRecord } from "../events/record.ts";
-import type { Adapter, AdapterTransaction, CheckpointUpdate } from "../stores/adapter.ts";
+import type { Adapter, AdapterTransaction, CheckpointUpdate } from "../contract/mod.ts";
 import type { Settings } from "./_subscription_options.ts";
 import type { Waiters } from "./_subscription_waiters.ts";
 
@@ -66,7 +66,7 @@ export class Progress {
 
   /** Saves `update` (a position, or `null` to start over) outside a transaction. */
   async reset(update: CheckpointUpdate): Promise<void> {
-    if (!await this.#adapter.compareAndSetCheckpoint(this.#name, this.saved, update)) {
+    if (!await this.#adapter.putCheckpoint(this.#name, this.saved, update)) {
       throw new CheckpointMoved(this.#name);
     }
     this.advance(update.position);
@@ -74,7 +74,7 @@ export class Progress {
 
   /** Saves `update` inside `tx`; call {@linkcode Progress.advance} once it committed. */
   async saveIn(tx: AdapterTransaction, update: CheckpointUpdate): Promise<void> {
-    if (!await tx.saveCheckpoint(this.#name, this.saved, update)) throw new CheckpointMoved(this.#name);
+    if (!await tx.putCheckpoint(this.#name, this.saved, update)) throw new CheckpointMoved(this.#name);
   }
 
   /** Saves the checkpoint just before `page[index]`, the first event neither handled nor parked. */

@@ -10,7 +10,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { isStoreClosedError, SubscriptionStoppedError } from "../errors.ts";
 import type { AnyEventFactory, EventRecordOf } from "../events/factory.ts";
-import type { Adapter, ParkedEvent } from "../stores/adapter.ts";
+import type { Adapter, ParkedEvent } from "../contract/mod.ts";
 import type { Projector } from "./projector.ts";
 import { errorText } from "./_subscription_delivery.ts";
 import { Failed, Handling } from "./_subscription_handling.ts";

@@ -6,7 +6,7 @@
  */
 
 import type { EventRecord } from "../events/record.ts";
-import type { ParkedEvent } from "../stores/adapter.ts";
+import type { ParkedEvent } from "../contract/mod.ts";
 
 /**
  * Where a subscription is:

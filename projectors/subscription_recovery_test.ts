@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { EventStoreError } from "../errors.ts";
 import { event } from "../events/event.ts";
 import { EventFactory } from "../events/factory.ts";
-import type { Adapter } from "../stores/adapter.ts";
+import type { Adapter } from "../contract/mod.ts";
 import { EventStore } from "../stores/event_store.ts";
 import { MemoryAdapter } from "../stores/memory/mod.ts";
 import { txTable } from "../testing/_conformance_read_model.ts";
@@ -197,12 +197,12 @@ for (const transactional of [false, true]) {
   const calls: FaultyCall[] = [
     "readLog",
     "getCheckpoint",
-    "compareAndSetCheckpoint",
+    "putCheckpoint",
     "acquireLease",
     "renew",
     "release",
     "transaction",
-    "saveCheckpoint",
+    "putCheckpoint",
     "afterCommit",
     "stats",
   ];
@@ -227,8 +227,8 @@ for (const transactional of [false, true]) {
         const failed = r.faults.failed.get(call) ?? 0;
         // A transactional subscription saves its checkpoint in its transactions, the other one by compare-and-set.
         const expected = transactional
-          ? call !== "compareAndSetCheckpoint"
-          : !["transaction", "saveCheckpoint", "afterCommit"].includes(call);
+          ? call !== "putCheckpoint"
+          : !["transaction", "putCheckpoint", "afterCommit"].includes(call);
         if (expected) assert.ok(failed >= 1, `${call} failed ${failed} times`);
         await assertApplied(r, transactional);
         if (call === "renew") {

@@ -3,7 +3,7 @@ import { SubscriptionStoppedError } from "../errors.ts";
 import { event } from "../events/event.ts";
 import { EventFactory } from "../events/factory.ts";
 import type { EventRecord } from "../events/record.ts";
-import type { Adapter } from "../stores/adapter.ts";
+import type { Adapter } from "../contract/mod.ts";
 import { EventStore } from "../stores/event_store.ts";
 import { MemoryAdapter } from "../stores/memory/mod.ts";
 import { Projector } from "./projector.ts";

@@ -6,7 +6,7 @@
  */
 
 import type { EventRecord } from "../events/record.ts";
-import type { Adapter } from "../stores/adapter.ts";
+import type { Adapter } from "../contract/mod.ts";
 import type { SnapshotPolicy } from "./make_reducer.ts";
 
 /** Where a fold reads from. */
@@ -99,7 +99,7 @@ export async function fold<TState>(
     }
     pages = reader.stream(source.stream, revision + 1, spec.types);
   } else {
-    streams = (await adapter.relationStreams([source.relation])).sort();
+    streams = (await adapter.getStreamsByKeys([source.relation])).sort();
     const saved = usable?.state as RelationSnapshotState | undefined;
     // A relation snapshot only holds while the relation links the same streams.
     if (usable && saved && saved.streams.join("\u0000") === streams.join("\u0000")) {

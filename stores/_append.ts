@@ -11,13 +11,14 @@ import type { EventRecord, PendingEvent } from "../events/record.ts";
 import {
   type Adapter,
   type AdapterTransaction,
-  DuplicateIdError,
   type InsertableRecord,
+  isCommitChecked,
+  isDuplicateIdError,
+  isRevisionConflictError,
   type RelationChange,
-  RevisionConflictError,
-} from "./adapter.ts";
+} from "../contract/mod.ts";
 import { checkPayloads } from "./_fidelity.ts";
-import { markInside } from "./_reentry.ts";
+import { markInside } from "../contract/_reentry.ts";
 
 /** Everything one append needs, already checked and validated. */
 export interface AppendPlan {
@@ -121,13 +122,21 @@ async function outdatedFlags(tx: AdapterTransaction, fresh: readonly PendingEven
   return flags;
 }
 
+/**
+ * What one attempt produced: the stored records, or (on a commit-checked adapter) the
+ * promise of them, which settles when the transaction commits.
+ */
+interface Attempted {
+  readonly stored: EventRecord[] | Promise<EventRecord[]>;
+}
+
 async function attempt(
   adapter: Adapter,
   tx: AdapterTransaction,
   plan: AppendPlan,
   known: Set<string>,
   recheck: boolean,
-): Promise<EventRecord[]> {
+): Promise<Attempted> {
   // After an insert found a stored id, ask for all of them at once rather than one per try.
   if (recheck) { for (const id of await tx.existing(plan.events.map((event) => event.id))) known.add(id); }
   let fresh = freshEvents(plan.events, known);
@@ -150,24 +159,47 @@ async function attempt(
     return { ...event, revision, outdated: flags?.[i] ?? false, imported: plan.imported };
   });
   const final = plan.relations.length === 0 && plan.inTransaction === undefined;
+  if (isCommitChecked(adapter)) {
+    if (plan.inTransaction !== undefined) throw refusedListeners(adapter);
+    // Staged: the records and their positions exist once the work returns and the
+    // adapter commits. A failed commit rejects transaction() itself, so this promise's
+    // own rejection is handled here and read after it.
+    const staged = rows.length > 0 ? tx.insert(rows, { final }) : Promise.resolve([]);
+    staged.catch(() => {});
+    if (plan.relations.length > 0) await tx.updateRelations(plan.relations);
+    return { stored: staged };
+  }
   const stored = rows.length > 0 ? await tx.insert(rows, { final }) : [];
-  if (plan.relations.length > 0) await tx.relate(plan.relations);
+  if (plan.relations.length > 0) await tx.updateRelations(plan.relations);
   const listeners = plan.inTransaction;
   if (listeners !== undefined && stored.length > 0) {
     await markInside(adapter, () => listeners(stored, tx.handle));
   }
-  return stored;
+  return { stored };
+}
+
+/**
+ * The error for in-transaction listeners on a commit-checked adapter, which has no open
+ * transaction to run them in.
+ *
+ * @param adapter the adapter
+ */
+export function refusedListeners(adapter: Adapter): TypeError {
+  return new TypeError(
+    `onEventsInserting listeners need an interactive transaction, and the ${adapter.kind} adapter checks ` +
+      "its transactions at commit: use onEventsInserted (after the commit) or a subscription instead",
+  );
 }
 
 /** The error to report when every attempt lost a race: one of the public error tree. */
 function exhausted(error: unknown, plan: AppendPlan): unknown {
-  if (error instanceof RevisionConflictError) {
+  if (isRevisionConflictError(error)) {
     return new ConcurrencyError(error.stream, plan.expected.get(error.stream) ?? "any", NaN, {
       cause: error,
       attempts: MAX_ATTEMPTS,
     });
   }
-  if (error instanceof DuplicateIdError) {
+  if (isDuplicateIdError(error)) {
     return new EventInsertionError(
       `Events with ids ${error.ids.join(", ")} kept appearing while appending (${MAX_ATTEMPTS} attempts)`,
       { cause: error },
@@ -194,15 +226,16 @@ export async function append(adapter: Adapter, plan: AppendPlan): Promise<Append
   let recheck = false;
   for (let tries = 1;; tries++) {
     try {
-      const stored = await adapter.transaction((tx) => attempt(adapter, tx, plan, known, recheck));
+      const attempted = await adapter.transaction((tx) => attempt(adapter, tx, plan, known, recheck));
+      const stored = await attempted.stored;
       const skipped = new Set(plan.events.filter((event) => known.has(event.id)).map((event) => event.id));
       return { stored, skipped };
     } catch (error) {
       if (tries >= MAX_ATTEMPTS) throw exhausted(error, plan);
-      if (error instanceof DuplicateIdError) {
+      if (isDuplicateIdError(error)) {
         for (const id of error.ids) known.add(id);
         recheck = true;
-      } else if (!(error instanceof RevisionConflictError)) {
+      } else if (!isRevisionConflictError(error)) {
         throw error;
       }
     }

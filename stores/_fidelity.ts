@@ -20,7 +20,7 @@
 
 import { EventValidationError } from "../errors.ts";
 import type { PendingEvent } from "../events/record.ts";
-import type { Adapter } from "./adapter.ts";
+import type { Adapter } from "../contract/mod.ts";
 import type { Codec } from "./codec.ts";
 
 /**

@@ -5,11 +5,11 @@
  * @module
  */
 
-import { AsyncLocalStorage } from "node:async_hooks";
+import { AsyncContext } from "../async.ts";
 import type { EventRecord } from "../events/record.ts";
 
 /** Set while a listener runs, so a push made by a listener knows not to wait for the queue it is in. */
-const listening = new AsyncLocalStorage<true>();
+const listening = new AsyncContext<true>();
 
 /** What a hook learns about a committed batch. */
 export interface InsertedContext {
@@ -69,7 +69,7 @@ export class HookQueue<TRecord extends EventRecord> {
    * its own records' listeners: they are queued behind the batch it is handling.
    */
   static inListener(): boolean {
-    return listening.getStore() === true;
+    return listening.get() === true;
   }
 
   /** Resolves once every queued batch has been handled. */

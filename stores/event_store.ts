@@ -24,7 +24,7 @@ import type { EventRecord, PendingEvent } from "../events/record.ts";
 import { validateEvent } from "../events/validate.ts";
 import { makeReducer, type Reducer, type ReducerOptions } from "../reducers/make_reducer.ts";
 import { fold, type FoldReader, type FoldResult, type FoldSource } from "../reducers/reduce.ts";
-import { append, type AppendOutcome, type AppendPlan } from "./_append.ts";
+import { append, type AppendOutcome, type AppendPlan, refusedListeners } from "./_append.ts";
 import { HookQueue, type ListenerRegistration, register } from "./_hooks.ts";
 import type { ErrorListener, InsertedListener } from "./_hooks.ts";
 import { checkEvent, checkLimit, checkName, checkNames, checkRevision, expectations } from "./_input.ts";
@@ -32,7 +32,6 @@ import { eventStatus } from "./_event_status.ts";
 import type {
   EventStatus,
   EventStoreOptions,
-  HandleOf,
   ImportResult,
   InsertingListener,
   PushOptions,
@@ -41,9 +40,16 @@ import type {
   ReadStreamOptions,
   ReduceArgs,
 } from "./event_store_options.ts";
-import { refuseReentry } from "./_reentry.ts";
+import { refuseReentry } from "../contract/_reentry.ts";
 import { StreamLocks } from "./_stream_locks.ts";
-import type { Adapter, AdapterStats, Checkpoint, RelationChange } from "./adapter.ts";
+import {
+  type Adapter,
+  type AdapterStats,
+  type Checkpoint,
+  isCommitChecked,
+  type RelationChange,
+  type TransactionHandleOf,
+} from "../contract/mod.ts";
 import type { Projector } from "../projectors/projector.ts";
 import { Subscription, type SubscriptionSource } from "../projectors/subscription.ts";
 import type { SubscriptionOptions } from "../projectors/subscription_options.ts";
@@ -135,7 +141,8 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
   };
   readonly #clock: Clock;
   readonly #hooks: HookQueue<EventRecordOf<TEvents>> = new HookQueue();
-  readonly #inserting: Set<InsertingListener<EventRecordOf<TEvents>, HandleOf<TAdapter>>> = new Set();
+  readonly #inserting: Set<InsertingListener<EventRecordOf<TEvents>, TransactionHandleOf<TAdapter>>> =
+    new Set();
   readonly #pageSize: number;
   readonly #streamLocks: StreamLocks = new StreamLocks();
   readonly #writing: Set<Promise<unknown>> = new Set();
@@ -183,7 +190,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     };
     const relate = async (pairs: readonly { key: string; stream: string }[], op: "insert" | "remove") => {
       this.#open();
-      await this.adapter.relate(
+      await this.adapter.updateRelations(
         pairs.map(({ key, stream }) => ({
           op,
           key: streamName(key, "relation key"),
@@ -196,8 +203,8 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
       insertMany: (pairs) => relate(pairs, "insert"),
       remove: (key, stream) => relate([{ key, stream }], "remove"),
       removeMany: (pairs) => relate(pairs, "remove"),
-      getByKey: async (key) => await this.#opened().relationStreams([key]),
-      getByKeys: async (keys) => await this.#opened().relationStreams(keys),
+      getByKey: async (key) => await this.#opened().getStreamsByKeys([key]),
+      getByKeys: async (keys) => await this.#opened().getStreamsByKeys(keys),
     };
     this.checkpoints = {
       get: async (name) => await this.#opened().getCheckpoint(name),
@@ -205,7 +212,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
       set: async (name, position, { expected }) => {
         const adapter = this.#opened();
         const current = await adapter.getCheckpoint(name);
-        return await adapter.compareAndSetCheckpoint(name, expected, {
+        return await adapter.putCheckpoint(name, expected, {
           position,
           state: current?.state,
           version: current?.version,
@@ -417,7 +424,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
       relations,
       imported,
       inTransaction: listeners.length === 0 ? undefined : async (records, handle) => {
-        const context = { batch: options.batch, hydrated, tx: handle as HandleOf<TAdapter> };
+        const context = { batch: options.batch, hydrated, tx: handle as TransactionHandleOf<TAdapter> };
         for (const listener of listeners) await listener(records as EventRecordOf<TEvents>[], context);
       },
     };
@@ -583,6 +590,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     while (remaining > 0) {
       const limit = Math.min(remaining, this.#pageSize);
       const page = await this.#opened().readLog({
+        after: cursor,
         cursor,
         direction: dir,
         limit,
@@ -622,7 +630,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    */
   async getEvents(options: ReadOptions = {}): Promise<EventRecordOf<TEvents>[]> {
     const read = readOptions(options);
-    return await this.#collect(this.readAll({ ...read, after: read.cursor }));
+    return await this.#collect(this.readAll({ ...read, after: read.after ?? read.cursor }));
   }
 
   /**
@@ -649,7 +657,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     if (!Array.isArray(streams)) throw new TypeError("getEventsByStreams needs an array of streams");
     streams.forEach((stream) => streamName(stream));
     const read = readOptions(options);
-    return await this.#collect(this.readAll({ ...read, streams, after: read.cursor }));
+    return await this.#collect(this.readAll({ ...read, streams, after: read.after ?? read.cursor }));
   }
 
   /**
@@ -674,7 +682,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     options: ReadOptions = {},
   ): Promise<EventRecordOf<TEvents>[]> {
     if (!Array.isArray(keys)) throw new TypeError("getEventsByRelations needs an array of relation keys");
-    const streams = await this.#opened().relationStreams(keys);
+    const streams = await this.#opened().getStreamsByKeys(keys);
     if (streams.length === 0) return [];
     return await this.getEventsByStreams(streams, options);
   }
@@ -961,8 +969,9 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * ```
    */
   onEventsInserting(
-    listener: InsertingListener<EventRecordOf<TEvents>, HandleOf<TAdapter>>,
+    listener: InsertingListener<EventRecordOf<TEvents>, TransactionHandleOf<TAdapter>>,
   ): ListenerRegistration {
+    if (isCommitChecked(this.adapter)) throw refusedListeners(this.adapter);
     return register(this.#inserting, listener);
   }
 
@@ -999,9 +1008,9 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     name: string,
     projector: Projector<TEvents>,
     options: SubscriptionOptions = {},
-  ): Subscription<TEvents, HandleOf<TAdapter>> {
+  ): Subscription<TEvents, TransactionHandleOf<TAdapter>> {
     this.#open();
-    const source = this as unknown as SubscriptionSource<TEvents, HandleOf<TAdapter>>;
+    const source = this as unknown as SubscriptionSource<TEvents, TransactionHandleOf<TAdapter>>;
     return new Subscription(source, name, projector, options, this.#subscriptions);
   }
 

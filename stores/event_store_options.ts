@@ -11,10 +11,14 @@ import type { AnyEventFactory, EventRecordOf, EventTypeOf } from "../events/fact
 import type { Reducer } from "../reducers/make_reducer.ts";
 import type { FoldSource } from "../reducers/reduce.ts";
 import type { ErrorListener, InsertedContext, InsertedListener } from "./_hooks.ts";
-import type { Adapter } from "./adapter.ts";
+import type { Adapter, TransactionHandleOf } from "../contract/mod.ts";
 
-/** The transaction handle type of an adapter. */
-export type HandleOf<TAdapter> = TAdapter extends Adapter<infer THandle> ? THandle : unknown;
+/**
+ * The transaction handle type of an adapter.
+ *
+ * @deprecated use `TransactionHandleOf` ("handle" alone now means command handling).
+ */
+export type HandleOf<TAdapter> = TransactionHandleOf<TAdapter>;
 
 /** A listener that runs inside the append's transaction. */
 export type InsertingListener<TRecord, THandle> = (
@@ -101,7 +105,13 @@ export interface ReadOptions {
   readonly types?: readonly string[];
   /** valkyr's spelling of `types` (`filter: { types }`); give one or the other. */
   readonly filter?: { readonly types?: readonly string[] };
-  /** Exclusive position cursor: records past it in the reading direction. */
+  /** Exclusive position: records past it in the reading direction. */
+  readonly after?: string;
+  /**
+   * The same as `after`.
+   *
+   * @deprecated use `after`; `cursor` goes in the next release.
+   */
   readonly cursor?: string;
   /** `"backward"` (or `"desc"`) reads newest first. */
   readonly direction?: ReadDirection;

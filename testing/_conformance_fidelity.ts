@@ -13,7 +13,7 @@ import { EventValidationError } from "../errors.ts";
 import { event } from "../events/event.ts";
 import { EventFactory } from "../events/factory.ts";
 import type { StandardSchemaV1 } from "../events/standard_schema.ts";
-import type { Adapter } from "../stores/adapter.ts";
+import type { Adapter } from "../contract/mod.ts";
 import type { Codec } from "../stores/codec.ts";
 import { EventStore } from "../stores/event_store.ts";
 import { type Case, type CaseContext, collect, fail } from "./_conformance_fixture.ts";

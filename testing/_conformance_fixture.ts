@@ -11,7 +11,7 @@ import type { Clock } from "../events/clock.ts";
 import { event } from "../events/event.ts";
 import { EventFactory, type EventRecordOf } from "../events/factory.ts";
 import type { PendingEvent } from "../events/record.ts";
-import type { Adapter, AdapterStats } from "../stores/adapter.ts";
+import type { Adapter, AdapterStats } from "../contract/mod.ts";
 import { EventStore } from "../stores/event_store.ts";
 
 /** The events every case writes. */

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Adapter } from "../stores/adapter.ts";
+import type { Adapter } from "../contract/mod.ts";
 
 /** Counters in the store's database, written inside a subscription's transaction. */
 export interface TxTable {

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { Adapter, LogPageQuery, StreamPageQuery } from "../stores/adapter.ts";
+import type { Adapter, LogPageQuery, StreamPageQuery } from "../contract/mod.ts";
 import {
   added,
   assertIncreasing,

@@ -283,7 +283,7 @@ export const stateCases: readonly Case[] = [
         [1, 2, 3].map(() => store.checkpoints.set("race", p1, { expected: null })),
       );
       assert.deepEqual(racing.filter(Boolean).length, 1, "one of several racing setters wins");
-      await store.adapter.compareAndSetCheckpoint("kept", null, {
+      await store.adapter.putCheckpoint("kept", null, {
         position: p1,
         state: { seen: 1 },
         version: 3,

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { ParkedEvent } from "../stores/adapter.ts";
+import type { ParkedEvent } from "../contract/mod.ts";
 import { added, type Case, turn } from "./_conformance_fixture.ts";
 
 function parking(name: string, id: string, position: string, attempts = 1): ParkedEvent {
@@ -33,21 +33,21 @@ export const subscriptionStorageCases: readonly Case[] = [
       const [a, b] = await store.pushManyEvents([added(store, "s", 1), added(store, "s", 2)]);
       await assert.rejects(
         adapter.transaction(async (tx) => {
-          assert.equal(await tx.saveCheckpoint("c", null, { position: a.position }), true);
+          assert.equal(await tx.putCheckpoint("c", null, { position: a.position }), true);
           throw new Error("roll back");
         }),
         /roll back/,
       );
       assert.equal(await adapter.getCheckpoint("c"), undefined);
       await adapter.transaction(async (tx) => {
-        assert.equal(await tx.saveCheckpoint("c", null, { position: a.position, version: 3 }), true);
-        assert.equal(await tx.saveCheckpoint("c", "0", { position: b.position }), false, "wrong expected");
+        assert.equal(await tx.putCheckpoint("c", null, { position: a.position, version: 3 }), true);
+        assert.equal(await tx.putCheckpoint("c", "0", { position: b.position }), false, "wrong expected");
       });
       const saved = await adapter.getCheckpoint("c");
       assert.equal(saved?.position, a.position);
       assert.equal(saved?.version, 3);
       await adapter.transaction(async (tx) => {
-        assert.equal(await tx.saveCheckpoint("c", a.position, { position: null, state: { n: [1] } }), true);
+        assert.equal(await tx.putCheckpoint("c", a.position, { position: null, state: { n: [1] } }), true);
       });
       assert.deepEqual((await adapter.getCheckpoint("c"))?.state, { n: [1] });
       assert.equal((await adapter.getCheckpoint("c"))?.position, null);

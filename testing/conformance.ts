@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Adapter } from "../stores/adapter.ts";
+import type { Adapter } from "../contract/mod.ts";
 import { aggregateCases } from "./_conformance_aggregates.ts";
 import { appendCases } from "./_conformance_appends.ts";
 import { fidelityCases } from "./_conformance_fidelity.ts";

@@ -12,7 +12,7 @@ import type { AggregateClass, AggregateRoot } from "../aggregates/aggregate_root
 import type { Decide, Decision, Rejection, RejectionOf } from "../aggregates/handle.ts";
 import type { AnyEventFactory, EventInputOf } from "../events/factory.ts";
 import type { Reducer } from "../reducers/make_reducer.ts";
-import type { Adapter } from "../stores/adapter.ts";
+import type { Adapter } from "../contract/mod.ts";
 import { EventStore } from "../stores/event_store.ts";
 import { MemoryAdapter } from "../stores/memory/memory_adapter.ts";
 

@@ -15,14 +15,14 @@
  * @module
  */
 
-import type { Adapter, AdapterTransaction, Lease } from "../stores/adapter.ts";
+import type { Adapter, AdapterTransaction, Lease } from "../contract/mod.ts";
 
 /** The calls a fault can hit: adapter methods, plus the lease's and the transaction's own. */
 export type FaultyCall =
   | keyof Omit<Adapter, "kind" | "source" | "close">
   | "renew"
   | "release"
-  | "saveCheckpoint"
+  | "putCheckpoint"
   /** The transaction commits, then its caller is told it failed (a reply lost with the connection). */
   | "afterCommit";
 
@@ -118,9 +118,9 @@ function wrapTransaction<THandle>(
 ): AdapterTransaction<THandle> {
   return new Proxy(tx, {
     get(target, key) {
-      if (key === "saveCheckpoint") {
-        return (...args: Parameters<AdapterTransaction["saveCheckpoint"]>) => {
-          return faults.check("saveCheckpoint") ? never() : target.saveCheckpoint(...args);
+      if (key === "putCheckpoint") {
+        return (...args: Parameters<AdapterTransaction["putCheckpoint"]>) => {
+          return faults.check("putCheckpoint") ? never() : target.putCheckpoint(...args);
         };
       }
       const value = Reflect.get(target, key);

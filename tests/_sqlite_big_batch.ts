@@ -13,7 +13,7 @@ import { z } from "zod";
 import { event } from "../events/event.ts";
 import { EventFactory } from "../events/factory.ts";
 import type { DatabaseSync } from "node:sqlite";
-import type { AdapterTransaction, InsertableRecord } from "../stores/adapter.ts";
+import type { AdapterTransaction, InsertableRecord } from "../contract/mod.ts";
 import { EventStore } from "../stores/event_store.ts";
 import { SqliteAdapter } from "../stores/sqlite/mod.ts";
 

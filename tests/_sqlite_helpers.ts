@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { InsertableRecord } from "../stores/adapter.ts";
+import type { InsertableRecord } from "../contract/mod.ts";
 import { uuidv7 } from "../events/id.ts";
 
 /**

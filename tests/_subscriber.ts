@@ -19,7 +19,7 @@ import { z } from "zod";
 import { event } from "../events/event.ts";
 import { EventFactory } from "../events/factory.ts";
 import { Projector } from "../projectors/projector.ts";
-import type { Adapter } from "../stores/adapter.ts";
+import type { Adapter } from "../contract/mod.ts";
 import { EventStore } from "../stores/event_store.ts";
 import { PostgresAdapter } from "../stores/postgres/mod.ts";
 import { SqliteAdapter } from "../stores/sqlite/mod.ts";

@@ -27,7 +27,7 @@ async function tail(adapter: PostgresAdapter, total: number, deadline: () => num
   try {
     while (seen.length < total) {
       if (Date.now() > deadline()) throw new Error(`reader stalled at ${seen.length} of ${total} events`);
-      const page = await adapter.readLog({ direction: "forward", limit: 1000, cursor });
+      const page = await adapter.readLog({ direction: "forward", limit: 1000, after: cursor });
       for (const record of page) seen.push({ id: record.id, position: record.position });
       if (page.length > 0) {
         cursor = page.at(-1)!.position;
@@ -43,7 +43,7 @@ async function tail(adapter: PostgresAdapter, total: number, deadline: () => num
       });
       wake = undefined;
     }
-    const extra = await adapter.readLog({ direction: "forward", limit: 1000, cursor });
+    const extra = await adapter.readLog({ direction: "forward", limit: 1000, after: cursor });
     assert.equal(extra.length, 0, "events beyond those written");
     return seen;
   } finally {

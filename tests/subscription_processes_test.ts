@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { Projector } from "../projectors/projector.ts";
-import type { Adapter } from "../stores/adapter.ts";
+import type { Adapter } from "../contract/mod.ts";
 import { EventStore } from "../stores/event_store.ts";
 import { txTable } from "../testing/_conformance_read_model.ts";
 import { Child } from "./_child.ts";

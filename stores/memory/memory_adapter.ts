@@ -24,7 +24,7 @@ import {
   type RelationChange,
   type Snapshot,
   type StreamPageQuery,
-} from "../adapter.ts";
+} from "../../contract/mod.ts";
 
 /**
  * The transaction handle in-transaction listeners get from a {@linkcode MemoryAdapter}:
@@ -78,7 +78,15 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
   /** Always `"memory"`. */
   readonly kind = "memory";
   /** Always `"memory:"`. */
-  readonly source = "memory:";
+  readonly location = "memory:";
+  /**
+   * The same as `location`.
+   *
+   * @deprecated use `location`; `source` goes in the next release.
+   */
+  get source(): string {
+    return this.location;
+  }
   #log: EventRecord[] = [];
   #ids: Map<string, EventRecord> = new Map();
   #streams: Map<string, EventRecord[]> = new Map();
@@ -134,8 +142,8 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
         return Promise.resolve(latest);
       },
       insert: (records) => Promise.resolve(this.#stage(records, staged, stagedIds)),
-      relate: (list) => Promise.resolve(void changes.push(...list)),
-      saveCheckpoint: (name, expected, next) => {
+      updateRelations: (list) => Promise.resolve(void changes.push(...list)),
+      putCheckpoint: (name, expected, next) => {
         this.#open();
         const current = checkpoints.has(name) ? checkpoints.get(name) : this.#checkpoints.get(name);
         if ((current?.position ?? null) !== expected) return Promise.resolve(false);
@@ -227,7 +235,7 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
     const types = query.types ? new Set(query.types) : undefined;
     const streams = query.streams ? new Set(query.streams) : undefined;
     const forward = query.direction === "forward";
-    const cursor = query.cursor === undefined ? undefined : parsePosition(query.cursor);
+    const cursor = query.after === undefined ? undefined : parsePosition(query.after);
     let i = forward ? (cursor ?? 0) : Math.min(this.#log.length, (cursor ?? this.#log.length + 1) - 1) - 1;
     const out: EventRecord[] = [];
     for (; i >= 0 && i < this.#log.length && out.length < query.limit; i += forward ? 1 : -1) {
@@ -249,7 +257,7 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
   }
 
   /** Streams linked to any of `keys`. */
-  relationStreams(keys: readonly string[]): Promise<string[]> {
+  getStreamsByKeys(keys: readonly string[]): Promise<string[]> {
     this.#open();
     const out = new Set<string>();
     for (const key of keys) for (const stream of this.#relations.get(key) ?? []) out.add(stream);
@@ -257,8 +265,8 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
   }
 
   /** Applies relation changes, one transaction after another. */
-  relate(changes: readonly RelationChange[]): Promise<void> {
-    return this.transaction((tx) => tx.relate(changes));
+  updateRelations(changes: readonly RelationChange[]): Promise<void> {
+    return this.transaction((tx) => tx.updateRelations(changes));
   }
 
   /** The snapshot (`name`, `stream`). */
@@ -315,7 +323,7 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
   }
 
   /** Compare-and-set of a checkpoint. */
-  compareAndSetCheckpoint(name: string, expected: string | null, next: CheckpointUpdate): Promise<boolean> {
+  putCheckpoint(name: string, expected: string | null, next: CheckpointUpdate): Promise<boolean> {
     return this.#serial(() => {
       const current = this.#checkpoints.get(name)?.position ?? null;
       if (current !== expected) return false;

@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { AdapterStats } from "../adapter.ts";
-import { delay } from "../_delay.ts";
+import type { AdapterStats } from "../../contract/mod.ts";
+import { delay } from "../../async.ts";
 import type { Query } from "./_rows.ts";
 import { formatPostgresPosition, parsePostgresPosition } from "./position.ts";
 

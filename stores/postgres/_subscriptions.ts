@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { CheckpointUpdate, Lease, ParkedEvent } from "../adapter.ts";
+import type { CheckpointUpdate, Lease, ParkedEvent } from "../../contract/mod.ts";
 import type { Payloads, Query } from "./_rows.ts";
 import { lostOr } from "./_connection_loss.ts";
 import type { Reservations, ReservedConnection } from "./_reserved.ts";

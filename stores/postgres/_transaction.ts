@@ -31,7 +31,7 @@ import {
   type ParkedEvent,
   type RelationChange,
   RevisionConflictError,
-} from "../adapter.ts";
+} from "../../contract/mod.ts";
 import { type Payloads, type Query, textList } from "./_rows.ts";
 import { formatPostgresPosition } from "./position.ts";
 import { parkEvent, setCheckpoint, unparkEvent } from "./_subscriptions.ts";
@@ -374,13 +374,13 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
     }));
   }
 
-  async relate(changes: readonly RelationChange[]): Promise<void> {
+  async updateRelations(changes: readonly RelationChange[]): Promise<void> {
     this.#assertOpen();
     await this.#begun;
     if (changes.length > 0) await applyRelations(this.#q, this.#context.schema, changes);
   }
 
-  async saveCheckpoint(name: string, expected: string | null, next: CheckpointUpdate): Promise<boolean> {
+  async putCheckpoint(name: string, expected: string | null, next: CheckpointUpdate): Promise<boolean> {
     this.#assertOpen();
     await this.#begun;
     const { schema, payloads } = this.#context;

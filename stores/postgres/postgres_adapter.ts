@@ -19,7 +19,7 @@ import type {
   RelationChange,
   Snapshot,
   StreamPageQuery,
-} from "../adapter.ts";
+} from "../../contract/mod.ts";
 import { type Codec, resolveCodec } from "../codec.ts";
 import { channelOf, Notifier, Watcher } from "./_notify.ts";
 import { checkSchemaName, connect, type PostgresClient, type PostgresOptions, scrub } from "./_options.ts";
@@ -152,7 +152,15 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   /** Always `"postgres"`. */
   readonly kind: string = "postgres";
   /** The server as `postgres://user@host:port/database` and the schema; never a password. */
-  readonly source: string;
+  readonly location: string;
+  /**
+   * The same as `location`.
+   *
+   * @deprecated use `location`; `source` goes in the next release.
+   */
+  get source(): string {
+    return this.location;
+  }
   /** The schema holding the tables. */
   readonly schema: string;
   /** The `LISTEN/NOTIFY` channel notified after appends commit (derived from the schema name). */
@@ -199,12 +207,12 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     this.#sql = connection.sql;
     this.#owned = connection.owned;
     this.#secrets = connection.secrets;
-    this.source = `${connection.source} (schema ${JSON.stringify(this.schema)})`;
+    this.location = `${connection.source} (schema ${JSON.stringify(this.schema)})`;
     this.channel = channelOf(this.schema);
     this.#watcher = new Watcher(this.#sql, this.channel);
     this.#notifier = new Notifier(this.#sql, this.channel);
     this.#reservations = new Reservations(this.#sql);
-    this.#leases = new LeaseSession(this.#reservations, this.schema, this.source);
+    this.#leases = new LeaseSession(this.#reservations, this.schema, this.location);
   }
 
   /**
@@ -237,14 +245,14 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   }
 
   #describe(): string {
-    return `PostgresAdapter { source: ${JSON.stringify(this.source)}, channel: ${
+    return `PostgresAdapter { source: ${JSON.stringify(this.location)}, channel: ${
       JSON.stringify(this.channel)
     } }`;
   }
 
   /** The error to throw for `error`; a lost connection makes the next reservation careful. */
   #lost(error: unknown, operation: string): unknown {
-    const mapped = lostOr(error, operation, this.source);
+    const mapped = lostOr(error, operation, this.location);
     if (mapped !== error) this.#reservations.suspect();
     return mapped;
   }
@@ -264,7 +272,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
 
   #ready(): Promise<Context> {
     if (this.#closing !== undefined) {
-      return Promise.reject(new StoreClosedError(`PostgreSQL store ${this.source}`));
+      return Promise.reject(new StoreClosedError(`PostgreSQL store ${this.location}`));
     }
     this.#opening ??= this.#open().catch((error) => {
       // A later call tries again (the server may come up).
@@ -276,10 +284,10 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
 
   async #open(): Promise<Context> {
     try {
-      const { codec, payload } = await ensureSchema(this.#sql, this.schema, this.#codec, this.source);
+      const { codec, payload } = await ensureSchema(this.#sql, this.schema, this.#codec, this.location);
       return {
         schema: this.schema,
-        payloads: new Payloads(codec, payload, this.source),
+        payloads: new Payloads(codec, payload, this.location),
       };
     } catch (error) {
       if (error instanceof StoreOpenError) throw error;
@@ -287,7 +295,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
       // connection; a missing database, an unknown user or a wrong password is not.
       const lost = this.#lost(error, "open");
       if (lost !== error) throw lost;
-      throw new StoreOpenError(this.source, scrub(openFailure(error), this.#secrets), { cause: error });
+      throw new StoreOpenError(this.location, scrub(openFailure(error), this.#secrets), { cause: error });
     }
   }
 
@@ -341,14 +349,14 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
    * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
    * await adapter.transaction(async (tx) => {
-   *   await tx.relate([{ op: "insert", key: "team:t1", stream: "u1" }]);
+   *   await tx.updateRelations([{ op: "insert", key: "team:t1", stream: "u1" }]);
    *   await tx.handle`INSERT INTO app.audit (note) VALUES (${"u1 joined t1"})`;
    * });
    * ```
    */
   async transaction<T>(work: (tx: AdapterTransaction<postgres.TransactionSql>) => Promise<T>): Promise<T> {
     const context = await this.#ready();
-    const { result, transactionId } = await runTransaction(this.#reservations, context, work, this.source);
+    const { result, transactionId } = await runTransaction(this.#reservations, context, work, this.location);
     if (transactionId !== undefined) this.#notifier.poke();
     return result;
   }
@@ -418,7 +426,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
    * let cursor: string | undefined;
    * for (;;) {
-   *   const page = await adapter.readLog({ cursor, direction: "forward", limit: 500 });
+   *   const page = await adapter.readLog({ after: cursor, direction: "forward", limit: 500 });
    *   if (page.length === 0) break;
    *   cursor = page[page.length - 1].position; // exclusive: the next page starts after it
    * }
@@ -433,7 +441,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
       const limit = limitOf(query.limit);
       if (limit === 0 || query.types?.length === 0 || query.streams?.length === 0) return [];
       const forward = query.direction !== "backward";
-      const cursor = query.cursor === undefined ? undefined : parsePostgresPosition(query.cursor);
+      const cursor = query.after === undefined ? undefined : parsePostgresPosition(query.after);
       const q = this.#q;
       const after = cursor === undefined
         ? q``
@@ -496,12 +504,12 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * import assert from "node:assert/strict";
    * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
    * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
-   * await adapter.relate([{ op: "insert", key: "team:t1", stream: "u2" }, { op: "insert", key: "team:t1", stream: "u1" }]);
-   * assert.deepEqual(await adapter.relationStreams(["team:t1"]), ["u1", "u2"]);
+   * await adapter.updateRelations([{ op: "insert", key: "team:t1", stream: "u2" }, { op: "insert", key: "team:t1", stream: "u1" }]);
+   * assert.deepEqual(await adapter.getStreamsByKeys(["team:t1"]), ["u1", "u2"]);
    * ```
    */
-  relationStreams(keys: readonly string[]): Promise<string[]> {
-    return this.#guarded("relationStreams", async () => {
+  getStreamsByKeys(keys: readonly string[]): Promise<string[]> {
+    return this.#guarded("getStreamsByKeys", async () => {
       await this.#ready();
       if (keys.length === 0) return [];
       const q = this.#q;
@@ -522,14 +530,14 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * import assert from "node:assert/strict";
    * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
    * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
-   * await adapter.relate([{ op: "insert", key: "team:t1", stream: "u1" }, { op: "remove", key: "team:t0", stream: "u1" }]);
-   * assert((await adapter.relationStreams(["team:t1"])).includes("u1"));
+   * await adapter.updateRelations([{ op: "insert", key: "team:t1", stream: "u1" }, { op: "remove", key: "team:t0", stream: "u1" }]);
+   * assert((await adapter.getStreamsByKeys(["team:t1"])).includes("u1"));
    * ```
    */
-  async relate(changes: readonly RelationChange[]): Promise<void> {
+  async updateRelations(changes: readonly RelationChange[]): Promise<void> {
     const context = await this.#ready();
     if (changes.length === 0) return;
-    await runTransaction(this.#reservations, context, (tx) => tx.relate(changes), this.source);
+    await runTransaction(this.#reservations, context, (tx) => tx.updateRelations(changes), this.location);
   }
 
   /**
@@ -714,16 +722,16 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
    * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
    * await adapter.deleteCheckpoint("read-model");
-   * assert(await adapter.compareAndSetCheckpoint("read-model", null, { position: null }));
-   * assert(!(await adapter.compareAndSetCheckpoint("read-model", "stale-position", { position: null })));
+   * assert(await adapter.putCheckpoint("read-model", null, { position: null }));
+   * assert(!(await adapter.putCheckpoint("read-model", "stale-position", { position: null })));
    * ```
    */
-  compareAndSetCheckpoint(
+  putCheckpoint(
     name: string,
     expected: string | null,
     next: CheckpointUpdate,
   ): Promise<boolean> {
-    return this.#guarded("compareAndSetCheckpoint", async () => {
+    return this.#guarded("putCheckpoint", async () => {
       const { payloads } = await this.#ready();
       return await setCheckpoint(this.#q, this.schema, payloads, name, expected, next);
     });
@@ -921,7 +929,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * ```
    */
   watch(listener: () => void): () => void {
-    if (this.#closing !== undefined) throw new StoreClosedError(`PostgreSQL store ${this.source}`);
+    if (this.#closing !== undefined) throw new StoreClosedError(`PostgreSQL store ${this.location}`);
     return this.#watcher.add(listener);
   }
 

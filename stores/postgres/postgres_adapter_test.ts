@@ -10,7 +10,7 @@ import {
 import type { EventRecord } from "../../events/record.ts";
 import { event, EventFactory, EventStore } from "../../mod.ts";
 import { dropSchema, freshSchema, PG_URL, pgAvailable } from "../../tests/_postgres_env.ts";
-import { DuplicateIdError, type InsertableRecord, RevisionConflictError } from "../adapter.ts";
+import { DuplicateIdError, type InsertableRecord, RevisionConflictError } from "../../contract/mod.ts";
 import { PostgresAdapter, type PostgresAdapterOptions } from "./mod.ts";
 import { SCHEMA_VERSION } from "./_schema.ts";
 
@@ -194,8 +194,8 @@ test("schema, stream, type and other names with quotes, semicolons and unicode a
       settle: true,
     });
     assert.equal(byLog.length, 2);
-    await adapter.relate([{ op: "insert", key: `k'";`, stream }]);
-    assert.deepEqual(await adapter.relationStreams([`k'";`]), [stream]);
+    await adapter.updateRelations([{ op: "insert", key: `k'";`, stream }]);
+    assert.deepEqual(await adapter.getStreamsByKeys([`k'";`]), [stream]);
     await adapter.putSnapshot({
       name: `n"'`,
       stream,
@@ -205,7 +205,7 @@ test("schema, stream, type and other names with quotes, semicolons and unicode a
       version: 1,
     });
     assert.deepEqual((await adapter.getSnapshot(`n"'`, stream))?.state, { x: 1 });
-    assert.ok(await adapter.compareAndSetCheckpoint(`c;'"`, null, { position: byLog[1].position }));
+    assert.ok(await adapter.putCheckpoint(`c;'"`, null, { position: byLog[1].position }));
     assert.equal((await adapter.getCheckpoint(`c;'"`))?.position, byLog[1].position);
     assert.equal((await adapter.stats()).events, 3);
   }, { schema });
@@ -224,7 +224,7 @@ test("insert() gives positions increasing in input order, and readLog pages both
     const forward: string[] = [];
     let cursor: string | undefined;
     for (;;) {
-      const page = await adapter.readLog({ direction: "forward", limit: 2, cursor, settle: true });
+      const page = await adapter.readLog({ direction: "forward", limit: 2, after: cursor, settle: true });
       if (page.length === 0) break;
       forward.push(...page.map((record) => record.position));
       cursor = page.at(-1)!.position;
@@ -233,7 +233,7 @@ test("insert() gives positions increasing in input order, and readLog pages both
     const backward = await adapter.readLog({
       direction: "backward",
       limit: 20,
-      cursor: positions[15],
+      after: positions[15],
       settle: true,
     });
     assert.deepEqual(backward.map((record) => record.position), positions.slice(0, 15).reverse());
@@ -244,7 +244,7 @@ test("insert() gives positions increasing in input order, and readLog pages both
       first[0].id,
     ]);
     await assert.rejects(
-      () => adapter.readLog({ direction: "forward", limit: 1, cursor: "0000000000000042" }),
+      () => adapter.readLog({ direction: "forward", limit: 1, after: "0000000000000042" }),
       RangeError,
     );
   });
@@ -307,7 +307,7 @@ test("readLog holds back events committed after an older open transaction, and l
 
     release();
     const [slowRecord] = await slow;
-    const after = await adapter.readLog({ direction: "forward", limit: 10, cursor: visible[0].position });
+    const after = await adapter.readLog({ direction: "forward", limit: 10, after: visible[0].position });
     // The slow event sorts first: a reader that saw "fast" earlier would have skipped it.
     assert.deepEqual(after.map((record) => record.id), [slowRecord.id, fast.id]);
     assert.ok(slowRecord.position < fast.position);
@@ -388,13 +388,13 @@ test("a payload the codec cannot read raises DecodeError naming the position", a
   });
 });
 
-test("compareAndSetCheckpoint() lets exactly one of many concurrent savers win", async () => {
+test("putCheckpoint() lets exactly one of many concurrent savers win", async () => {
   await withAdapter(async (adapter) => {
     await adapter.open();
     const first = await Promise.all(
       Array.from(
         { length: 8 },
-        (_, i) => adapter.compareAndSetCheckpoint("sub", null, { position: `p${i}` }),
+        (_, i) => adapter.putCheckpoint("sub", null, { position: `p${i}` }),
       ),
     );
     assert.equal(first.filter(Boolean).length, 1);
@@ -402,15 +402,14 @@ test("compareAndSetCheckpoint() lets exactly one of many concurrent savers win",
     const next = await Promise.all(
       Array.from(
         { length: 8 },
-        (_, i) =>
-          adapter.compareAndSetCheckpoint("sub", winner, { position: `q${i}`, state: [i], version: 3 }),
+        (_, i) => adapter.putCheckpoint("sub", winner, { position: `q${i}`, state: [i], version: 3 }),
       ),
     );
     assert.equal(next.filter(Boolean).length, 1);
     const saved = (await adapter.getCheckpoint("sub"))!;
     assert.equal(saved.version, 3);
     assert.deepEqual(saved.state, [Number(saved.position!.slice(1))]);
-    assert.equal(await adapter.compareAndSetCheckpoint("sub", "stale", { position: "z" }), false);
+    assert.equal(await adapter.putCheckpoint("sub", "stale", { position: "z" }), false);
     await adapter.deleteCheckpoint("sub");
     assert.equal(await adapter.getCheckpoint("sub"), undefined);
   });
@@ -443,8 +442,8 @@ test("a statement that failed unseen in a transaction rolls it all back, and sav
       );
       await tx.handle`INSERT INTO ${s}.relations (key, stream) VALUES ('kept', 's')`;
     });
-    assert.deepEqual(await adapter.relationStreams(["k"]), []);
-    assert.deepEqual(await adapter.relationStreams(["kept"]), ["s"]);
+    assert.deepEqual(await adapter.getStreamsByKeys(["k"]), []);
+    assert.deepEqual(await adapter.getStreamsByKeys(["kept"]), ["s"]);
     assert.equal((await adapter.stats()).events, 1);
   });
 });

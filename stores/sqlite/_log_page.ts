@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { LogPageQuery } from "../adapter.ts";
+import type { LogPageQuery } from "../../contract/mod.ts";
 import type { _Connection, SqliteValue } from "./database.ts";
 import { EVENTS, FAR, POSITION_AT, REVISION } from "./_sql.ts";
 import { EVENT_COLUMNS } from "./records.ts";

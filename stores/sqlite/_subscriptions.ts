@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { CheckpointUpdate, ParkedEvent } from "../adapter.ts";
+import type { CheckpointUpdate, ParkedEvent } from "../../contract/mod.ts";
 import type { Codec } from "../codec.ts";
 import type { _Connection } from "./database.ts";
 

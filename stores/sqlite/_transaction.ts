@@ -16,7 +16,7 @@ import {
   type ParkedEvent,
   type RelationChange,
   RevisionConflictError,
-} from "../adapter.ts";
+} from "../../contract/mod.ts";
 import type { Codec } from "../codec.ts";
 import type { _Connection, _Statement, SqliteDatabase, SqliteValue } from "./database.ts";
 import { parkEvent, setCheckpoint, unparkEvent } from "./_subscriptions.ts";
@@ -141,13 +141,13 @@ export class SqliteTransaction<THandle extends SqliteDatabase> implements Adapte
     return Promise.resolve(stored);
   }
 
-  relate(changes: readonly RelationChange[]): Promise<void> {
+  updateRelations(changes: readonly RelationChange[]): Promise<void> {
     this.#assertActive();
     applyRelations(this.#connection, changes);
     return Promise.resolve();
   }
 
-  saveCheckpoint(name: string, expected: string | null, next: CheckpointUpdate): Promise<boolean> {
+  putCheckpoint(name: string, expected: string | null, next: CheckpointUpdate): Promise<boolean> {
     this.#assertActive();
     return Promise.resolve(setCheckpoint(this.#connection, this.#codec, name, expected, next));
   }

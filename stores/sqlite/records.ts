@@ -7,7 +7,7 @@
 
 import { DecodeError } from "../../errors.ts";
 import type { EventRecord } from "../../events/record.ts";
-import { formatPosition } from "../adapter.ts";
+import { formatPosition } from "../../contract/mod.ts";
 import type { Codec } from "../codec.ts";
 
 /** The columns of an event read, in the order {@linkcode toRecords} expects them. */

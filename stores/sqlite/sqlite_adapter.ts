@@ -22,7 +22,7 @@ import {
   type RelationChange,
   type Snapshot,
   type StreamPageQuery,
-} from "../adapter.ts";
+} from "../../contract/mod.ts";
 import { type Codec, resolveCodec } from "../codec.ts";
 import { _Connection, type SqliteDatabase, type SqliteValue } from "./database.ts";
 import { EVENT_COLUMNS, toRecords } from "./records.ts";
@@ -57,7 +57,7 @@ import {
   takeLease,
   unparkEvent,
 } from "./_subscriptions.ts";
-import { delay } from "../_delay.ts";
+import { delay } from "../../async.ts";
 
 /** Options of {@linkcode SqliteAdapter}. */
 export interface SqliteAdapterOptions {
@@ -119,7 +119,15 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
   /** Always `"sqlite"`. */
   readonly kind: string = "sqlite";
   /** The file path, `":memory:"`, or the path of a handed-in database. */
-  readonly source: string;
+  readonly location: string;
+  /**
+   * The same as `location`.
+   *
+   * @deprecated use `location`; `source` goes in the next release.
+   */
+  get source(): string {
+    return this.location;
+  }
   /** The payload codec in use (the one recorded in the file). */
   readonly codec: Codec;
 
@@ -160,7 +168,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
 
     if (typeof database === "string") {
       if (database === "") throw new TypeError('Expected a file path or ":memory:", got an empty string');
-      this.source = database;
+      this.location = database;
       this.#owned = true;
       const memory = database === ":memory:";
       this.#busyTimeout = busyTimeout ?? DEFAULT_BUSY_TIMEOUT;
@@ -200,7 +208,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
       } catch (error) {
         throw error instanceof StoreOpenError ? error : openError(source, error);
       }
-      this.source = source;
+      this.location = source;
       this.#writer = this.#reader = connection;
     } else {
       throw new TypeError(
@@ -234,7 +242,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
     const writer = this.#writer;
     try {
       await this.#begin(writer, "start a write transaction");
-      const tx = new SqliteTransaction<THandle>(this, writer, this.codec, this.source);
+      const tx = new SqliteTransaction<THandle>(this, writer, this.codec, this.location);
       let result: T;
       try {
         result = await current.run(tx as SqliteTransaction<SqliteDatabase>, work, tx);
@@ -273,7 +281,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
       ? [stream, from, query.limit]
       : [stream, from, JSON.stringify(types), query.limit];
     return await this.#read((reader) =>
-      toRecords(reader.statement(sql, true).rows(params), this.codec, this.source)
+      toRecords(reader.statement(sql, true).rows(params), this.codec, this.location)
     );
   }
 
@@ -287,11 +295,11 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    */
   async readLog(query: LogPageQuery): Promise<EventRecord[]> {
     const backward = query.direction === "backward";
-    const cursor = query.cursor === undefined ? (backward ? FAR : 0) : parsePosition(query.cursor);
+    const cursor = query.after === undefined ? (backward ? FAR : 0) : parsePosition(query.after);
     const streams = query.streams;
     if (streams !== undefined && streams.length > 0 && streams.length <= FEW_STREAMS) {
       return await this.#read((reader) =>
-        toRecords(streamsPage(reader, streams, query, cursor), this.codec, this.source)
+        toRecords(streamsPage(reader, streams, query, cursor), this.codec, this.location)
       );
     }
     const params: SqliteValue[] = [cursor];
@@ -307,7 +315,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
     sql += ` ORDER BY position ${backward ? "DESC" : "ASC"} LIMIT ?`;
     params.push(query.limit);
     return await this.#read((reader) =>
-      toRecords(reader.statement(sql, true).rows(params), this.codec, this.source)
+      toRecords(reader.statement(sql, true).rows(params), this.codec, this.location)
     );
   }
 
@@ -324,7 +332,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
       `SELECT ${EVENT_COLUMNS.replace(/\w+/g, "e.$&")} FROM json_each(?) AS k JOIN ${EVENTS} AS e ` +
       "ON e.id = k.value ORDER BY k.key";
     return await this.#read((reader) =>
-      toRecords(reader.statement(sql, true).rows([JSON.stringify(ids)]), this.codec, this.source)
+      toRecords(reader.statement(sql, true).rows([JSON.stringify(ids)]), this.codec, this.location)
     );
   }
 
@@ -335,7 +343,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    * @param keys relation keys
    * @returns the streams
    */
-  async relationStreams(keys: readonly string[]): Promise<string[]> {
+  async getStreamsByKeys(keys: readonly string[]): Promise<string[]> {
     this.#assertOpen();
     if (keys.length === 0) return [];
     const sql = "SELECT r.stream FROM json_each(?) AS k JOIN eventfold_relations AS r ON r.key = k.value " +
@@ -349,7 +357,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    *
    * @param changes the changes, applied in order
    */
-  async relate(changes: readonly RelationChange[]): Promise<void> {
+  async updateRelations(changes: readonly RelationChange[]): Promise<void> {
     if (changes.length === 0) return;
     await this.#write((writer) => applyRelations(writer, changes));
   }
@@ -455,7 +463,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    * @param next the new position and optional state
    * @returns whether it was set
    */
-  async compareAndSetCheckpoint(
+  async putCheckpoint(
     name: string,
     expected: string | null,
     next: CheckpointUpdate,
@@ -627,11 +635,11 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
     const busy = /locked|busy/i.test(message)
       ? ` (another connection held the write lock longer than the busy timeout of ${this.#busyTimeout} ms)`
       : "";
-    return new EventInsertionError(`Cannot ${what} on ${this.source}: ${message}${busy}`, { cause: error });
+    return new EventInsertionError(`Cannot ${what} on ${this.location}: ${message}${busy}`, { cause: error });
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new StoreClosedError(`SQLite store ${this.source}`);
+    if (this.#closed) throw new StoreClosedError(`SQLite store ${this.location}`);
   }
 
   /** The running transaction of this adapter, when the caller runs inside its work. */
@@ -720,7 +728,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
       } catch (error) {
         throw new DecodeError(checkpoint.position ?? "(none)", `state of checkpoint "${checkpoint.name}"`, {
           cause: error,
-          source: this.source,
+          source: this.location,
         });
       }
     }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { DecodeError, EventInsertionError, StoreClosedError } from "../../errors.ts";
-import { DuplicateIdError, RevisionConflictError } from "../adapter.ts";
+import { DuplicateIdError, RevisionConflictError } from "../../contract/mod.ts";
 import { jsonCodec } from "../codec.ts";
 import { row, tempDir } from "../../tests/_sqlite_helpers.ts";
 import { SqliteAdapter } from "./sqlite_adapter.ts";
@@ -61,13 +61,13 @@ for (const { name, open } of stores) {
     const positions = async (query: Parameters<SqliteAdapter["readLog"]>[0]) =>
       (await adapter.readLog(query)).map((r) => Number(r.position));
     assert.deepEqual(await positions({ direction: "forward", limit: 2 }), [1, 2]);
-    assert.deepEqual(await positions({ direction: "forward", limit: 9, cursor: "0000000000000002" }), [
+    assert.deepEqual(await positions({ direction: "forward", limit: 9, after: "0000000000000002" }), [
       3,
       4,
       5,
     ]);
     assert.deepEqual(await positions({ direction: "backward", limit: 2 }), [5, 4]);
-    assert.deepEqual(await positions({ direction: "backward", limit: 9, cursor: "0000000000000003" }), [
+    assert.deepEqual(await positions({ direction: "backward", limit: 9, after: "0000000000000003" }), [
       2,
       1,
     ]);
@@ -77,7 +77,7 @@ for (const { name, open } of stores) {
       await positions({ direction: "forward", limit: 9, streams: ["b"], types: ["counted"] }),
       [5],
     );
-    await assert.rejects(adapter.readLog({ direction: "forward", limit: 1, cursor: "x" }), RangeError);
+    await assert.rejects(adapter.readLog({ direction: "forward", limit: 1, after: "x" }), RangeError);
   });
 
   Deno.test(`insert() of an existing id throws DuplicateIdError and keeps nothing (${name})`, async () => {
@@ -119,13 +119,13 @@ for (const { name, open } of stores) {
     await assert.rejects(
       adapter.transaction(async (tx) => {
         await tx.insert(Array.from({ length: 150 }, (_, i) => row("a", i + 1)));
-        await tx.relate([{ op: "insert", key: "k", stream: "a" }]);
+        await tx.updateRelations([{ op: "insert", key: "k", stream: "a" }]);
         throw new Error("changed my mind");
       }),
       /changed my mind/,
     );
     assert.deepEqual(await adapter.stats(), { events: 0, streams: 0, head: null });
-    assert.deepEqual(await adapter.relationStreams(["k"]), []);
+    assert.deepEqual(await adapter.getStreamsByKeys(["k"]), []);
     // The rolled-back positions are free again: the next insert continues at 1.
     const [stored] = await adapter.transaction((tx) => tx.insert([row("a", 1)]));
     assert.equal(stored.position, "0000000000000001");
@@ -182,18 +182,18 @@ for (const { name, open } of stores) {
     await using dir = await tempDir();
     await using adapter = open(dir.path);
     await adapter.transaction((tx) =>
-      tx.relate([{ op: "insert", key: "k1", stream: "b" }, { op: "insert", key: "k1", stream: "a" }])
+      tx.updateRelations([{ op: "insert", key: "k1", stream: "b" }, { op: "insert", key: "k1", stream: "a" }])
     );
-    await adapter.relate([
+    await adapter.updateRelations([
       { op: "insert", key: "k2", stream: "c" },
       { op: "insert", key: "k2", stream: "a" },
       { op: "insert", key: "k1", stream: "b" },
     ]);
-    assert.deepEqual(await adapter.relationStreams(["k1", "k2"]), ["b", "a", "c"]);
-    assert.deepEqual(await adapter.relationStreams(["k2", "k1"]), ["c", "a", "b"]);
-    await adapter.relate([{ op: "remove", key: "k1", stream: "b" }]);
-    assert.deepEqual(await adapter.relationStreams(["k1"]), ["a"]);
-    assert.deepEqual(await adapter.relationStreams([]), []);
+    assert.deepEqual(await adapter.getStreamsByKeys(["k1", "k2"]), ["b", "a", "c"]);
+    assert.deepEqual(await adapter.getStreamsByKeys(["k2", "k1"]), ["c", "a", "b"]);
+    await adapter.updateRelations([{ op: "remove", key: "k1", stream: "b" }]);
+    assert.deepEqual(await adapter.getStreamsByKeys(["k1"]), ["a"]);
+    assert.deepEqual(await adapter.getStreamsByKeys([]), []);
   });
 
   Deno.test(`snapshots are upserted, read and deleted (${name})`, async () => {
@@ -212,12 +212,12 @@ for (const { name, open } of stores) {
   Deno.test(`checkpoints are compared and set (${name})`, async () => {
     await using dir = await tempDir();
     await using adapter = open(dir.path);
-    assert.equal(await adapter.compareAndSetCheckpoint("p", "0000000000000001", { position: "x" }), false);
-    assert.equal(await adapter.compareAndSetCheckpoint("p", null, { position: null }), true);
-    assert.equal(await adapter.compareAndSetCheckpoint("p", null, { position: "0000000000000002" }), true);
-    assert.equal(await adapter.compareAndSetCheckpoint("p", null, { position: "0000000000000003" }), false);
+    assert.equal(await adapter.putCheckpoint("p", "0000000000000001", { position: "x" }), false);
+    assert.equal(await adapter.putCheckpoint("p", null, { position: null }), true);
+    assert.equal(await adapter.putCheckpoint("p", null, { position: "0000000000000002" }), true);
+    assert.equal(await adapter.putCheckpoint("p", null, { position: "0000000000000003" }), false);
     assert.equal(
-      await adapter.compareAndSetCheckpoint("p", "0000000000000002", {
+      await adapter.putCheckpoint("p", "0000000000000002", {
         position: "0000000000000004",
         state: { seen: new Set([1]) },
         version: 2,
@@ -228,7 +228,7 @@ for (const { name, open } of stores) {
     assert.equal(checkpoint?.position, "0000000000000004");
     assert.deepEqual(checkpoint?.state, { seen: new Set([1]) });
     assert.equal(checkpoint?.version, 2);
-    await adapter.compareAndSetCheckpoint("a", null, { position: "0000000000000001" });
+    await adapter.putCheckpoint("a", null, { position: "0000000000000001" });
     assert.deepEqual((await adapter.listCheckpoints()).map((c) => c.name), ["a", "p"]);
     assert.equal((await adapter.listCheckpoints())[0].state, undefined);
     await adapter.deleteCheckpoint("p");
@@ -335,7 +335,7 @@ Deno.test("a payload that no longer decodes is a DecodeError naming its position
   );
   assert.equal((await adapter.readStream("b", { direction: "forward", limit: 10 })).length, 1);
   assert.equal(
-    (await adapter.readLog({ direction: "forward", cursor: "0000000000000002", limit: 10 })).length,
+    (await adapter.readLog({ direction: "forward", after: "0000000000000002", limit: 10 })).length,
     2,
   );
 });
@@ -521,7 +521,7 @@ Deno.test("readLog() with a few streams pages by revision and agrees with the lo
         const seen: string[] = [];
         let cursor: string | undefined;
         for (;;) {
-          const page = await adapter.readLog({ direction, limit: 7, streams: chosen, types, cursor });
+          const page = await adapter.readLog({ direction, limit: 7, streams: chosen, types, after: cursor });
           seen.push(...page.map((r) => r.position));
           if (page.length < 7) break;
           cursor = page[page.length - 1].position;
@@ -534,7 +534,7 @@ Deno.test("readLog() with a few streams pages by revision and agrees with the lo
           limit: 500,
           streams: chosen,
           types,
-          cursor: middle,
+          after: middle,
         });
         const wanted = expected.filter((r) =>
           direction === "forward" ? r.position > middle : r.position < middle

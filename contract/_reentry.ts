@@ -7,10 +7,10 @@
  * @module
  */
 
-import { AsyncLocalStorage } from "node:async_hooks";
+import { AsyncContext } from "../async.ts";
 import type { Adapter, AdapterTransaction } from "./adapter.ts";
 
-const inside = new AsyncLocalStorage<Adapter>();
+const inside = new AsyncContext<Adapter>();
 
 /**
  * Runs `work` in a transaction of `adapter`, marked so that an append to the same adapter
@@ -45,7 +45,7 @@ export function markInside<T>(adapter: Adapter, work: () => Promise<T>): Promise
  * @throws {TypeError} inside such a transaction
  */
 export function refuseReentry(adapter: Adapter): void {
-  if (inside.getStore() === adapter) {
+  if (AsyncContext.tracked && inside.get() === adapter) {
     throw new TypeError(
       "Cannot append from inside a transaction of the same store (an onEventsInserting listener or a " +
         "transactional subscription handler): write through the transaction handle, or append from " +

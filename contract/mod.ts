@@ -1,0 +1,40 @@
+/**
+ * The adapter contract, in parts. See `adapter.ts` for the whole and the two transaction
+ * models.
+ *
+ * @module
+ */
+
+export {
+  type Adapter,
+  type AdapterTransaction,
+  isCommitChecked,
+  type TransactionHandleOf,
+} from "./adapter.ts";
+export type {
+  AdapterStats,
+  EventLog,
+  EventLogTransaction,
+  InsertableRecord,
+  LogPageQuery,
+  StreamPageQuery,
+  TransactionModel,
+  Watchable,
+} from "./event_log.ts";
+export { formatPosition, parsePosition } from "./positions.ts";
+export type { RelationChange, RelationStorage, RelationTransaction } from "./relation_storage.ts";
+export {
+  DuplicateIdError,
+  isDuplicateIdError,
+  isRevisionConflictError,
+  RevisionConflictError,
+} from "./signals.ts";
+export type { Snapshot, SnapshotStorage } from "./snapshot_storage.ts";
+export type {
+  Checkpoint,
+  CheckpointUpdate,
+  Lease,
+  ParkedEvent,
+  SubscriptionStorage,
+  SubscriptionTransaction,
+} from "./subscription_storage.ts";

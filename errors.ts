@@ -104,9 +104,6 @@ export class UnknownEventError extends EventStoreError {
   }
 }
 
-/** What a writer expects of a stream before appending to it. */
-export type ExpectedRevision = number | "any" | "exists";
-
 /**
  * A stream did not hold the revision the writer expected. Nothing of the call was written.
  *
@@ -122,7 +119,7 @@ export class ConcurrencyError extends EventStoreError {
   /** The stream whose revision did not match. */
   readonly stream: string;
   /** The revision the writer expected. */
-  readonly expected: ExpectedRevision;
+  readonly expected: number | "any" | "exists";
   /** The revision the stream had (`NaN` when it kept moving under every attempt). */
   readonly actual: number;
 
@@ -136,7 +133,7 @@ export class ConcurrencyError extends EventStoreError {
    */
   constructor(
     stream: string,
-    expected: ExpectedRevision,
+    expected: number | "any" | "exists",
     actual: number,
     options?: ErrorOptions & { attempts?: number },
   ) {
@@ -244,10 +241,16 @@ export class DecodeError extends EventStoreError {
    *
    * @param position global position of the event
    * @param field the payload that failed
-   * @param options the codec's error as `cause`, and where the store lives
+   * @param options the codec's error as `cause`, and where the store lives (`location`;
+   *   `source` is its deprecated spelling)
    */
-  constructor(position: string, field: string, options?: ErrorOptions & { source?: string }) {
-    const where = options?.source ? ` in ${options.source}` : "";
+  constructor(
+    position: string,
+    field: string,
+    options?: ErrorOptions & { location?: string; source?: string },
+  ) {
+    const location = options?.location ?? options?.source;
+    const where = location ? ` in ${location}` : "";
     super(`Cannot decode ${field} of the event at position ${position}${where}`, options);
     this.position = position;
     this.field = field;

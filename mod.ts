@@ -42,7 +42,6 @@ export {
   EventInsertionError,
   EventStoreError,
   EventValidationError,
-  type ExpectedRevision,
   isConcurrencyError,
   isConnectionLostError,
   isDecodeError,
@@ -56,6 +55,7 @@ export {
   UnknownEventError,
   type ValidationIssue,
 } from "./errors.ts";
+export type { ExpectedRevision } from "./events/expected_revision.ts";
 export { type AnyEventDefinition, event, EventDefinition, type EventSchemas } from "./events/event.ts";
 export {
   type AnyEventFactory,
@@ -123,16 +123,17 @@ export type {
   InsertedContext,
   InsertedListener,
   ListenerRegistration,
-} from "./stores/_hooks.ts";
+} from "./stores/hooks.ts";
 export {
   makeReducer,
   type Reducer,
   type ReducerOptions,
   type SnapshotPolicy,
 } from "./reducers/make_reducer.ts";
-export type { FoldResult, FoldSource } from "./reducers/reduce.ts";
+export type { FoldResult, FoldScope, FoldSource } from "./reducers/reduce.ts";
 export { type AggregateClass, AggregateRoot } from "./aggregates/aggregate_root.ts";
 export { AggregateRepository } from "./aggregates/aggregate_repository.ts";
+export type { AggregateStore, RelationPair } from "./aggregates/aggregate_store.ts";
 export {
   type Decide,
   type DecideContext,

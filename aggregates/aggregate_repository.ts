@@ -9,7 +9,7 @@ import type { AnyEventFactory } from "../events/factory.ts";
 import type { EventRecord } from "../events/record.ts";
 import type { FoldResult } from "../reducers/reduce.ts";
 import { fold } from "../reducers/reduce.ts";
-import type { EventStore } from "../stores/event_store.ts";
+import type { AggregateStore } from "./aggregate_store.ts";
 import type { AggregateClass, AggregateRoot } from "./aggregate_root.ts";
 import { uuidv7 } from "../events/id.ts";
 import type { SnapshotPolicy } from "../reducers/make_reducer.ts";
@@ -37,7 +37,7 @@ import type { SnapshotPolicy } from "../reducers/make_reducer.ts";
  * ```
  */
 export class AggregateRepository<TEvents extends AnyEventFactory> {
-  readonly #store: EventStore<TEvents>;
+  readonly #store: AggregateStore<TEvents>;
   readonly #autoSnapshot: boolean;
 
   /**
@@ -46,7 +46,7 @@ export class AggregateRepository<TEvents extends AnyEventFactory> {
    * @param store the store
    * @param options `autoSnapshot`: the store was built with `snapshot: "auto"`
    */
-  constructor(store: EventStore<TEvents>, options: { readonly autoSnapshot?: boolean } = {}) {
+  constructor(store: AggregateStore<TEvents>, options: { readonly autoSnapshot?: boolean } = {}) {
     this.#store = store;
     this.#autoSnapshot = options.autoSnapshot === true;
   }

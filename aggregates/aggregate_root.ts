@@ -10,7 +10,7 @@ import type { AnyEventFactory, EventInputOf, EventRecordOf } from "../events/fac
 import type { PendingEvent } from "../events/record.ts";
 import { validateEvent } from "../events/validate.ts";
 import type { SnapshotPolicy } from "../reducers/make_reducer.ts";
-import type { EventStore } from "../stores/event_store.ts";
+import type { AggregateStore } from "./aggregate_store.ts";
 
 /**
  * An aggregate class: its constructor and static settings.
@@ -20,7 +20,7 @@ import type { EventStore } from "../stores/event_store.ts";
  */
 export interface AggregateClass<TEvents extends AnyEventFactory, TAggregate extends AggregateRoot<TEvents>> {
   /** Makes an empty aggregate for `stream`. */
-  new (store: EventStore<TEvents>, stream: string): TAggregate;
+  new (store: AggregateStore<TEvents>, stream: string): TAggregate;
   /** The aggregate's name (`static override readonly name = "user"`), used for snapshots. */
   readonly name: string;
   /** Version of the aggregate's state shape; snapshots of another version are ignored. */
@@ -61,7 +61,7 @@ export interface AggregateClass<TEvents extends AnyEventFactory, TAggregate exte
 export abstract class AggregateRoot<TEvents extends AnyEventFactory> {
   /** The aggregate's main stream. */
   readonly id: string;
-  readonly #store: EventStore<TEvents>;
+  readonly #store: AggregateStore<TEvents>;
   #staged: PendingEvent[] = [];
   #revisions: Map<string, number> = new Map();
 
@@ -71,7 +71,7 @@ export abstract class AggregateRoot<TEvents extends AnyEventFactory> {
    * @param store the store it loads from and saves to
    * @param stream its stream
    */
-  constructor(store: EventStore<TEvents>, stream: string) {
+  constructor(store: AggregateStore<TEvents>, stream: string) {
     this.#store = store;
     this.id = stream;
   }
@@ -161,14 +161,14 @@ export abstract class AggregateRoot<TEvents extends AnyEventFactory> {
    */
   static from<TEvents extends AnyEventFactory, TAggregate extends AggregateRoot<TEvents>>(
     this: AggregateClass<TEvents, TAggregate>,
-    store: EventStore<TEvents>,
+    store: AggregateStore<TEvents>,
     snapshot?: object,
   ): TAggregate {
     return snapshot === undefined ? store.aggregate.from(this) : store.aggregate.fromSnapshot(this, snapshot);
   }
 
   /** The store this aggregate belongs to. */
-  get store(): EventStore<TEvents> {
+  get store(): AggregateStore<TEvents> {
     return this.#store;
   }
 

@@ -5,11 +5,11 @@
  * @module
  */
 
-import { ConcurrencyError, type ExpectedRevision, isConcurrencyError } from "../errors.ts";
+import { ConcurrencyError, isConcurrencyError } from "../errors.ts";
+import type { ExpectedRevision } from "../events/expected_revision.ts";
 import type { AnyEventFactory, EventInputOf, EventRecordOf } from "../events/factory.ts";
 import type { Reducer } from "../reducers/make_reducer.ts";
-import type { EventStore } from "../stores/event_store.ts";
-import type { PushOptions } from "../stores/event_store_options.ts";
+import type { AggregateStore, RelationPair } from "./aggregate_store.ts";
 import { type AggregateClass, AggregateRoot } from "./aggregate_root.ts";
 import { delay, jitteredDelay } from "../async.ts";
 
@@ -48,7 +48,7 @@ export interface Intent<TEvents extends AnyEventFactory> {
   /** Expected revisions of other streams; the command's own stream is always guarded. */
   readonly expectedRevision?: Readonly<Record<string, ExpectedRevision>>;
   /** Relation changes committed with the events. */
-  readonly relations?: PushOptions["relations"];
+  readonly relations?: readonly RelationPair[];
 }
 
 /** What `decide` may return: events, an {@linkcode Intent}, a rejection, or nothing. */
@@ -82,7 +82,7 @@ export type Decide<TState, TDecision> = (
 export interface HandleOptions {
   /** How many times to try in all before giving up (default 16). */
   readonly attempts?: number;
-  /** Snapshot name when the source is a reducer (no snapshots without it). */
+  /** Snapshot name when the model is a reducer (no snapshots without it). */
   readonly name?: string;
 }
 
@@ -96,7 +96,7 @@ function isRejection(value: unknown): value is Rejection<unknown> {
     (value as Rejection<unknown>).rejected === "eventfold.rejection";
 }
 
-type Source<TEvents extends AnyEventFactory> =
+type Model<TEvents extends AnyEventFactory> =
   | Reducer<TEvents, unknown>
   | AggregateClass<TEvents, AggregateRoot<TEvents>>;
 
@@ -105,24 +105,24 @@ function isIntent<TEvents extends AnyEventFactory>(value: unknown): value is Int
 }
 
 function isAggregateClass<TEvents extends AnyEventFactory>(
-  value: Source<TEvents>,
+  value: Model<TEvents>,
 ): value is AggregateClass<TEvents, AggregateRoot<TEvents>> {
   return typeof value === "function" && value.prototype instanceof AggregateRoot;
 }
 
 async function load<TEvents extends AnyEventFactory>(
-  store: EventStore<TEvents>,
+  store: AggregateStore<TEvents>,
   stream: string,
-  source: Source<TEvents>,
+  model: Model<TEvents>,
   options: HandleOptions,
 ): Promise<{ state: unknown; revision: number }> {
-  if (isAggregateClass(source)) {
-    const loaded = await store.aggregate.getByStream(source, stream);
-    const aggregate = loaded ?? store.aggregate.from(source, stream);
+  if (isAggregateClass(model)) {
+    const loaded = await store.aggregate.getByStream(model, stream);
+    const aggregate = loaded ?? store.aggregate.from(model, stream);
     return { state: aggregate, revision: aggregate.revision };
   }
   // Without a name there is no snapshot to read or write: fold from the first event.
-  const reducer = options.name ? source : { ...source, snapshot: "never" as never };
+  const reducer = options.name ? model : { ...model, snapshot: "never" as never };
   const result = await store.fold({ name: options.name ?? "handle", stream, reducer }, false);
   return { state: result.state, revision: result.revision };
 }
@@ -132,15 +132,15 @@ async function load<TEvents extends AnyEventFactory>(
  *
  * @param store the store
  * @param stream the stream
- * @param source a reducer or an aggregate class
+ * @param model a reducer or an aggregate class
  * @param decide the decision function
  * @param options attempts and snapshot name
  * @returns the outcome
  */
 export async function handleCommand<TEvents extends AnyEventFactory>(
-  store: EventStore<TEvents>,
+  store: AggregateStore<TEvents>,
   stream: string,
-  source: Source<TEvents>,
+  model: Model<TEvents>,
   decide: Decide<never, Decision<TEvents, unknown>>,
   options: HandleOptions,
 ): Promise<HandleResult<TEvents, unknown>> {
@@ -148,11 +148,11 @@ export async function handleCommand<TEvents extends AnyEventFactory>(
   if (!Number.isSafeInteger(attempts) || attempts < 1) {
     throw new RangeError(`attempts must be a positive whole number, got ${attempts}`);
   }
-  if (!isAggregateClass(source) && typeof source?.fold !== "function") {
+  if (!isAggregateClass(model) && typeof model?.fold !== "function") {
     throw new TypeError("handle needs a reducer (makeReducer) or an AggregateRoot class");
   }
   for (let attempt = 1;; attempt++) {
-    const { state, revision } = await load(store, stream, source, options);
+    const { state, revision } = await load(store, stream, model, options);
     const decision = await decide(state as never, { stream, revision, attempt });
     if (isRejection(decision)) return { ok: false, rejection: decision.reason, revision };
     const intent: Intent<TEvents> = isIntent<TEvents>(decision)

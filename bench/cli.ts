@@ -15,6 +15,7 @@ import { EventStore } from "../stores/event_store.ts";
 import { SqliteAdapter } from "../stores/sqlite/mod.ts";
 import { PermissiveEvents } from "../cli/_permissive_events.ts";
 import type { BenchRow } from "./_report.ts";
+import { delay } from "../async.ts";
 
 const PG_URL = Deno.env.get("EVENTFOLD_PG_URL") ?? "postgres://root@127.0.0.1:5432/test";
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -69,7 +70,7 @@ async function timed(args: string[]): Promise<{ ms: number; rss: number | undefi
   const watcher = (async () => {
     while (running) {
       rss = Math.max(rss ?? 0, (await peakRss(child.pid)) ?? 0) || undefined;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await delay(50);
     }
   })();
   const { code, stderr } = await child.output();

@@ -22,6 +22,7 @@ import { cborCodec } from "../stores/codec.ts";
 import { EventStore } from "../stores/event_store.ts";
 import { PostgresAdapter } from "../stores/postgres/mod.ts";
 import { type BenchRow, median, percentile } from "./_report.ts";
+import { delay } from "../async.ts";
 
 const URL = Deno.env.get("EVENTFOLD_PG_URL") ?? "postgres://root@127.0.0.1:5432/test";
 const CLIENTS = 16;
@@ -75,10 +76,6 @@ function rawRow(stream: string, revision: number, i: number): RawRow {
     data: cborCodec.encode(payload(i)),
     meta: null,
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
@@ -177,7 +174,7 @@ async function loadStore(
   }));
   const rate = total / ((performance.now() - started) / 1000);
   const deadline = Date.now() + 10_000;
-  while (lags.length < total && Date.now() < deadline) await sleep(10);
+  while (lags.length < total && Date.now() < deadline) await delay(10);
   done = true;
   wake?.();
   await tailing;

@@ -28,6 +28,7 @@ import { MemoryAdapter } from "../stores/memory/mod.ts";
 import { PostgresAdapter } from "../stores/postgres/mod.ts";
 import { SqliteAdapter } from "../stores/sqlite/mod.ts";
 import { type BenchRow, median, percentile } from "./_report.ts";
+import { delay } from "../async.ts";
 
 const PG_URL = Deno.env.get("EVENTFOLD_PG_URL") ?? "postgres://root@127.0.0.1:5432/test";
 const events = new EventFactory([
@@ -135,7 +136,7 @@ async function liveDelays(
   const subscription = subscriber.subscribe(name, projector);
   for (let i = 0; i < samples; i++) {
     // Events of another process arrive at any moment, not just after a wake-up check.
-    if (hook === undefined) await new Promise((resolve) => setTimeout(resolve, Math.random() * 50));
+    if (hook === undefined) await delay(Math.random() * 50);
     const pending = writer.event({ type: "item:added", stream: "live", data: { n: i, note: "live" } });
     const done = new Promise<void>((resolve) => handled.set(pending.id, resolve));
     await writer.pushEvent(pending);

@@ -1,11 +1,14 @@
 /**
- * A small flag parser: `--name value`, `--name=value`, `-n value`, boolean `--name`,
- * repeatable list flags and `--` to end the flags. Anything it does not know is a
- * {@linkcode UsageError}, so a typo never passes silently.
+ * The flags of one command, read with `node:util`'s `parseArgs` (strict mode: `--name
+ * value`, `--name=value`, `-n value`, boolean `--name`, repeatable list flags, `--` to
+ * end the flags) and a thin layer of our own: whole numbers, flags given twice,
+ * `--flag=true|false`, values such as `-1`, and messages in the tool's words. Anything
+ * it does not know is a {@linkcode UsageError}, so a typo never passes silently.
  *
  * @module
  */
 
+import { parseArgs as parseNodeArgs } from "node:util";
 import { UsageError } from "./_errors.ts";
 
 /** How one flag is read. */
@@ -66,8 +69,56 @@ export class ParsedArgs {
   }
 }
 
-function findShort(specs: FlagSpecs, letter: string): string | undefined {
-  return Object.keys(specs).find((name) => specs[name].short === letter);
+/** One argument as `parseArgs` reports it with `tokens: true`. */
+type Token =
+  | { kind: "positional"; value: string }
+  | { kind: "option-terminator" }
+  | { kind: "option"; name: string; rawName: string; value?: string; inlineValue?: boolean };
+
+type NodeOptions = Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>;
+
+function nodeOptions(specs: FlagSpecs): NodeOptions {
+  const options: NodeOptions = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    options[name] = {
+      type: spec.type === "boolean" ? "boolean" : "string",
+      ...(spec.short === undefined ? {} : { short: spec.short }),
+      ...(spec.type === "list" ? { multiple: true } : {}),
+    };
+  }
+  return options;
+}
+
+/**
+ * The arguments as tokens. Strict mode refuses what it does not know; when it does, the
+ * arguments are read again loosely, so that the checks below say which flag was wrong
+ * in the tool's words, and so that the two forms the tool allows beyond strict mode pass:
+ * a value that starts with `-` and a digit (`--limit -1`, then refused as a number) and
+ * `--flag=true` / `--flag=false`.
+ */
+function tokensOf(args: readonly string[], specs: FlagSpecs): Token[] {
+  const config = {
+    args: [...args],
+    options: nodeOptions(specs),
+    allowPositionals: true,
+    tokens: true as const,
+  };
+  try {
+    return parseNodeArgs({ ...config, strict: true }).tokens as Token[];
+  } catch (error) {
+    if (!isParseArgsError(error)) throw error;
+    return parseNodeArgs({ ...config, strict: false }).tokens as Token[];
+  }
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
+}
+
+/** A value read from the next argument that is another flag rather than a value. */
+function looksLikeFlag(value: string): boolean {
+  return value.startsWith("-") && value !== "-" && !/^-\d/.test(value);
 }
 
 function convert(name: string, spec: FlagSpec, raw: string): string | number {
@@ -90,29 +141,16 @@ function convert(name: string, spec: FlagSpec, raw: string): string | number {
 export function parseArgs(args: readonly string[], specs: FlagSpecs, where: string): ParsedArgs {
   const values = new Map<string, Value>();
   const positionals: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--") {
-      positionals.push(...args.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith("-") || arg === "-") {
-      positionals.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const key = eq === -1 ? arg : arg.slice(0, eq);
-    const inline = eq === -1 ? undefined : arg.slice(eq + 1);
-    const name = key.startsWith("--")
-      ? key.slice(2)
-      : key.length === 2
-      ? findShort(specs, key[1])
-      : undefined;
-    const spec = name === undefined ? undefined : specs[name];
-    if (name === undefined || spec === undefined) {
-      throw new UsageError(`unknown flag ${key} for "${where}" (see ${where} --help)`);
+  for (const token of tokensOf(args, specs)) {
+    if (token.kind === "positional") positionals.push(token.value);
+    if (token.kind !== "option") continue;
+    const { name } = token;
+    const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
+    if (spec === undefined) {
+      throw new UsageError(`unknown flag ${token.rawName} for "${where}" (see ${where} --help)`);
     }
     if (spec.type === "boolean") {
+      const inline = token.value;
       if (inline !== undefined && inline !== "true" && inline !== "false") {
         throw new UsageError(`--${name} takes no value (or =true / =false), got ${JSON.stringify(inline)}`);
       }
@@ -120,15 +158,12 @@ export function parseArgs(args: readonly string[], specs: FlagSpecs, where: stri
       else values.set(name, true);
       continue;
     }
-    let raw = inline;
-    if (raw === undefined) {
-      const next = args[i + 1];
-      if (next === undefined || (next.startsWith("-") && next !== "-" && !/^-\d/.test(next))) {
-        throw new UsageError(`--${name} needs a value${spec.value ? ` (${spec.value})` : ""}`);
-      }
-      raw = next;
-      i++;
+    let raw = token.value;
+    if (raw === undefined || (!token.inlineValue && looksLikeFlag(raw))) {
+      throw new UsageError(`--${name} needs a value${spec.value ? ` (${spec.value})` : ""}`);
     }
+    // `-s=value` means the value, as `--store=value` does.
+    if (token.inlineValue && !token.rawName.startsWith("--") && raw.startsWith("=")) raw = raw.slice(1);
     if (spec.type === "list") {
       const list = (values.get(name) as string[] | undefined) ?? [];
       list.push(raw);

@@ -48,3 +48,34 @@ Deno.test("parseArgs rejects unknown flags, missing values, bad integers and rep
     });
   }
 });
+
+Deno.test("parseArgs says what was wrong in the tool's words", () => {
+  const message = (argv: string[]): string => {
+    try {
+      parseArgs(argv, specs, "eventfold x");
+    } catch (error) {
+      if (error instanceof UsageError) return error.message;
+      throw error;
+    }
+    throw new Error("no UsageError");
+  };
+  assert.equal(message(["--nope=1"]), 'unknown flag --nope for "eventfold x" (see eventfold x --help)');
+  assert.equal(message(["--limit", "-1"]), '--limit needs a whole number >= 0, got "-1"');
+  assert.equal(message(["--type"]), "--type needs a value");
+  assert.equal(message(["--store", "--"]), "--store needs a value");
+  assert.equal(message(["--follow=1"]), '--follow takes no value (or =true / =false), got "1"');
+});
+
+Deno.test("parseArgs takes =true / =false on booleans, -s=value, and values that start with -digit", () => {
+  const args = parseArgs(
+    ["--follow=true", "--follow=false", "-s=memory:", "--type", "-1", "--type=--x"],
+    specs,
+    "eventfold x",
+  );
+  assert.equal(args.boolean("follow"), false);
+  assert.equal(args.has("follow"), false);
+  assert.equal(args.string("store"), "memory:");
+  assert.deepEqual(args.list("type"), ["-1", "--x"]);
+  assert.equal(parseArgs(["--follow=true"], specs, "eventfold x").boolean("follow"), true);
+  assert.deepEqual(parseArgs(["-fs", "a"], specs, "eventfold x").string("store"), "a");
+});

@@ -39,7 +39,8 @@ export function commandHelp(command: Command): string {
     `eventfold ${command.name}: ${command.summary}`,
     "",
     "Usage:",
-    ...command.usage.map((usage) => `  eventfold ${usage}`),
+    // A line that starts with spaces goes on the one above it, under its flags.
+    ...command.usage.map((usage) => usage.startsWith(" ") ? `            ${usage}` : `  eventfold ${usage}`),
     "",
     command.description,
     "",

@@ -41,14 +41,14 @@ export function givenBounds(args: ParsedArgs, names: readonly string[]): string[
 
 async function storeTypes(adapter: Adapter): Promise<{ types: string[]; complete: boolean }> {
   const types = new Set<string>();
-  let cursor: string | undefined;
+  let after: string | undefined;
   let read = 0;
   while (read < SCAN_LIMIT) {
-    const page = await adapter.readLog({ cursor, direction: "forward", limit: PAGE });
+    const page = await adapter.readLog({ after, direction: "forward", limit: PAGE });
     for (const record of page) types.add(record.type);
     read += page.length;
     if (page.length < PAGE) return { types: [...types].sort(), complete: true };
-    cursor = page[page.length - 1].position;
+    after = page[page.length - 1].position;
   }
   return { types: [...types].sort(), complete: false };
 }

@@ -29,16 +29,16 @@ import { EXIT, UsageError } from "./_errors.ts";
 import { commandHelp, GLOBAL_FLAGS, toolHelp } from "./_help.ts";
 import { Output, say } from "./_output.ts";
 import { reportError } from "./_report.ts";
-import { checkpoints } from "./checkpoints.ts";
-import { copy } from "./copy.ts";
-import { events } from "./events.ts";
-import { exportCommand } from "./export.ts";
-import { importCommand } from "./import.ts";
-import { info } from "./info.ts";
-import { replay } from "./replay.ts";
-import { streams } from "./streams.ts";
+import { checkpoints } from "./commands/checkpoints.ts";
+import { copy } from "./commands/copy.ts";
+import { events } from "./commands/events.ts";
+import { exportCommand } from "./commands/export.ts";
+import { importCommand } from "./commands/import.ts";
+import { info } from "./commands/info.ts";
+import { replay } from "./commands/replay.ts";
+import { streams } from "./commands/streams.ts";
 import { VERSION } from "./_version.ts";
-import { verify } from "./verify.ts";
+import { verify } from "./commands/verify.ts";
 
 const COMMANDS: readonly Command[] = [
   info,

@@ -6,20 +6,21 @@
  * @module
  */
 
-import type { AsyncLocalStorage } from "node:async_hooks";
+import { type AsyncContext, backoffDelay, delay } from "../async.ts";
 import type { AnyEventFactory, EventRecordOf } from "../events/factory.ts";
 import type { Adapter, ParkedEvent } from "../contract/mod.ts";
+import { withinTransaction } from "../contract/_reentry.ts";
 import type { Projector } from "./projector.ts";
 import { deliverByStream, parkedOf } from "./_subscription_delivery.ts";
-import type { Settings } from "./_subscription_options.ts";
-import type { Progress } from "./_subscription_progress.ts";
-import { backoffDelay, sleep } from "./_subscription_timing.ts";
-import type { ReplayResult, SubscriptionErrorContext } from "./subscription_options.ts";
-import { withinTransaction } from "../contract/_reentry.ts";
 import { isStoreFailure } from "./_subscription_faults.ts";
+import type { Settings } from "./_subscription_settings.ts";
+import type { Progress } from "./_subscription_progress.ts";
+import type { SubscriptionErrorContext } from "./subscription_options.ts";
+import type { ReplayResult } from "./subscription_info.ts";
 
 /** A handler failed for good with `onFailure: "stop"`. */
 export class Failed {
+  /** @param error the handler's last error */
   constructor(readonly error: unknown) {}
 }
 
@@ -31,22 +32,29 @@ class HandlerError {
 type Outcome = "handled" | "parked" | "aborted";
 
 /** What handling needs of its subscription. */
-export interface HandlingContext<TEvents extends AnyEventFactory, THandle> {
+export interface HandlingContext<TEvents extends AnyEventFactory> {
+  /** The subscription name. */
   readonly name: string;
-  readonly adapter: Adapter<THandle>;
+  /** The store's adapter. */
+  readonly adapter: Adapter;
+  /** The handlers. */
   readonly projector: Projector<TEvents>;
+  /** The checked options. */
   readonly settings: Settings;
   /** Carries the transaction handle to handlers (`subscription.tx()`). */
-  readonly scope: AsyncLocalStorage<{ readonly handle: THandle }>;
+  readonly scope: AsyncContext<{ readonly handle: unknown }>;
+  /** Where the subscription is in the log. */
   readonly progress: Progress;
+  /** Tells `onError` (or the console). */
   readonly report: (error: unknown, context: Omit<SubscriptionErrorContext, "subscription">) => void;
 }
 
 /** Delivers pages and parked events of one subscription. */
-export class Handling<TEvents extends AnyEventFactory, THandle> {
-  readonly #c: HandlingContext<TEvents, THandle>;
+export class Handling<TEvents extends AnyEventFactory> {
+  readonly #c: HandlingContext<TEvents>;
 
-  constructor(context: HandlingContext<TEvents, THandle>) {
+  /** @param context what handling needs of its subscription */
+  constructor(context: HandlingContext<TEvents>) {
     this.#c = context;
   }
 
@@ -56,7 +64,7 @@ export class Handling<TEvents extends AnyEventFactory, THandle> {
   }
 
   /** Runs `deliver` with the transaction handle visible to handlers, marking their errors. */
-  async #inScope(handle: THandle, deliver: () => Promise<void>): Promise<void> {
+  async #inScope(handle: unknown, deliver: () => Promise<void>): Promise<void> {
     try {
       await this.#c.scope.run({ handle }, deliver);
     } catch (error) {
@@ -164,8 +172,9 @@ export class Handling<TEvents extends AnyEventFactory, THandle> {
     while (attempts === 0 || attempts < settings.attempts) {
       if (attempts > 0) {
         await this.#unlessStoreDown(error);
-        report(error, { record, attempt: attempts, action: "retry" });
-        await sleep(backoffDelay(attempts, settings.backoff, settings.maxBackoff), signal);
+        const wait = backoffDelay(attempts, settings.backoff, settings.maxBackoff);
+        report(error, { record, attempt: attempts, action: "retry", delay: wait });
+        await delay(wait, signal);
         if (signal.aborted) return "aborted";
       }
       attempts++;

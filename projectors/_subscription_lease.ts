@@ -6,7 +6,7 @@
 
 import type { Adapter, Lease } from "../contract/mod.ts";
 import { TimeoutError } from "../errors.ts";
-import { bounded, OVERDUE, sleep } from "./_subscription_timing.ts";
+import { bounded, delay, OVERDUE } from "../async.ts";
 
 /** How to take a lease. */
 export interface LeaseTerms {
@@ -40,7 +40,7 @@ export async function takeLease(
       return undefined;
     }
     await waiting();
-    await sleep(terms.interval, signal);
+    await delay(terms.interval, signal);
   }
 }
 

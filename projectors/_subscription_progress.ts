@@ -8,7 +8,7 @@
 
 import type { EventRecord } from "../events/record.ts";
 import type { Adapter, AdapterTransaction, CheckpointUpdate } from "../contract/mod.ts";
-import type { Settings } from "./_subscription_options.ts";
+import type { Settings } from "./_subscription_settings.ts";
 import type { Waiters } from "./_subscription_waiters.ts";
 
 /** The checkpoint is not where this instance left it: another instance, or a reset, moved it. */

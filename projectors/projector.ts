@@ -6,164 +6,28 @@
  */
 
 import type { EventRecord } from "../events/record.ts";
-import type { AnyEventFactory, EventRecordOf, EventTypeOf, RecordOfType } from "../events/factory.ts";
+import type { AnyEventFactory, EventRecordOf, EventTypeOf } from "../events/factory.ts";
 import { StreamQueue } from "./_stream_queue.ts";
+import { checkFunction, checkType, deliver, type Entry, onceCallbacks, runs } from "./_projector_entries.ts";
+import type {
+  BatchHandler,
+  OnceEffects,
+  OnceOptions,
+  ProjectedRecord,
+  ProjectionStatus,
+  ProjectorHandler,
+  ProjectorRegistration,
+} from "./projector_handlers.ts";
 
-/**
- * Where a record comes from, as the caller of {@linkcode Projector.push} knows it.
- */
-export interface ProjectionStatus {
-  /** True when the record was replayed, imported or synced rather than made here just now. */
-  readonly hydrated: boolean;
-  /** Overrides the record's stored `outdated` flag when given. */
-  readonly outdated?: boolean;
-}
-
-/**
- * The record a handler for `TType` receives: that event's record when the factory
- * defines it, otherwise a record of the factory's general shape with that type name.
- *
- * @typeParam TEvents the event factory
- * @typeParam TType the event type name
- */
-export type ProjectedRecord<TEvents extends AnyEventFactory, TType extends string> = [
-  RecordOfType<TEvents, TType>,
-] extends [never] ? EventRecordOf<TEvents> & { readonly type: TType }
-  : RecordOfType<TEvents, TType>;
-
-/**
- * A handler for one event type. Its result is awaited; its return value is ignored.
- *
- * @typeParam TRecord the record it handles
- */
-export type ProjectorHandler<TRecord> = (record: TRecord) => unknown;
-
-/**
- * A handler for a whole batch pushed with {@linkcode Projector.pushMany}.
- *
- * @typeParam TRecord the records of the batch
- */
-export type BatchHandler<TRecord> = (records: TRecord[], status: ProjectionStatus) => unknown;
-
-/**
- * Callbacks of a `once` handler in the effects form (the default, as in
- * @valkyr/event-store): each gets one object. `data` is what the handler returned.
- *
- * @typeParam TRecord the record handled
- * @typeParam TData what the handler returns (awaited)
- */
-export interface OnceEffects<TRecord, TData = unknown> {
-  /** The effects form is the default; `"effects"` may be written out. */
-  readonly style?: "effects";
-  /** Runs after the handler succeeded, with its return value. */
-  readonly onSuccess?: (result: { readonly data: TData; readonly record: TRecord }) => unknown;
-  /** Receives the handler's error instead of `push`; without it, `push` rejects. */
-  readonly onError?: (failure: { readonly error: unknown; readonly record: TRecord }) => unknown;
-}
-
-/**
- * Callbacks of a `once` handler in the positional form: `style: "positional"` selects it.
- *
- * @typeParam TRecord the record handled
- * @typeParam TData what the handler returns (awaited)
- */
-export interface OnceOptions<TRecord, TData = unknown> {
-  /** Selects this form: callbacks get positional arguments. */
-  readonly style: "positional";
-  /** Runs after the handler succeeded, with the record and the handler's return value. */
-  readonly onSuccess?: (record: TRecord, data: TData) => unknown;
-  /** Receives the handler's error instead of `push`; without it, `push` rejects. */
-  readonly onError?: (error: unknown, record: TRecord) => unknown;
-}
-
-/** What every registration returns. */
-export interface ProjectorRegistration {
-  /** Removes the handler; records it has not started on are no longer given to it. Idempotent. */
-  unsubscribe(): void;
-}
-
-type Mode = "once" | "on" | "all";
-
-interface Callbacks {
-  readonly positional: boolean;
-  readonly onSuccess?: (...args: unknown[]) => unknown;
-  readonly onError?: (...args: unknown[]) => unknown;
-}
-
-interface Entry {
-  readonly mode: Mode;
-  readonly handler: ProjectorHandler<EventRecord>;
-  readonly callbacks?: Callbacks;
-}
-
-function runs(mode: Mode, hydrated: boolean, outdated: boolean): boolean {
-  if (mode === "all") return true;
-  if (mode === "on") return !outdated;
-  return !hydrated && !outdated;
-}
-
-async function deliver(entry: Entry, record: EventRecord): Promise<void> {
-  const callbacks = entry.callbacks;
-  if (entry.mode !== "once" || callbacks === undefined) {
-    await entry.handler(record);
-    return;
-  }
-  const { positional, onSuccess, onError } = callbacks;
-  let data: unknown;
-  try {
-    data = await entry.handler(record);
-  } catch (error) {
-    if (onError === undefined) throw error;
-    await (positional ? onError(error, record) : onError({ error, record }));
-    return;
-  }
-  if (onSuccess !== undefined) await (positional ? onSuccess(record, data) : onSuccess({ data, record }));
-}
-
-function refuseTwoArguments(name: string, callback: unknown, shape: string): void {
-  if (typeof callback === "function" && callback.length > 1) {
-    throw new TypeError(
-      `once options: ${name} takes one object (${shape}); for positional arguments pass style: "positional"`,
-    );
-  }
-}
-
-function onceCallbacks(options: unknown): Callbacks | undefined {
-  if (options === undefined) return undefined;
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`once options must be an object ({ onSuccess?, onError? }), got ${options}`);
-  }
-  const { style, onSuccess, onError } = options as Record<string, unknown>;
-  if (style !== undefined && style !== "effects" && style !== "positional") {
-    throw new TypeError(
-      `once options: style must be "effects" or "positional", got ${JSON.stringify(style)}`,
-    );
-  }
-  if (onSuccess !== undefined) checkFunction(onSuccess, "onSuccess");
-  if (onError !== undefined) checkFunction(onError, "onError");
-  if (style !== "positional") {
-    // A callback written for the positional form would get one object: refuse it rather
-    // than reinterpret its arguments.
-    refuseTwoArguments("onSuccess", onSuccess, "{ data, record }");
-    refuseTwoArguments("onError", onError, "{ error, record }");
-  }
-  if (onSuccess === undefined && onError === undefined) return undefined;
-  return {
-    positional: style === "positional",
-    onSuccess: onSuccess as Callbacks["onSuccess"],
-    onError: onError as Callbacks["onError"],
-  };
-}
-
-function checkType(type: unknown, what: string): asserts type is string {
-  if (typeof type !== "string" || type.length === 0) {
-    throw new TypeError(`${what} must be a non-empty string, got ${JSON.stringify(type)}`);
-  }
-}
-
-function checkFunction(value: unknown, what: string): void {
-  if (typeof value !== "function") throw new TypeError(`${what} must be a function, got ${typeof value}`);
-}
+export type {
+  BatchHandler,
+  OnceEffects,
+  OnceOptions,
+  ProjectedRecord,
+  ProjectionStatus,
+  ProjectorHandler,
+  ProjectorRegistration,
+} from "./projector_handlers.ts";
 
 /**
  * Reacts to events with handlers per event type, in three kinds:

@@ -7,82 +7,30 @@
  * @module
  */
 
-import { AsyncLocalStorage } from "node:async_hooks";
+import { AsyncContext, bounded, delay, jitteredDelay, Signal } from "../async.ts";
 import { isStoreClosedError, SubscriptionStoppedError } from "../errors.ts";
-import type { AnyEventFactory, EventRecordOf } from "../events/factory.ts";
+import type { AnyEventFactory } from "../events/factory.ts";
 import type { Adapter, ParkedEvent } from "../contract/mod.ts";
 import type { Projector } from "./projector.ts";
 import { errorText } from "./_subscription_delivery.ts";
+import { Follower } from "./_subscription_follow.ts";
 import { Failed, Handling } from "./_subscription_handling.ts";
 import { keepLease, type LeaseLostError, takeLease } from "./_subscription_lease.ts";
-import { type Settings, settle } from "./_subscription_options.ts";
 import { Progress } from "./_subscription_progress.ts";
-import { bounded, recoveryDelay, Signal, sleep, within } from "./_subscription_timing.ts";
+import { report, type StoreErrorSeen } from "./_subscription_reports.ts";
+import { type Settings, settle } from "./_subscription_settings.ts";
+import { HOLDING, READING, Status } from "./_subscription_status.ts";
 import { Waiters } from "./_subscription_waiters.ts";
+import type { SubscriptionErrorContext, SubscriptionOptions } from "./subscription_options.ts";
 import type {
   ReplayResult,
-  SubscriptionErrorContext,
   SubscriptionInfo,
-  SubscriptionOptions,
   SubscriptionState,
   SubscriptionStoreError,
-} from "./subscription_options.ts";
+} from "./subscription_info.ts";
+import type { SubscriptionSource, SubscriptionTracker } from "./subscription_source.ts";
 
-/**
- * What a subscription needs of its store; an `EventStore` is one.
- *
- * @example
- * ```ts
- * import { EventFactory, EventStore, type SubscriptionSource } from "@eventfold/eventfold";
- * import { MemoryAdapter } from "@eventfold/eventfold/memory";
- * const events = new EventFactory([]);
- * const source: SubscriptionSource<typeof events, unknown> = new EventStore({ adapter: new MemoryAdapter(), events });
- * ```
- *
- * @typeParam TEvents the event factory
- * @typeParam THandle the adapter's transaction handle
- */
-export interface SubscriptionSource<TEvents extends AnyEventFactory, THandle> {
-  /** The store's adapter (checkpoints, parked events, leases, transactions, wake-ups). */
-  readonly adapter: Adapter<THandle>;
-  /** Pages of the log after a position, in position order. */
-  readAllPages(options: { after?: string; settle?: boolean }): AsyncIterable<EventRecordOf<TEvents>[]>;
-  /** Calls `listener` after each commit of this store (a wake-up; the records are read from the log). */
-  onEventsInserted(listener: () => void): { unsubscribe(): void };
-}
-
-/**
- * Where running subscriptions are kept, so that closing their store stops them (a `Set` is one).
- *
- * @example
- * ```ts
- * import type { SubscriptionTracker } from "@eventfold/eventfold";
- * const running: SubscriptionTracker = new Set<{ stop(): Promise<void> }>();
- * ```
- */
-export interface SubscriptionTracker {
-  /** A subscription started. */
-  add(subscription: { stop(): Promise<void> }): unknown;
-  /** A subscription ended. */
-  delete(subscription: { stop(): Promise<void> }): unknown;
-}
-
-interface Request {
-  readonly kind: "rebuild" | "replay";
-  readonly id?: string;
-  readonly resolve: (value: ReplayResult | undefined) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-const HOLDING: ReadonlySet<SubscriptionState> = new Set(["catching-up", "live", "paused"]);
-const READING: ReadonlySet<SubscriptionState> = new Set(["catching-up", "live"]);
-
-/** The last store error, as kept for `info().lastError`. */
-interface StoreErrorSeen {
-  readonly error: unknown;
-  readonly time: string;
-  readonly attempt: number;
-}
+export type { SubscriptionSource, SubscriptionTracker } from "./subscription_source.ts";
 
 /**
  * A durable projection: made by `store.subscribe(name, projector, options)`, it runs the
@@ -147,29 +95,20 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
   /** This instance's id (lease owner). */
   readonly owner: string;
   readonly #source: SubscriptionSource<TEvents, THandle>;
-  readonly #adapter: Adapter<THandle>;
+  readonly #adapter: Adapter;
   readonly #settings: Settings;
   readonly #tracker: SubscriptionTracker | undefined;
-  readonly #scope = new AsyncLocalStorage<{ readonly handle: THandle }>();
+  readonly #scope = new AsyncContext<{ readonly handle: unknown }>();
   readonly #signal = new Signal();
   readonly #waiters = new Waiters();
   readonly #progress: Progress;
-  readonly #handling: Handling<TEvents, THandle>;
-  readonly #watchers = new Set<() => void>();
-  #state: SubscriptionState = "stopped";
+  readonly #follower: Follower<TEvents>;
+  readonly #status = new Status();
   #failure: Failed | undefined;
   #lastError: StoreErrorSeen | undefined;
   #unwatch: (() => void) | undefined;
-  #live = false;
-  /** The last position that counts as history for this run (`undefined` before it is read). */
-  #history: string | null | undefined;
-  #historyAtStart: Promise<string | null | undefined> = Promise.resolve(undefined);
-  #fresh = false;
-  #paused = false;
   #run: Promise<void> | undefined;
   #stop: AbortController | undefined;
-  #requests: Request[] = [];
-  #rebuilt: Request[] = [];
 
   /**
    * Makes a subscription; `store.subscribe(name, projector, options)` is the usual way.
@@ -204,7 +143,7 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
     this.#adapter = source.adapter;
     this.#tracker = tracker;
     this.#progress = new Progress(source.adapter, name, this.#settings, this.#waiters);
-    this.#handling = new Handling({
+    const handling = new Handling({
       name,
       adapter: source.adapter,
       projector,
@@ -212,6 +151,15 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
       scope: this.#scope,
       progress: this.#progress,
       report: (error, context) => this.#report(error, context),
+    });
+    this.#follower = new Follower({
+      name,
+      source,
+      settings: this.#settings,
+      progress: this.#progress,
+      handling,
+      signal: this.#signal,
+      status: this.#status,
     });
     if (options.start !== false) this.start();
   }
@@ -231,7 +179,7 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
    * ```
    */
   get state(): SubscriptionState {
-    return this.#state;
+    return this.#status.current;
   }
 
   /**
@@ -255,12 +203,10 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
     const inserted = this.#source.onEventsInserted(() => this.#signal.notify());
     this.#stop = stop;
     this.#progress.position = null; // known again once the checkpoint is loaded
-    this.#history = undefined;
-    // Asked now, before the caller's next append: what is in the log at this moment is history.
-    this.#historyAtStart = this.#adapter.stats().then((stats) => stats.head, () => undefined);
+    this.#follower.begin();
     this.#progress.error = undefined;
     this.#failure = undefined;
-    this.#setState("starting");
+    this.#status.set("starting");
     this.#tracker?.add(this);
     this.#run = this.#main(stop.signal).finally(() => this.#ended(inserted));
   }
@@ -281,9 +227,9 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
    * ```
    */
   pause(): Promise<void> {
-    this.#paused = true;
+    this.#follower.paused = true;
     this.#signal.notify();
-    return this.#until(() => !HOLDING.has(this.#state) || this.#state === "paused");
+    return this.#status.until(() => !HOLDING.has(this.#status.current) || this.#status.current === "paused");
   }
 
   /**
@@ -300,7 +246,7 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
    * ```
    */
   resume(): void {
-    this.#paused = false;
+    this.#follower.paused = false;
     this.#signal.notify();
   }
 
@@ -352,7 +298,7 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
    * ```
    */
   async rebuild(): Promise<void> {
-    const done = this.#request("rebuild");
+    const done = this.#follower.request("rebuild");
     this.start();
     await done;
   }
@@ -380,7 +326,7 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
       throw new TypeError(`replayParked takes an event id, got ${JSON.stringify(id)}`);
     }
     if (this.#run === undefined) throw new SubscriptionStoppedError(this.name, "stopped");
-    return (await this.#request("replay", id))!;
+    return (await this.#follower.request("replay", id))!;
   }
 
   /**
@@ -420,7 +366,7 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
    * ```
    */
   async info(): Promise<SubscriptionInfo> {
-    let state = this.#state;
+    let state = this.#status.current;
     let position = HOLDING.has(state) ? this.#progress.position : this.#progress.saved;
     let lag = NaN;
     let parked = NaN;
@@ -532,14 +478,15 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
    * ```
    */
   tx(): THandle {
-    const scope = this.#scope.getStore();
+    const scope = this.#scope.get();
     if (scope === undefined) {
       throw new TypeError(
         `tx() is only available inside a handler of a transactional subscription ("${this.name}" ` +
           `${this.#settings.transactional ? "is not handling an event here" : "is not transactional"})`,
       );
     }
-    return scope.handle;
+    // The handle of a transaction of the source's adapter, whose type the store gave.
+    return scope.handle as THandle;
   }
 
   /** Stops it, for `await using`. */
@@ -568,7 +515,7 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
           this.#signal.notify();
         });
         try {
-          await this.#follow(AbortSignal.any([stop, hold.signal]));
+          await this.#follower.follow(AbortSignal.any([stop, hold.signal]));
         } finally {
           await keep();
           await bounded(lease.release(), timeout).catch(() => {});
@@ -585,10 +532,10 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
         attempt++;
         this.#progress.error = error;
         this.#lastError = { error, time: new Date().toISOString(), attempt };
-        const delay = recoveryDelay(attempt, Math.max(50, backoff), maxBackoff, Math.random());
-        this.#setState("retrying");
-        this.#report(error, { action: "recover", attempt, delay });
-        await sleep(delay, stop);
+        const wait = jitteredDelay(attempt, Math.max(50, backoff), maxBackoff, Math.random());
+        this.#status.set("retrying");
+        this.#report(error, { action: "recover", attempt, delay: wait });
+        await delay(wait, stop);
       }
     }
   }
@@ -607,11 +554,6 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
     }
   }
 
-  /** A store call succeeded after an outage: the error is over (`lastError` keeps it). */
-  #answered(): void {
-    this.#progress.error = undefined;
-  }
-
   #ended(inserted: { unsubscribe(): void }): void {
     inserted.unsubscribe();
     this.#unwatch?.();
@@ -620,8 +562,8 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
     this.#run = undefined;
     const ending = this.#ending();
     this.#waiters.fail(ending);
-    for (const request of [...this.#requests.splice(0), ...this.#rebuilt.splice(0)]) request.reject(ending);
-    this.#setState(this.#failure === undefined ? "stopped" : "failed");
+    this.#follower.fail(ending);
+    this.#status.set(this.#failure === undefined ? "stopped" : "failed");
   }
 
   #ending(): SubscriptionStoppedError {
@@ -631,153 +573,16 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
   }
 
   async #waitingForLease(): Promise<void> {
-    // The store answered (another instance holds the lease): any outage is over.
-    this.#answered();
-    this.#setState("waiting-for-lease");
+    // The store answered (another instance holds the lease): any outage is over (`lastError` keeps it).
+    this.#progress.error = undefined;
+    this.#status.set("waiting-for-lease");
     // Another instance is active: let callers here read their writes off its checkpoint.
     if (this.#waiters.size > 0) {
       this.#waiters.advance((await this.#adapter.getCheckpoint(this.name))?.position ?? null);
     }
   }
 
-  async #follow(signal: AbortSignal): Promise<void> {
-    // Events up to the head at start are history (hydrated); later ones are fresh, also
-    // when they are read during catch-up or after an in-process recovery.
-    if (this.#history === undefined) this.#history = await this.#historyAtStart;
-    if (this.#history === undefined) this.#history = (await this.#adapter.stats()).head;
-    await this.#load();
-    while (!signal.aborted) {
-      const request = this.#requests.shift();
-      if (request !== undefined) {
-        await this.#serve(request, signal);
-        continue;
-      }
-      if (this.#paused) {
-        this.#setState("paused");
-        await this.#signal.wait(this.#settings.pollInterval);
-        continue;
-      }
-      this.#setState(this.#live ? "live" : "catching-up");
-      this.#signal.clear();
-      let complete = true;
-      const after = this.#progress.position ?? undefined;
-      // It polls and is woken anyway, so a page never waits for held-back events.
-      const pages = within(
-        this.#source.readAllPages({ after, settle: false }),
-        this.#settings.readTimeout,
-        `reading the log for subscription "${this.name}" (the store did not answer)`,
-      );
-      for await (const page of pages) {
-        const history = this.#fresh ? 0 : historyLength(page, this.#history ?? null);
-        if (history > 0) await this.#handling.page(page.slice(0, history), true, signal);
-        if (history < page.length && !signal.aborted) {
-          await this.#handling.page(history === 0 ? page : page.slice(history), false, signal);
-        }
-        if (signal.aborted || this.#paused || this.#requests.length > 0) {
-          complete = false;
-          break;
-        }
-      }
-      if (!complete) continue;
-      this.#answered();
-      if (!this.#live) {
-        this.#live = true;
-        this.#setState("live");
-        for (const rebuilt of this.#rebuilt.splice(0)) rebuilt.resolve(undefined);
-      }
-      await this.#signal.wait(this.#settings.pollInterval);
-    }
-  }
-
-  /** Loads the checkpoint: restores the saved state, or rebuilds when the version changed. */
-  async #load(): Promise<void> {
-    const checkpoint = await this.#adapter.getCheckpoint(this.name);
-    this.#progress.saved = checkpoint?.position ?? null;
-    this.#progress.position = null;
-    this.#live = false;
-    const { version, state } = this.#settings;
-    const otherVersion = checkpoint !== undefined && version !== undefined && checkpoint.version !== version;
-    const stateMissing = state !== undefined && checkpoint?.position != null &&
-      checkpoint.state === undefined;
-    // No checkpoint (a first start, an external reset, a crash inside a rebuild): the read
-    // model must start empty, so the reset hook runs before everything is replayed.
-    const fromScratch = checkpoint?.position == null && this.#settings.reset !== undefined;
-    if (otherVersion || stateMissing || fromScratch) return await this.#reset();
-    if (state !== undefined && checkpoint?.state !== undefined) await state.restore(checkpoint.state);
-    this.#fresh = this.#settings.resumeFresh && this.#progress.saved !== null;
-    this.#progress.loaded();
-  }
-
-  async #reset(): Promise<void> {
-    await this.#handling.reset();
-    this.#live = false;
-    this.#fresh = false;
-    this.#history = (await this.#adapter.stats()).head;
-  }
-
-  async #serve(request: Request, signal: AbortSignal): Promise<void> {
-    try {
-      if (request.kind === "rebuild") {
-        await this.#reset();
-        this.#rebuilt.push(request);
-      } else {
-        request.resolve(await this.#handling.replay(request.id, signal));
-      }
-    } catch (error) {
-      request.reject(error);
-      throw error;
-    }
-  }
-
-  #request(kind: Request["kind"], id?: string): Promise<ReplayResult | undefined> {
-    const { promise, resolve, reject } = Promise.withResolvers<ReplayResult | undefined>();
-    this.#requests.push({ kind, id, resolve, reject });
-    this.#signal.notify();
-    return promise;
-  }
-
-  // --- state and reports ---------------------------------------------------------------
-
-  #setState(state: SubscriptionState): void {
-    if (this.#state === state) return;
-    this.#state = state;
-    for (const watcher of [...this.#watchers]) watcher();
-  }
-
-  #until(reached: () => boolean): Promise<void> {
-    if (reached()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const check = () => {
-        if (!reached()) return;
-        this.#watchers.delete(check);
-        resolve();
-      };
-      this.#watchers.add(check);
-    });
-  }
-
   #report(error: unknown, context: Omit<SubscriptionErrorContext, "subscription">): void {
-    const onError = this.#settings.onError;
-    if (onError === undefined) {
-      if (context.action === "retry") return;
-      const where = context.record === undefined
-        ? ""
-        : ` on event ${context.record.id} (${context.record.type})`;
-      console.error(`eventfold: subscription "${this.name}"${where}, next: ${context.action}:`, error);
-      return;
-    }
-    try {
-      onError(error, { subscription: this.name, ...context });
-    } catch (inner) {
-      console.error(`eventfold: the onError listener of subscription "${this.name}" failed:`, inner);
-    }
+    report(this.name, this.#settings.onError, error, context);
   }
-}
-
-/** How many records at the start of `page` (position order) are at or before `head`. */
-function historyLength(page: readonly { readonly position: string }[], head: string | null): number {
-  if (head === null) return 0;
-  let n = 0;
-  while (n < page.length && page[n].position <= head) n++;
-  return n;
 }

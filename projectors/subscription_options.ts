@@ -1,44 +1,19 @@
 /**
- * The options and reports of a {@linkcode Subscription}: how it delivers, retries,
- * parks, leases and saves state, and what `info()` and `replayParked()` tell.
+ * The options of a subscription: how it delivers, retries, parks, leases and
+ * saves state, and what its `onError` listener is told. What it reports (`info()`,
+ * `replayParked()`, its states) is in `subscription_info.ts`, re-exported here.
  *
  * @module
  */
 
 import type { EventRecord } from "../events/record.ts";
-import type { ParkedEvent } from "../contract/mod.ts";
 
-/**
- * Where a subscription is:
- *
- * - `"starting"`: taking its lease for the first time;
- * - `"waiting-for-lease"`: another instance (here or in another process) holds the name;
- * - `"catching-up"`: reading history from its checkpoint (delivered hydrated);
- * - `"live"`: caught up, following new events (delivered fresh);
- * - `"paused"`: holding the lease, delivering nothing until `resume()`;
- * - `"retrying"`: a store call failed (a lost connection, a restarting server, a locked
- *   file): it waits out a backoff, then takes its lease again and goes on from its
- *   checkpoint (`info().lastError` says what failed; `onError` was told);
- * - `"stopped"`: not running (before `start()` or after `stop()`);
- * - `"failed"`: a handler failed for good with `onFailure: "stop"`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import type { SubscriptionState } from "@eventfold/eventfold";
- * const healthy = (state: SubscriptionState): boolean => state !== "failed";
- * assert(healthy("live"));
- * ```
- */
-export type SubscriptionState =
-  | "starting"
-  | "waiting-for-lease"
-  | "catching-up"
-  | "live"
-  | "paused"
-  | "retrying"
-  | "stopped"
-  | "failed";
+export type {
+  ReplayResult,
+  SubscriptionInfo,
+  SubscriptionState,
+  SubscriptionStoreError,
+} from "./subscription_info.ts";
 
 /**
  * A read model kept whole in memory and saved as a blob with each checkpoint: on start
@@ -83,7 +58,7 @@ export interface SubscriptionErrorContext {
    * many store calls in a row failed in this outage (1 for its first report).
    */
   readonly attempt?: number;
-  /** For a store error: how long it waits before trying again, in ms. */
+  /** For a retry or a store error: how long it waits before trying again, in ms. */
   readonly delay?: number;
   /**
    * What happens next: `"retry"` the event after a backoff, `"park"` it, `"stop"` the
@@ -188,71 +163,4 @@ export interface SubscriptionOptions {
    * written to the console (retries are not). It must not throw; what it throws is logged.
    */
   readonly onError?: (error: unknown, context: SubscriptionErrorContext) => void;
-}
-
-/**
- * What `subscription.info()` reports.
- *
- * @example
- * ```ts
- * import type { SubscriptionInfo } from "@eventfold/eventfold";
- * const behind = (info: SubscriptionInfo): boolean => info.state === "failed" || info.lag > 10_000;
- * ```
- */
-export interface SubscriptionInfo {
-  /** The subscription name. */
-  readonly name: string;
-  /** This instance's owner id. */
-  readonly owner: string;
-  /** Where it is. */
-  readonly state: SubscriptionState;
-  /** The last position handled or parked with every earlier one (the checkpoint; `null` before any). */
-  readonly position: string | null;
-  /** Events readable now after `position` (`NaN` when the store cannot be asked: see `lastError`). */
-  readonly lag: number;
-  /** How many events of this subscription are parked (`NaN` when the store cannot be asked). */
-  readonly parked: number;
-  /** The error that made it fail, or the store error it is recovering from now. */
-  readonly error?: string;
-  /**
-   * The last store error seen (by the subscription, or by this `info()` call when the
-   * store did not answer it), kept after recovery for health reports.
-   */
-  readonly lastError?: SubscriptionStoreError;
-}
-
-/**
- * A store error a subscription met, as `info().lastError` reports it.
- *
- * @example
- * ```ts
- * import type { SubscriptionStoreError } from "@eventfold/eventfold";
- * const line = ({ message, time, attempt }: SubscriptionStoreError) => `${time} (try ${attempt}): ${message}`;
- * ```
- */
-export interface SubscriptionStoreError {
-  /** The error's name and message. */
-  readonly message: string;
-  /** When it happened (ISO 8601). */
-  readonly time: string;
-  /** How many store calls in a row had failed then (1 for the first of an outage). */
-  readonly attempt: number;
-  /** Whether the subscription has recovered since (handled or read the log again). */
-  readonly recovered: boolean;
-}
-
-/**
- * What `subscription.replayParked()` did.
- *
- * @example
- * ```ts
- * import type { ReplayResult } from "@eventfold/eventfold";
- * const summary = ({ replayed, failed }: ReplayResult) => `${replayed.length} replayed, ${failed.length} still parked`;
- * ```
- */
-export interface ReplayResult {
-  /** Ids of the parked events whose handlers now succeeded (no longer parked). */
-  readonly replayed: string[];
-  /** Events that failed again and stay parked (with the new error and attempt count). */
-  readonly failed: ParkedEvent[];
 }

@@ -23,7 +23,6 @@ import type {
   SubscriptionOptions,
   SubscriptionState,
 } from "./subscription_options.ts";
-import { recoveryDelay } from "./_subscription_timing.ts";
 
 const events = new EventFactory([event.type("tick")]);
 type Events = typeof events;
@@ -119,6 +118,7 @@ async function allOf(store: EventStore<Events>): Promise<string[]> {
 async function assertApplied(r: Rig, exact: boolean): Promise<void> {
   const applied = await r.applied();
   const ids = await allOf(r.writer);
+  assert.ok(ids.length > 0, "the store has events to check");
   for (const id of ids) {
     const n = applied.get(id) ?? 0;
     if (exact) assert.equal(n, 1, `event ${id} applied ${n} times`);
@@ -126,21 +126,6 @@ async function assertApplied(r: Rig, exact: boolean): Promise<void> {
   }
   assert.equal([...applied.keys()].filter((id) => !ids.includes(id)).length, 0, "nothing else applied");
 }
-
-Deno.test("recoveryDelay() doubles from the base up to the cap, shortened by up to half at random", () => {
-  assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => recoveryDelay(n, 50, 400, 0)), [
-    50,
-    100,
-    200,
-    400,
-    400,
-    400,
-  ]);
-  assert.deepEqual([1, 2, 3, 4].map((n) => recoveryDelay(n, 50, 400, 0.999999)), [25, 50, 100, 200]);
-  assert.equal(recoveryDelay(3, 50, 400, 0.5), 150);
-  assert.equal(recoveryDelay(10_000, 50, 30_000, 0), 30_000, "no overflow for a long outage");
-  assert.equal(recoveryDelay(1, 50, 400, 7), 25, "random is clamped to [0, 1]");
-});
 
 for (const transactional of [false, true]) {
   const mode = transactional ? "transactional" : "at-least-once";

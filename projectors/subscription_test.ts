@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { backoffDelay, jitteredDelay } from "../async.ts";
 import { SubscriptionStoppedError } from "../errors.ts";
 import { event } from "../events/event.ts";
 import { EventFactory } from "../events/factory.ts";
@@ -82,24 +83,55 @@ Deno.test("start: false leaves it stopped; rebuild() starts it; start() after st
   assert.equal(ticks, 3);
 });
 
-Deno.test("retries wait with a doubling backoff", async () => {
+Deno.test("backoffDelay() doubles from the base up to the cap", () => {
+  assert.deepEqual([1, 2, 3, 4, 5].map((n) => backoffDelay(n, 30, 200)), [30, 60, 120, 200, 200]);
+  assert.equal(backoffDelay(10_000, 100, 30_000), 30_000, "no overflow for a long run of retries");
+});
+
+Deno.test("the recovery delay (jitteredDelay) doubles from the base up to the cap, shortened by up to half at random", () => {
+  assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => jitteredDelay(n, 50, 400, 0)), [
+    50,
+    100,
+    200,
+    400,
+    400,
+    400,
+  ]);
+  assert.deepEqual([1, 2, 3, 4].map((n) => jitteredDelay(n, 50, 400, 0.999999)), [25, 50, 100, 200]);
+  assert.equal(jitteredDelay(3, 50, 400, 0.5), 150);
+  assert.equal(jitteredDelay(10_000, 50, 30_000, 0), 30_000, "no overflow for a long outage");
+  assert.equal(jitteredDelay(1, 50, 400, 7), 25, "random is clamped to [0, 1]");
+});
+
+Deno.test("retries wait with a doubling backoff, each told to onError with its delay", async () => {
   await using target = store();
-  const times: number[] = [];
+  let tries = 0;
+  const retries: { attempt?: number; delay?: number }[] = [];
+  const actions: SubscriptionErrorContext["action"][] = [];
   const projector = new Projector<Events>();
   projector.on("tick", () => {
-    times.push(performance.now());
+    tries++;
     throw new Error("no");
   });
   await using subscription = target.subscribe("backoff", projector, {
     ...QUICK,
     attempts: 3,
     backoff: 30,
-    onError: () => {},
+    maxBackoff: 45,
+    onError: (_, { action, attempt, delay }) => {
+      actions.push(action);
+      if (action === "retry") retries.push({ attempt, delay });
+    },
   });
   await subscription.waitFor((await tick(target)).position);
-  assert.equal(times.length, 3);
-  assert.ok(times[1] - times[0] >= 28, `first retry after ${times[1] - times[0]} ms`);
-  assert.ok(times[2] - times[1] >= 58, `second retry after ${times[2] - times[1]} ms`);
+  assert.equal(tries, 3);
+  assert.deepEqual(actions, ["retry", "retry", "park"]);
+  // The waits are the pure backoff (no jitter for a handler's retries), capped at maxBackoff.
+  assert.deepEqual(retries, [
+    { attempt: 1, delay: backoffDelay(1, 30, 45) },
+    { attempt: 2, delay: backoffDelay(2, 30, 45) },
+  ]);
+  assert.deepEqual(retries.map(({ delay }) => delay), [30, 45]);
 });
 
 Deno.test("a checkpoint reset from outside makes the subscription reload it and start over", async () => {

@@ -6,13 +6,21 @@
  */
 
 import type { EventRecord } from "../events/record.ts";
-import type { Adapter } from "../contract/mod.ts";
+import type { RelationStorage } from "../contract/relation_storage.ts";
+import type { SnapshotStorage } from "../contract/snapshot_storage.ts";
 import type { SnapshotPolicy } from "./make_reducer.ts";
 
-/** Where a fold reads from. */
-export type FoldSource =
+/** What a fold spans: one stream, or the streams linked to a relation key. */
+export type FoldScope =
   | { readonly stream: string; readonly relation?: undefined }
   | { readonly relation: string; readonly stream?: undefined };
+
+/**
+ * The same as {@linkcode FoldScope}.
+ *
+ * @deprecated use `FoldScope` ("source" is the word for nothing now).
+ */
+export type FoldSource = FoldScope;
 
 /** The generic parts of a fold: a state maker, a fold step and a snapshot policy. */
 export interface FoldSpec<TState> {
@@ -24,7 +32,7 @@ export interface FoldSpec<TState> {
   readonly step: (state: TState, record: EventRecord) => TState;
   /** Snapshot version. */
   readonly version: number;
-  /** Snapshot policy; `"never"` neither reads nor writes snapshots. */
+  /** Snapshot policy; `"never"` neither reads snapshots nor writes them unless the fold is forced (`putSnapshot`). */
   readonly snapshot: SnapshotPolicy | "never";
   /** Turns a state into what a snapshot keeps (default: the state itself). */
   readonly save?: (state: TState) => unknown;
@@ -68,19 +76,19 @@ interface RelationSnapshotState {
  *
  * @param adapter where snapshots live
  * @param reader how events are read
- * @param source the stream or relation key
+ * @param scope the stream or relation key
  * @param spec the fold
  * @param force save a snapshot whatever the policy (manual snapshots)
  * @returns the state and what it covers
  */
 export async function fold<TState>(
-  adapter: Adapter,
+  adapter: SnapshotStorage & Pick<RelationStorage, "getStreamsByKeys">,
   reader: FoldReader,
-  source: FoldSource,
+  scope: FoldScope,
   spec: FoldSpec<TState>,
   force = false,
 ): Promise<FoldResult<TState>> {
-  const key = source.stream ?? source.relation;
+  const key = scope.stream ?? scope.relation;
   const restore = spec.restore ?? ((saved: unknown) => saved as TState);
   const useSnapshots = spec.snapshot !== "never";
   const snapshot = useSnapshots ? await adapter.getSnapshot(spec.name, key) : undefined;
@@ -91,15 +99,15 @@ export async function fold<TState>(
   let position: string | null = null;
   let pages: AsyncIterable<EventRecord[]>;
   let streams: readonly string[] = [];
-  if (source.stream !== undefined) {
+  if (scope.stream !== undefined) {
     if (usable) {
       state = restore(usable.state);
       revision = usable.revision ?? 0;
       position = usable.position;
     }
-    pages = reader.stream(source.stream, revision + 1, spec.types);
+    pages = reader.stream(scope.stream, revision + 1, spec.types);
   } else {
-    streams = (await adapter.getStreamsByKeys([source.relation])).sort();
+    streams = (await adapter.getStreamsByKeys([scope.relation])).sort();
     const saved = usable?.state as RelationSnapshotState | undefined;
     // A relation snapshot only holds while the relation links the same streams.
     if (usable && saved && saved.streams.join("\u0000") === streams.join("\u0000")) {
@@ -117,7 +125,7 @@ export async function fold<TState>(
     if (state === undefined) state = spec.initial();
     for (const record of page) state = spec.step(state, record);
     const last = page[page.length - 1];
-    if (source.stream !== undefined) revision = last.revision;
+    if (scope.stream !== undefined) revision = last.revision;
     position = last.position;
     folded += page.length;
   }
@@ -130,8 +138,8 @@ export async function fold<TState>(
     await adapter.putSnapshot({
       name: spec.name,
       stream: key,
-      state: source.stream !== undefined ? kept : { streams, state: kept } satisfies RelationSnapshotState,
-      revision: source.stream !== undefined ? revision : null,
+      state: scope.stream !== undefined ? kept : { streams, state: kept } satisfies RelationSnapshotState,
+      revision: scope.stream !== undefined ? revision : null,
       position,
       version: spec.version,
     });

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { ConcurrencyError, EventInsertionError, type ExpectedRevision } from "../errors.ts";
+import { ConcurrencyError, EventInsertionError } from "../errors.ts";
+import type { ExpectedRevision } from "../events/expected_revision.ts";
 import type { EventRecord, PendingEvent } from "../events/record.ts";
 import {
   type Adapter,

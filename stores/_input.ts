@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ExpectedRevision } from "../errors.ts";
+import type { ExpectedRevision } from "../events/expected_revision.ts";
 import type { AnyEventFactory } from "../events/factory.ts";
 import type { PendingEvent } from "../events/record.ts";
 import { type Clock, isIsoTime, systemClock } from "../events/clock.ts";

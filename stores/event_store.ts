@@ -21,13 +21,14 @@ import { type Clock, systemClock } from "../events/clock.ts";
 import type { AnyEventFactory, EventInputOf, EventRecordOf, EventTypeOf } from "../events/factory.ts";
 import { uuidv7 } from "../events/id.ts";
 import type { EventRecord, PendingEvent } from "../events/record.ts";
-import { validateEvent } from "../events/validate.ts";
 import { makeReducer, type Reducer, type ReducerOptions } from "../reducers/make_reducer.ts";
-import { fold, type FoldReader, type FoldResult, type FoldSource } from "../reducers/reduce.ts";
-import { append, type AppendOutcome, type AppendPlan, refusedListeners } from "./_append.ts";
-import { HookQueue, type ListenerRegistration, register } from "./_hooks.ts";
-import type { ErrorListener, InsertedListener } from "./_hooks.ts";
-import { checkEvent, checkLimit, checkName, checkNames, checkRevision, expectations } from "./_input.ts";
+import { fold, type FoldReader, type FoldResult, type FoldScope } from "../reducers/reduce.ts";
+import { logPages, readOptions, streamName, streamPages } from "./_pages.ts";
+import { refusedListeners } from "./_append.ts";
+import { Writer } from "./_writer.ts";
+import { register } from "./_hook_queue.ts";
+import type { ErrorListener, InsertedListener, ListenerRegistration } from "./hooks.ts";
+import { checkEvent } from "./_input.ts";
 import { eventStatus } from "./_event_status.ts";
 import type {
   EventStatus,
@@ -40,46 +41,16 @@ import type {
   ReadStreamOptions,
   ReduceArgs,
 } from "./event_store_options.ts";
-import { refuseReentry } from "../contract/_reentry.ts";
-import { StreamLocks } from "./_stream_locks.ts";
 import {
   type Adapter,
   type AdapterStats,
   type Checkpoint,
   isCommitChecked,
-  type RelationChange,
   type TransactionHandleOf,
 } from "../contract/mod.ts";
 import type { Projector } from "../projectors/projector.ts";
-import { Subscription, type SubscriptionSource } from "../projectors/subscription.ts";
+import { Subscription } from "../projectors/subscription.ts";
 import type { SubscriptionOptions } from "../projectors/subscription_options.ts";
-
-function positiveLimit(limit: number | undefined): number {
-  return checkLimit(limit);
-}
-
-function direction(value: unknown): "forward" | "backward" {
-  // valkyr's "asc" / "desc" (and 1 / -1) are the same two directions.
-  if (value === undefined || value === "forward" || value === "asc" || value === 1) return "forward";
-  if (value === "backward" || value === "desc" || value === -1) return "backward";
-  throw new TypeError(
-    `direction must be "forward" or "backward" (or "asc" / "desc"), got ${JSON.stringify(value)}`,
-  );
-}
-
-/** valkyr's `filter: { types }` as Eventfold's `types`; both at once is ambiguous. */
-function readOptions(options: ReadOptions): ReadOptions {
-  const { filter, ...rest } = options;
-  if (filter === undefined) return options;
-  if (options.types !== undefined) {
-    throw new TypeError("give the event types either as types or as filter.types, not both");
-  }
-  return { ...rest, types: filter.types };
-}
-
-function streamName(stream: unknown, what = "stream"): string {
-  return checkName(stream, what);
-}
 
 /**
  * An event store: typed events in, ordered records out, over a swappable adapter.
@@ -131,21 +102,25 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
      * Moves checkpoint `name` to `position` if it is at `options.expected` now (`null`: it
      * has none), keeping its saved state and version; returns whether it was set.
      */
-    set(
+    put(
       name: string,
       position: string | null,
       options: { readonly expected: string | null },
     ): Promise<boolean>;
     /** Removes a checkpoint (the subscription starts over). */
+    delete(name: string): Promise<void>;
+    /** @deprecated use `put` (the same word as the adapter's and the snapshots'). */
+    set(
+      name: string,
+      position: string | null,
+      options: { readonly expected: string | null },
+    ): Promise<boolean>;
+    /** @deprecated use `delete`. */
     reset(name: string): Promise<void>;
   };
   readonly #clock: Clock;
-  readonly #hooks: HookQueue<EventRecordOf<TEvents>> = new HookQueue();
-  readonly #inserting: Set<InsertingListener<EventRecordOf<TEvents>, TransactionHandleOf<TAdapter>>> =
-    new Set();
   readonly #pageSize: number;
-  readonly #streamLocks: StreamLocks = new StreamLocks();
-  readonly #writing: Set<Promise<unknown>> = new Set();
+  readonly #writer: Writer<EventRecordOf<TEvents>, TransactionHandleOf<TAdapter>>;
   readonly #reader: FoldReader;
   readonly #subscriptions: Set<{ stop(): Promise<void> }> = new Set();
   readonly #autoSnapshot: boolean;
@@ -171,8 +146,9 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     if (!Number.isSafeInteger(this.#pageSize) || this.#pageSize < 1) {
       throw new RangeError(`pageSize must be a positive whole number, got ${options.pageSize}`);
     }
-    if (options.hooks?.onEventsInserted) this.#hooks.inserted.add(options.hooks.onEventsInserted);
-    if (options.hooks?.onError) this.#hooks.errors.add(options.hooks.onError);
+    this.#writer = new Writer(this.adapter, this.events, () => this.#open());
+    if (options.hooks?.onEventsInserted) this.#writer.hooks.inserted.add(options.hooks.onEventsInserted);
+    if (options.hooks?.onError) this.#writer.hooks.errors.add(options.hooks.onError);
     const snapshot = options.snapshot ?? "manual";
     if (snapshot !== "manual" && snapshot !== "auto") {
       throw new TypeError(
@@ -181,7 +157,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
       );
     }
     this.#autoSnapshot = snapshot === "auto";
-    this.aggregate = new AggregateRepository(this as unknown as EventStore<TEvents>, {
+    this.aggregate = new AggregateRepository<TEvents>(this, {
       autoSnapshot: this.#autoSnapshot,
     });
     this.#reader = {
@@ -206,19 +182,23 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
       getByKey: async (key) => await this.#opened().getStreamsByKeys([key]),
       getByKeys: async (keys) => await this.#opened().getStreamsByKeys(keys),
     };
+    const putCheckpoint = async (name: string, position: string | null, expected: string | null) => {
+      const adapter = this.#opened();
+      const current = await adapter.getCheckpoint(name);
+      return await adapter.putCheckpoint(name, expected, {
+        position,
+        state: current?.state,
+        version: current?.version,
+      });
+    };
+    const deleteCheckpoint = async (name: string) => await this.#opened().deleteCheckpoint(name);
     this.checkpoints = {
       get: async (name) => await this.#opened().getCheckpoint(name),
       list: async () => await this.#opened().listCheckpoints(),
-      set: async (name, position, { expected }) => {
-        const adapter = this.#opened();
-        const current = await adapter.getCheckpoint(name);
-        return await adapter.putCheckpoint(name, expected, {
-          position,
-          state: current?.state,
-          version: current?.version,
-        });
-      },
-      reset: async (name) => await this.#opened().deleteCheckpoint(name),
+      put: (name, position, { expected }) => putCheckpoint(name, position, expected),
+      delete: deleteCheckpoint,
+      set: (name, position, { expected }) => putCheckpoint(name, position, expected),
+      reset: deleteCheckpoint,
     };
   }
 
@@ -230,6 +210,8 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     this.#open();
     return this.adapter;
   }
+
+  readonly #access = (): TAdapter => this.#opened();
 
   /**
    * Makes an event ready to push: fills in the id (UUIDv7), the stream (a new one when
@@ -334,7 +316,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
         : input;
       return checkEvent(this.events, withDefaults, i, false, this.#clock);
     });
-    return (await this.#tracked(this.#write(pending, options, false))).records;
+    return (await this.#writer.write(pending, options, false)).records;
   }
 
   /**
@@ -368,90 +350,8 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     this.#open();
     if (!Array.isArray(records)) throw new TypeError("import needs an array of records");
     const pending = records.map((record, i) => checkEvent(this.events, record, i, true, this.#clock));
-    const { inserted, skipped } = await this.#tracked(this.#write(pending, options, true));
+    const { inserted, skipped } = await this.#writer.write(pending, options, true);
     return { imported: inserted, skipped };
-  }
-
-  /** Keeps `write` in the set `close()` waits for while it runs. */
-  #tracked<T>(write: Promise<T>): Promise<T> {
-    this.#writing.add(write);
-    const done = () => void this.#writing.delete(write);
-    write.then(done, done);
-    return write;
-  }
-
-  /** Validates every event; synchronous schemas (most) cost no promise per event. */
-  #validate(pending: readonly PendingEvent[]): PendingEvent[] | Promise<PendingEvent[]> {
-    const out: PendingEvent[] = new Array(pending.length);
-    let waiting: Promise<void>[] | undefined;
-    try {
-      for (let i = 0; i < pending.length; i++) {
-        const event = pending[i];
-        const valid = validateEvent(this.events, event.type, event.data, event.meta);
-        if (valid instanceof Promise) {
-          (waiting ??= []).push(valid.then(({ data, meta }) => void (out[i] = { ...event, data, meta })));
-        } else {
-          out[i] = { ...event, data: valid.data, meta: valid.meta };
-        }
-      }
-    } catch (error) {
-      // The call fails with the first synchronous error; the pending checks are dropped.
-      for (const check of waiting ?? []) check.catch(() => {});
-      throw error;
-    }
-    return waiting === undefined ? out : Promise.all(waiting).then(() => out);
-  }
-
-  async #write(
-    pending: PendingEvent[],
-    options: PushOptions,
-    imported: boolean,
-  ): Promise<{ records: EventRecordOf<TEvents>[]; inserted: EventRecordOf<TEvents>[]; skipped: string[] }> {
-    if (options.batch !== undefined && typeof options.batch !== "string") {
-      throw new TypeError(`batch must be a string (a key handed to listeners), got ${typeof options.batch}`);
-    }
-    const validated = await this.#validate(pending);
-    const relations: RelationChange[] = (options.relations ?? []).map((r) => ({
-      op: r.op ?? "insert",
-      key: streamName(r.key, "relation key"),
-      stream: streamName(r.stream),
-    }));
-    const hydrated = imported;
-    const listeners = [...this.#inserting];
-    const plan: AppendPlan = {
-      events: validated,
-      expected: expectations(options.expectedRevision, validated.map((event) => event.stream)),
-      relations,
-      imported,
-      inTransaction: listeners.length === 0 ? undefined : async (records, handle) => {
-        const context = { batch: options.batch, hydrated, tx: handle as TransactionHandleOf<TAdapter> };
-        for (const listener of listeners) await listener(records as EventRecordOf<TEvents>[], context);
-      },
-    };
-    this.#open();
-    refuseReentry(this.adapter);
-    const release = await this.#streamLocks.acquire(validated.map((event) => event.stream));
-    let outcome: AppendOutcome;
-    let dispatched: Promise<void> | undefined;
-    try {
-      outcome = await append(this.adapter, plan);
-      const stored = outcome.stored as EventRecordOf<TEvents>[];
-      // Queued before the stream locks are released: listeners see each stream in commit order.
-      if (stored.length > 0 && options.emit !== false) {
-        dispatched = this.#hooks.dispatch(stored, { batch: options.batch, hydrated });
-      }
-    } finally {
-      release();
-    }
-    // A listener that appends gets its reply at once; its records' listeners run after it.
-    if (!HookQueue.inListener()) await dispatched;
-    const inserted = outcome.stored as EventRecordOf<TEvents>[];
-    const skipped = [...outcome.skipped];
-    if (skipped.length === 0) return { records: inserted, inserted, skipped };
-    const byId = new Map<string, EventRecord>(inserted.map((record) => [record.id, record]));
-    for (const record of await this.adapter.getByIds(skipped)) byId.set(record.id, record);
-    const records = validated.map((event) => byId.get(event.id)).filter((record) => record !== undefined);
-    return { records: [...new Set(records)] as EventRecordOf<TEvents>[], inserted, skipped };
   }
 
   /**
@@ -504,31 +404,9 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     stream: string,
     options: ReadStreamOptions = {},
   ): AsyncIterable<EventRecordOf<TEvents>[]> {
-    streamName(stream);
-    const dir = direction(options.direction);
-    let remaining = positiveLimit(options.limit);
-    let from = checkRevision(options.fromRevision);
-    checkNames(options.types, "types");
-    // Revisions start at 1: reading forward from 0 reads from the first event.
-    if (from !== undefined && from < 1) {
-      if (dir === "backward") return;
-      from = 1;
-    }
-    while (remaining > 0) {
-      const limit = Math.min(remaining, this.#pageSize);
-      const page = await this.#opened().readStream(stream, {
-        fromRevision: from,
-        direction: dir,
-        limit,
-        types: options.types,
-      });
-      if (page.length > 0) yield page as EventRecordOf<TEvents>[];
-      remaining -= page.length;
-      if (page.length < limit) return;
-      const last = page[page.length - 1].revision;
-      from = dir === "forward" ? last + 1 : last - 1;
-      if (from < 1) return;
-    }
+    yield* streamPages(this.#access, this.#pageSize, stream, options) as AsyncIterable<
+      EventRecordOf<TEvents>[]
+    >;
   }
 
   /**
@@ -576,34 +454,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * ```
    */
   async *readAllPages(options: ReadAllOptions = {}): AsyncIterable<EventRecordOf<TEvents>[]> {
-    const dir = direction(options.direction);
-    let remaining = positiveLimit(options.limit);
-    let cursor = options.after;
-    if (cursor !== undefined && typeof cursor !== "string") {
-      throw new TypeError(`after must be a position string, got ${JSON.stringify(cursor)}`);
-    }
-    checkNames(options.types, "types");
-    checkNames(options.streams, "streams");
-    if (options.streams !== undefined && options.streams.length === 0) return;
-    // Only the first page settles: the read then holds everything committed when it began.
-    let settle = options.settle !== false;
-    while (remaining > 0) {
-      const limit = Math.min(remaining, this.#pageSize);
-      const page = await this.#opened().readLog({
-        after: cursor,
-        cursor,
-        direction: dir,
-        limit,
-        types: options.types,
-        streams: options.streams,
-        settle,
-      });
-      settle = false;
-      if (page.length > 0) yield page as EventRecordOf<TEvents>[];
-      remaining -= page.length;
-      if (page.length < limit) return;
-      cursor = page[page.length - 1].position;
-    }
+    yield* logPages(this.#access, this.#pageSize, options) as AsyncIterable<EventRecordOf<TEvents>[]>;
   }
 
   async #collect(iterable: AsyncIterable<EventRecordOf<TEvents>>): Promise<EventRecordOf<TEvents>[]> {
@@ -750,7 +601,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * Folds a stream (or the streams of a relation) into state with a reducer, starting
    * from the latest snapshot of this reducer version and folding only what came after.
    *
-   * @param args `name`, `stream` or `relation`, `reducer`, optional `filter.types`
+   * @param args `name`, `stream` or `relation`, `reducer`, optional `types`
    * @returns the state, or `undefined` when there is nothing to fold
    * @example
    * ```ts
@@ -796,12 +647,15 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     if (typeof args?.name !== "string" || args.name.length === 0) {
       throw new TypeError("reduce needs a non-empty reducer name (used for its snapshots)");
     }
-    const source: FoldSource = args.stream !== undefined
+    const scope: FoldScope = args.stream !== undefined
       ? { stream: streamName(args.stream) }
       : { relation: streamName(args.relation, "relation") };
     const { reducer } = args;
-    const types = args.filter?.types;
-    return await fold(this.adapter, this.#reader, source, {
+    if (args.types !== undefined && args.filter?.types !== undefined) {
+      throw new TypeError("give the event types either as types or as filter.types, not both");
+    }
+    const types = args.types ?? args.filter?.types;
+    return await fold(this.adapter, this.#reader, scope, {
       // A filtered fold keeps its snapshots apart: another filter's state would skip events.
       name: types === undefined ? args.name : `${args.name}[${[...types].sort().join(",")}]`,
       initial: reducer.initial,
@@ -809,7 +663,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
       version: reducer.version,
       // Store-wide "auto" (valkyr's): a snapshot after every fold that folded something.
       snapshot: this.#autoSnapshot && reducer.snapshot === "manual" ? { every: 1 } : reducer.snapshot,
-      types: args.filter?.types,
+      types,
     }, force);
   }
 
@@ -827,12 +681,23 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * const count = makeReducer<typeof events, number>((n) => n + 1, 0);
    * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
    * await store.pushEvent(store.event({ type: "tick", stream: "s" }));
-   * await store.createSnapshot({ name: "count", stream: "s", reducer: count });
+   * await store.putSnapshot({ name: "count", stream: "s", reducer: count });
    * assert((await store.adapter.getSnapshot("count", "s"))?.revision === 1);
    * ```
    */
-  async createSnapshot<TState>(args: ReduceArgs<TEvents, TState>): Promise<TState | undefined> {
+  async putSnapshot<TState>(args: ReduceArgs<TEvents, TState>): Promise<TState | undefined> {
     return (await this.fold(args, true)).state;
+  }
+
+  /**
+   * The same as {@linkcode EventStore.putSnapshot}.
+   *
+   * @param args as for `reduce`
+   * @returns the state saved, or `undefined` when there was nothing to fold
+   * @deprecated use `putSnapshot` (put/get/delete, as for checkpoints).
+   */
+  createSnapshot<TState>(args: ReduceArgs<TEvents, TState>): Promise<TState | undefined> {
+    return this.putSnapshot(args);
   }
 
   /**
@@ -849,7 +714,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
    * const count = makeReducer<typeof events, number>((n) => n + 1, 0);
    * await store.pushEvent(store.event({ type: "tick", stream: "s" }));
-   * await store.createSnapshot({ name: "count", stream: "s", reducer: count });
+   * await store.putSnapshot({ name: "count", stream: "s", reducer: count });
    * await store.deleteSnapshot("count", "s");
    * assert((await store.adapter.getSnapshot("count", "s")) === undefined);
    * ```
@@ -865,7 +730,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * again, a bounded number of times. A rejection (`reject(reason)`) comes back as a value.
    *
    * @param stream the stream the command is about
-   * @param source a reducer (with options `name` for snapshots) or an aggregate class
+   * @param model a reducer (with options `name` for snapshots) or an aggregate class
    * @param decide `(state, context) => events | intent | reject(reason)`
    * @param options retries and reducer name
    * @returns `{ ok: true, records, revision }` or `{ ok: false, rejection, revision }`
@@ -887,7 +752,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    */
   handle<TState, TDecision extends Decision<TEvents, unknown>>(
     stream: string,
-    source: Reducer<TEvents, TState>,
+    model: Reducer<TEvents, TState>,
     decide: Decide<TState | undefined, TDecision>,
     options?: HandleOptions,
   ): Promise<HandleResult<TEvents, RejectionOf<TDecision>>>;
@@ -897,28 +762,28 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * nothing after calling the aggregate's actions.
    *
    * @param stream the stream the command is about
-   * @param source the aggregate class
+   * @param model the aggregate class
    * @param decide `(aggregate, context) => events | intent | reject(reason) | void`
    * @param options retries
    * @returns `{ ok: true, records, revision }` or `{ ok: false, rejection, revision }`
    */
   handle<TAggregate extends AggregateRoot<TEvents>, TDecision extends Decision<TEvents, unknown>>(
     stream: string,
-    source: AggregateClass<TEvents, TAggregate>,
+    model: AggregateClass<TEvents, TAggregate>,
     decide: Decide<TAggregate, TDecision>,
     options?: HandleOptions,
   ): Promise<HandleResult<TEvents, RejectionOf<TDecision>>>;
   async handle(
     stream: string,
-    source: Reducer<TEvents, unknown> | AggregateClass<TEvents, AggregateRoot<TEvents>>,
+    model: Reducer<TEvents, unknown> | AggregateClass<TEvents, AggregateRoot<TEvents>>,
     decide: Decide<never, Decision<TEvents, unknown>>,
     options: HandleOptions = {},
   ): Promise<HandleResult<TEvents, unknown>> {
     this.#open();
     return await handleCommand(
-      this as unknown as EventStore<TEvents>,
+      this,
       streamName(stream),
-      source,
+      model,
       decide,
       options,
     );
@@ -945,7 +810,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * ```
    */
   onEventsInserted(listener: InsertedListener<EventRecordOf<TEvents>>): ListenerRegistration {
-    return register(this.#hooks.inserted, listener);
+    return register(this.#writer.hooks.inserted, listener);
   }
 
   /**
@@ -972,7 +837,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     listener: InsertingListener<EventRecordOf<TEvents>, TransactionHandleOf<TAdapter>>,
   ): ListenerRegistration {
     if (isCommitChecked(this.adapter)) throw refusedListeners(this.adapter);
-    return register(this.#inserting, listener);
+    return register(this.#writer.inserting, listener);
   }
 
   /**
@@ -1010,8 +875,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     options: SubscriptionOptions = {},
   ): Subscription<TEvents, TransactionHandleOf<TAdapter>> {
     this.#open();
-    const source = this as unknown as SubscriptionSource<TEvents, TransactionHandleOf<TAdapter>>;
-    return new Subscription(source, name, projector, options, this.#subscriptions);
+    return new Subscription(this, name, projector, options, this.#subscriptions);
   }
 
   /**
@@ -1034,7 +898,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * ```
    */
   onError(listener: ErrorListener): ListenerRegistration {
-    return register(this.#hooks.errors, listener);
+    return register(this.#writer.hooks.errors, listener);
   }
 
   /**
@@ -1075,9 +939,9 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     if (this.#closed) return;
     this.#closed = true;
     // Appends already under way finish (or fail) before the adapter goes.
-    await Promise.allSettled([...this.#writing]);
+    await this.#writer.settled();
     await Promise.all([...this.#subscriptions].map((subscription) => subscription.stop()));
-    await this.#hooks.idle();
+    await this.#writer.hooks.idle();
     await this.adapter.close();
   }
 

@@ -5,12 +5,12 @@
  * @module
  */
 
-import type { ExpectedRevision } from "../errors.ts";
+import type { ExpectedRevision } from "../events/expected_revision.ts";
 import type { Clock } from "../events/clock.ts";
 import type { AnyEventFactory, EventRecordOf, EventTypeOf } from "../events/factory.ts";
 import type { Reducer } from "../reducers/make_reducer.ts";
-import type { FoldSource } from "../reducers/reduce.ts";
-import type { ErrorListener, InsertedContext, InsertedListener } from "./_hooks.ts";
+import type { FoldScope } from "../reducers/reduce.ts";
+import type { ErrorListener, InsertedContext, InsertedListener } from "./hooks.ts";
 import type { Adapter, TransactionHandleOf } from "../contract/mod.ts";
 
 /**
@@ -152,12 +152,18 @@ export interface ReadAllOptions {
 }
 
 /** What `reduce` folds. */
-export type ReduceArgs<TEvents extends AnyEventFactory, TState> = FoldSource & {
+export type ReduceArgs<TEvents extends AnyEventFactory, TState> = FoldScope & {
   /** Snapshot name of this reducer. */
   readonly name: string;
   /** The reducer. */
   readonly reducer: Reducer<TEvents, TState>;
   /** Only these event types. */
+  readonly types?: readonly EventTypeOf<TEvents>[];
+  /**
+   * valkyr's spelling of `types`.
+   *
+   * @deprecated use `types`; give one or the other.
+   */
   readonly filter?: { readonly types?: readonly EventTypeOf<TEvents>[] };
 };
 

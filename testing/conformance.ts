@@ -3,21 +3,43 @@
  * fresh adapters from a factory, so every backend (memory, SQLite, PostgreSQL or your
  * own) is held to the very same behaviour.
  *
+ * The cases come in two layers. **Adapter cases** call the adapter directly and name the
+ * part of the contract they test (`adapter/event-log`, `adapter/relation-storage`,
+ * `adapter/snapshot-storage`, `adapter/subscription-storage`, `adapter/watchable`): a
+ * failure there is the adapter's. **Store cases** run `EventStore` logic over the adapter
+ * (`store/appends`, `store/reads`, ...): once the adapter cases pass, a failure there
+ * points at how the adapter and the store meet.
+ *
  * @module
  */
 
 import type { Adapter } from "../contract/mod.ts";
-import { aggregateCases } from "./_conformance_aggregates.ts";
-import { appendCases } from "./_conformance_appends.ts";
-import { fidelityCases } from "./_conformance_fidelity.ts";
-import { type Case, caseContext } from "./_conformance_fixture.ts";
-import { hookCases } from "./_conformance_hooks.ts";
-import { inputCases } from "./_conformance_input.ts";
-import { readCases } from "./_conformance_reads.ts";
-import { stateCases } from "./_conformance_state.ts";
-import { subscriptionFailureCases } from "./_conformance_subscription_failures.ts";
-import { subscriptionStorageCases } from "./_conformance_subscription_storage.ts";
-import { subscriptionCases } from "./_conformance_subscriptions.ts";
+import { type Case, caseContext, type CaseGroup } from "./_fixture.ts";
+import { eventLogReadCases } from "./adapter/event_log_reads.ts";
+import { eventLogWriteCases } from "./adapter/event_log_writes.ts";
+import { relationStorageCases } from "./adapter/relation_storage.ts";
+import { snapshotStorageCases } from "./adapter/snapshot_storage.ts";
+import { sharedSubscriptionStorageCases, subscriptionStorageCases } from "./adapter/subscription_storage.ts";
+import { watchableCases } from "./adapter/watchable.ts";
+import { aggregateCases } from "./store/aggregates.ts";
+import { appendCases } from "./store/appends.ts";
+import { checkpointCases } from "./store/checkpoints.ts";
+import { closingCases } from "./store/closing.ts";
+import { commandCases } from "./store/commands.ts";
+import { fidelityCases } from "./store/fidelity.ts";
+import { hookCases } from "./store/hooks.ts";
+import { importCases } from "./store/imports.ts";
+import { inputCases } from "./store/input.ts";
+import { optionCases } from "./store/options.ts";
+import { projectorCases } from "./store/projectors.ts";
+import { readCases } from "./store/reads.ts";
+import { reduceCases } from "./store/reduce.ts";
+import { relationCases } from "./store/relations.ts";
+import { subscriptionFailureCases } from "./store/subscription_failures.ts";
+import { subscriptionCases } from "./store/subscriptions.ts";
+
+/** The two layers of the suite: cases on the adapter itself, and cases on the store over it. */
+export type ConformanceLayer = "adapter" | "store";
 
 /**
  * Options of {@linkcode runConformance}.
@@ -31,7 +53,8 @@ import { subscriptionCases } from "./_conformance_subscriptions.ts";
  * const options: ConformanceOptions = {
  *   name: "memory",
  *   open: () => new MemoryAdapter(),
- *   skip: { "readAll and readStream page through 100k events in order, never asking for more than a page": "slow" },
+ *   skip: { "store/reads: readAll and readStream page through 100k events in order, never asking for more than a page": "slow" },
+ *   only: ["adapter"],
  * };
  * assert(options.name === "memory");
  * ```
@@ -46,46 +69,93 @@ export interface ConformanceOptions {
    * A string is the reason, shown in the test names.
    */
   readonly ignore?: boolean | string;
-  /** Case name (see {@linkcode conformanceCases}) to the reason it is skipped; skipped cases show as ignored. */
+  /**
+   * Case name (see {@linkcode conformanceCases}: `"<group>: <behaviour>"`, or the
+   * behaviour alone as in 0.1) to the reason it is skipped; skipped cases show as ignored.
+   */
   readonly skip?: Readonly<Record<string, string>>;
   /** Multiplier for the big cases (default 1: 100,000 events for the paging case). */
   readonly scale?: number;
+  /** Registers only the cases of these layers (default: both). */
+  readonly only?: readonly ConformanceLayer[];
+  /**
+   * Makes a second adapter over the same storage as `adapter` (another connection, or
+   * what another process would open), which the case closes before `adapter`. Cases that
+   * need two adapters (shared leases and checkpoints, `watch` after another's commit) are
+   * ignored without it.
+   */
+  readonly reopen?: (adapter: Adapter) => Adapter | Promise<Adapter>;
 }
 
-const cases: readonly Case[] = [
-  ...appendCases,
-  ...readCases,
-  ...stateCases,
-  ...aggregateCases,
-  ...hookCases,
-  ...inputCases,
-  ...fidelityCases,
-  ...subscriptionStorageCases,
-  ...subscriptionCases,
-  ...subscriptionFailureCases,
+const groups: readonly CaseGroup[] = [
+  { group: "adapter/event-log", cases: [...eventLogWriteCases, ...eventLogReadCases] },
+  { group: "adapter/relation-storage", cases: relationStorageCases },
+  { group: "adapter/snapshot-storage", cases: snapshotStorageCases },
+  {
+    group: "adapter/subscription-storage",
+    cases: [...subscriptionStorageCases, ...sharedSubscriptionStorageCases],
+  },
+  { group: "adapter/watchable", cases: watchableCases },
+  { group: "store/appends", cases: appendCases },
+  { group: "store/reads", cases: readCases },
+  { group: "store/relations", cases: relationCases },
+  { group: "store/reduce", cases: reduceCases },
+  { group: "store/checkpoints", cases: checkpointCases },
+  { group: "store/aggregates", cases: aggregateCases },
+  { group: "store/commands", cases: commandCases },
+  { group: "store/hooks", cases: hookCases },
+  { group: "store/imports", cases: importCases },
+  { group: "store/projectors", cases: projectorCases },
+  { group: "store/input", cases: [...inputCases, ...optionCases] },
+  { group: "store/closing", cases: closingCases },
+  { group: "store/fidelity", cases: fidelityCases },
+  { group: "store/subscriptions", cases: subscriptionCases },
+  { group: "store/subscription-failures", cases: subscriptionFailureCases },
 ];
 
+interface Registered {
+  readonly layer: ConformanceLayer;
+  readonly name: string;
+  readonly behaviour: string;
+  readonly case: Case;
+}
+
+const registered: readonly Registered[] = groups.flatMap(({ group, cases }) =>
+  cases.map((c) => ({
+    layer: group.startsWith("adapter/") ? "adapter" as const : "store" as const,
+    name: `${group}: ${c.name}`,
+    behaviour: c.name,
+    case: c,
+  }))
+);
+
 /**
- * The names of the conformance cases, in the order they are registered. A store that
- * cannot meet a case lists it in `skip` with a reason.
+ * The names of the conformance cases, `"<group>: <behaviour>"`, in the order they are
+ * registered: the adapter groups (`adapter/event-log`, ...) first, then the store
+ * groups (`store/appends`, ...). A store that cannot meet a case lists it in `skip` with
+ * a reason.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { conformanceCases } from "@eventfold/eventfold/testing";
- * assert(conformanceCases.some((name) => name.startsWith("pushManyEvents persists nothing")));
+ * assert(conformanceCases.includes("store/appends: pushManyEvents persists nothing when an event in the middle is invalid"));
+ * assert(conformanceCases.some((name) => name.startsWith("adapter/event-log: ")));
  * ```
  */
-export const conformanceCases: readonly string[] = Object.freeze(cases.map((c) => c.name));
+export const conformanceCases: readonly string[] = Object.freeze(registered.map((c) => c.name));
 
 /**
  * Registers the store conformance suite with `Deno.test`: one test per case, named
- * `${name}: <behaviour>`, each on a fresh adapter from `open()` wrapped in an
- * `EventStore` that the case closes at the end. Cases assume nothing of positions beyond
- * "strings that sort" and nothing of timing, so database-backed adapters run them as is.
+ * `${name}: <group>: <behaviour>` (for example `memory: adapter/event-log: ...` or
+ * `memory: store/appends: ...`), each on a fresh adapter from `open()` that the case
+ * closes at the end (directly, or through the `EventStore` wrapped around it). Cases
+ * assume nothing of positions beyond "strings that sort" and nothing of timing, so
+ * database-backed adapters run them as is. On a commit-checked adapter the cases that
+ * need an in-transaction listener check that the store refuses it with a `TypeError`.
  *
- * @param options the suite name, the adapter factory, and optional ignore, skips and scale
- * @throws {TypeError} when `name` or `open` is missing, or `skip` names an unknown case
+ * @param options the suite name, the adapter factory, and optional ignore, skips, scale, layers and reopen
+ * @throws {TypeError} when `name` or `open` is missing, `skip` names an unknown case, or `only` an unknown layer
  * @throws {RangeError} when `scale` is not a positive number
  * @example
  * ```ts ignore
@@ -107,8 +177,14 @@ export function runConformance(options: ConformanceOptions): void {
   if (typeof scale !== "number" || !Number.isFinite(scale) || scale <= 0) {
     throw new RangeError(`runConformance: scale must be a positive number, got ${scale}`);
   }
+  const layers = layersOf(options.only);
+  if (options.reopen !== undefined && typeof options.reopen !== "function") {
+    throw new TypeError(
+      "runConformance: reopen must be (adapter) => Adapter, a second adapter over its storage",
+    );
+  }
   const skip = options.skip ?? {};
-  const known = new Set(conformanceCases);
+  const known = new Set(registered.flatMap((c) => [c.name, c.behaviour]));
   for (const name of Object.keys(skip)) {
     if (!known.has(name)) {
       throw new TypeError(`runConformance: skip names an unknown case "${name}" (see conformanceCases)`);
@@ -119,14 +195,41 @@ export function runConformance(options: ConformanceOptions): void {
   const why = typeof options.ignore === "string" && options.ignore.length > 0
     ? ` (ignored: ${options.ignore})`
     : "";
-  const context = caseContext(options.open, scale);
-  for (const c of cases) {
-    const reason = Object.hasOwn(skip, c.name) ? skip[c.name] : undefined;
-    const suffix = reason !== undefined ? ` (skipped: ${reason})` : why;
+  const context = caseContext(options.open, scale, options.reopen);
+  for (const c of registered) {
+    if (!layers.has(c.layer)) continue;
+    const reason = Object.hasOwn(skip, c.name)
+      ? skip[c.name]
+      : Object.hasOwn(skip, c.behaviour)
+      ? skip[c.behaviour]
+      : undefined;
+    const unmet = c.case.needs === "reopen" && options.reopen === undefined;
+    const suffix = reason !== undefined
+      ? ` (skipped: ${reason})`
+      : why !== ""
+      ? why
+      : unmet
+      ? " (ignored: needs the reopen option)"
+      : "";
     Deno.test({
       name: `${options.name}: ${c.name}${suffix}`,
-      ignore: ignored || reason !== undefined,
-      fn: () => c.run(context),
+      ignore: ignored || reason !== undefined || unmet,
+      fn: () => c.case.run(context),
     });
   }
+}
+
+function layersOf(only: readonly ConformanceLayer[] | undefined): ReadonlySet<ConformanceLayer> {
+  if (only === undefined) return new Set(["adapter", "store"]);
+  if (!Array.isArray(only) || only.length === 0) {
+    throw new TypeError('runConformance: only must be a non-empty list of "adapter" and "store"');
+  }
+  for (const layer of only) {
+    if (layer !== "adapter" && layer !== "store") {
+      throw new TypeError(
+        `runConformance: only names an unknown layer "${layer}" (expected "adapter" or "store")`,
+      );
+    }
+  }
+  return new Set(only);
 }

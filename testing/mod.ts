@@ -37,5 +37,13 @@
  * @module
  */
 
-export { conformanceCases, type ConformanceOptions, runConformance } from "./conformance.ts";
+export {
+  conformanceCases,
+  type ConformanceLayer,
+  type ConformanceOptions,
+  runConformance,
+} from "./conformance.ts";
 export { type ExpectedOutcome, Given, given, type GivenOptions, type Then } from "./given.ts";
+
+// The core's types, which the signatures above use (types only: nothing more is loaded).
+export type * from "../mod.ts";

@@ -17,15 +17,12 @@ import { EventFactory, EventStore } from "../mod.ts";
 import { PostgresAdapter } from "../stores/postgres/mod.ts";
 import { event } from "../events/event.ts";
 import { z } from "zod";
+import { delay } from "../async.ts";
 
 /** The events the fault writers append. */
 export const faultEvents = new EventFactory([
   event.type("item:added").data(z.object({ writer: z.string(), n: z.number().int() })),
 ]);
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 function line(text: string): void {
   console.log(text.replaceAll("\n", " "));
@@ -58,12 +55,12 @@ if (import.meta.main) {
         break;
       } catch (error) {
         line(`retry ${(error as Error)?.name}: ${(error as Error)?.message}`);
-        await sleep(Math.min(1000, 50 * tries));
+        await delay(Math.min(1000, 50 * tries));
       }
     }
     line(`ack ${batch.map((record) => record.id).join(" ")}`);
     written += size;
-    await sleep(5 + Math.random() * 10);
+    await delay(5 + Math.random() * 10);
   }
   await store.close();
   line(`done ${written}`);

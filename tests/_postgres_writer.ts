@@ -14,13 +14,10 @@
 
 import { event, EventFactory, EventStore } from "../mod.ts";
 import { PostgresAdapter } from "../stores/postgres/mod.ts";
+import { delay } from "../async.ts";
 
 /** The events the writers append. */
 export const writerEvents = new EventFactory([event.type("tick"), event.type("tock")]);
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /**
  * Runs `writers` writers, each appending `perWriter` events.
@@ -41,8 +38,8 @@ export async function runWriters(
       // Inside the transaction, after the insert: the sequence numbers are taken and the
       // commit is held back, the case a naive reader by sequence gets wrong.
       const roll = Math.random();
-      if (roll < 0.02) await sleep(20 + Math.random() * 30);
-      else if (roll < 0.3) await sleep(Math.random() * 4);
+      if (roll < 0.02) await delay(20 + Math.random() * 30);
+      else if (roll < 0.3) await delay(Math.random() * 4);
     });
     let written = 0;
     try {

@@ -13,13 +13,14 @@ import { event } from "../events/event.ts";
 import { EventFactory } from "../events/factory.ts";
 import { EventStore } from "../stores/event_store.ts";
 import { SqliteAdapter } from "../stores/sqlite/mod.ts";
+import { delay } from "../async.ts";
 
 const [path, name, rounds, startAt] = Deno.args;
 const events = new EventFactory([event.type("written"), event.type("claimed")]);
 await using store = new EventStore({ adapter: new SqliteAdapter(path), events });
 
 // Both writers start at the same moment, so their appends overlap.
-while (Date.now() < Number(startAt)) await new Promise((resolve) => setTimeout(resolve, 1));
+while (Date.now() < Number(startAt)) await delay(1);
 
 const ids: string[] = [];
 let conflicts = 0;

@@ -25,6 +25,7 @@ import { PostgresAdapter } from "../stores/postgres/mod.ts";
 import { SqliteAdapter } from "../stores/sqlite/mod.ts";
 import { txTable } from "../testing/_conformance_read_model.ts";
 import { PG_URL } from "./_postgres_env.ts";
+import { delay } from "../async.ts";
 
 /** The events the subscription tests write. */
 export const events = new EventFactory([event.type("item:added").data(z.object({ n: z.number().int() }))]);
@@ -71,7 +72,7 @@ if (import.meta.main) {
     if (tx) await write(subscription.tx());
     else await adapter.transaction((transaction) => write(transaction.handle));
     if (++handled % 500 === 0) console.log(`handled ${handled}`);
-    if (slow && handled % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    if (slow && handled % 100 === 0) await delay(20);
   });
   let shown = "";
   const show = setInterval(() => {

@@ -44,6 +44,8 @@ Deno.test("cli: events prints NDJSON records and filters them", async (t) => {
     assert.deepEqual(positions(await events(store, "--after", "3", "--before", "6")), [4, 5]);
     assert.deepEqual(positions(await events(store, "--after", "3", "-n", "2")), [4, 5]);
     assert.deepEqual(positions(await events(store, "--after", "head")), []);
+    assert.deepEqual(positions(await events(store, "--after", "1", "--until", "3")), [2, 3]);
+    assert.deepEqual(positions(await events(store, "--stream", "acct-2", "--until", "6")), [6]);
   });
   await t.step("by created time", async () => {
     assert.deepEqual(
@@ -57,6 +59,9 @@ Deno.test("cli: events prints NDJSON records and filters them", async (t) => {
     assert.match(run.stderr, /--after: "yesterday" is not a position of a sqlite store/);
     const time = await cli(["events", "--store", store, "--since", "2026-13-45"]);
     assert.equal(time.code, 2);
+    const until = await cli(["events", "--store", store, "--until", "3x"]);
+    assert.equal(until.code, 2);
+    assert.match(until.stderr, /--until: "3x" is neither a position nor a time/);
   });
 });
 

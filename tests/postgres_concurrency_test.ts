@@ -3,6 +3,7 @@ import { ConcurrencyError, event, EventFactory, EventStore } from "../mod.ts";
 import { PostgresAdapter } from "../stores/postgres/mod.ts";
 import { dropSchema, freshSchema, PG_URL, pgAvailable } from "./_postgres_env.ts";
 import { runWriters } from "./_postgres_writer.ts";
+import { delay } from "../async.ts";
 
 const ignore = !(await pgAvailable());
 
@@ -201,7 +202,7 @@ Deno.test({
       await stores[0].adapter.open();
       for (const store of stores) {
         // Hold the stream locks a little while, so writers queue behind each other.
-        store.onEventsInserting(() => new Promise((resolve) => setTimeout(resolve, Math.random() * 4)));
+        store.onEventsInserting(() => delay(Math.random() * 4));
       }
       await Promise.all(stores.map(async (store) => {
         for (let i = 0; i < 30; i++) {

@@ -17,12 +17,16 @@ class ThrowawayPostgresAdapter extends PostgresAdapter {
 runConformance({
   name: "postgres",
   open: () => new ThrowawayPostgresAdapter(PG_URL, { schema: freshSchema() }),
+  // Another client on the same schema, as another process would open it.
+  reopen: (adapter) => new PostgresAdapter(PG_URL, { schema: (adapter as PostgresAdapter).schema }),
   ignore: (await pgAvailable()) ? false : "PostgreSQL is unreachable",
 });
 
 runConformance({
   name: "postgres (json codec)",
   open: () => new ThrowawayPostgresAdapter(PG_URL, { schema: freshSchema(), codec: "json" }),
+  reopen: (adapter) =>
+    new PostgresAdapter(PG_URL, { schema: (adapter as PostgresAdapter).schema, codec: "json" }),
   ignore: (await pgAvailable()) ? false : "PostgreSQL is unreachable",
   scale: 0.1,
 });

@@ -16,6 +16,7 @@ import { txTable } from "../testing/_conformance_read_model.ts";
 import { Child } from "./_child.ts";
 import { clusterSupport, startCluster } from "./_pg_cluster.ts";
 import { faultEvents } from "./_pg_fault_writer.ts";
+import { delay } from "../async.ts";
 
 const unsupported = await clusterSupport();
 
@@ -35,7 +36,7 @@ async function until(
   const deadline = Date.now() + ms;
   while (!await check()) {
     if (Date.now() > deadline) assert.fail(`timed out after ${ms} ms waiting until ${what}; ${describe()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await delay(20);
   }
 }
 
@@ -50,7 +51,7 @@ async function again<T>(read: () => Promise<T>): Promise<T> {
       return await read();
     } catch (error) {
       if (!isConnectionLostError(error) || tries >= 10) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await delay(100);
     }
   }
 }

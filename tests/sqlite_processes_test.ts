@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { SqliteAdapter } from "../stores/sqlite/mod.ts";
 import { row, tempDir } from "./_sqlite_helpers.ts";
+import { delay } from "../async.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -113,7 +114,7 @@ for (const park of [false, true]) {
     const reader = child.stdout.getReader();
     let lines = await waitForLine(reader, "inserting");
     if (park) lines = await waitForLine(reader, "inserted");
-    else await new Promise((resolve) => setTimeout(resolve, 100));
+    else await delay(100);
     child.kill("SIGKILL");
     reader.releaseLock();
     const status = await child.status;

@@ -14,6 +14,7 @@ import { txTable } from "../testing/_conformance_read_model.ts";
 import { Child } from "./_child.ts";
 import { dropSchema, freshSchema, pgAvailable } from "./_postgres_env.ts";
 import { events, openTarget } from "./_subscriber.ts";
+import { delay } from "../async.ts";
 
 type Store = EventStore<typeof events, Adapter>;
 
@@ -141,10 +142,10 @@ for (const kind of ["sqlite", "postgres"] as const) {
       const writer = (async () => {
         for (let n = 0; writing; n++) {
           await store.pushEvent(store.event({ type: "item:added", stream: `w${n % 5}`, data: { n } }));
-          await new Promise((resolve) => setTimeout(resolve, 10));
+          await delay(10);
         }
       })();
-      await new Promise((resolve) => setTimeout(resolve, 700));
+      await delay(700);
       const killedAt = Date.now() - epoch;
       a.process.kill("SIGKILL");
       await a.status();
@@ -161,7 +162,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
         takeover < (kind === "sqlite" ? 1000 + 100 + 1500 : 100 + 1000),
         `took over after ${takeover} ms`,
       );
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await delay(300);
       writing = false;
       await writer;
       const ids = (await store.getEvents()).map((record) => record.id);
@@ -169,7 +170,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
       const deadline = Date.now() + 30_000;
       let stamps = await applied.read();
       while (stamps.size < ids.length && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await delay(50);
         stamps = await applied.read();
       }
       const byOwner = { a: [] as number[], b: [] as number[] };

@@ -14,3 +14,5 @@
  */
 
 export { MemoryAdapter, type MemoryTransaction } from "./memory_adapter.ts";
+// The contract types the adapter's signatures use, so their docs are reachable from here.
+export type * from "../../contract/types.ts";

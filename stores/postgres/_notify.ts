@@ -14,7 +14,7 @@
  */
 
 import postgres from "postgres";
-import type { PostgresClient } from "./_options.ts";
+import type { Driver } from "./_options.ts";
 
 const utf8 = new TextEncoder();
 
@@ -37,7 +37,7 @@ export function channelOf(schema: string): string {
 
 /** Sends post-commit notifications, at most one in flight. */
 export class Notifier {
-  readonly #sql: PostgresClient;
+  readonly #sql: Driver;
   readonly #channel: string;
   #pending = false;
   #closed = false;
@@ -47,7 +47,7 @@ export class Notifier {
    * @param sql the client to send with
    * @param channel the channel to notify
    */
-  constructor(sql: PostgresClient, channel: string) {
+  constructor(sql: Driver, channel: string) {
     this.#sql = sql;
     this.#channel = channel;
   }
@@ -93,10 +93,10 @@ const RELISTEN_MAX = 2000;
  * commits made meanwhile sent notifications nobody heard.
  */
 export class Watcher {
-  readonly #sql: PostgresClient;
+  readonly #sql: Driver;
   readonly #channel: string;
   readonly #listeners = new Set<() => void>();
-  #client: PostgresClient | undefined;
+  #client: Driver | undefined;
   #ending: Promise<void>[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pause = RELISTEN_FIRST;
@@ -110,7 +110,7 @@ export class Watcher {
    * @param sql the adapter's client, whose options the listening connection copies
    * @param channel the channel to listen on
    */
-  constructor(sql: PostgresClient, channel: string) {
+  constructor(sql: Driver, channel: string) {
     this.#sql = sql;
     this.#channel = channel;
   }

@@ -7,27 +7,24 @@
  */
 
 import postgres from "postgres";
+import type { PostgresClient, PostgresOptions } from "./client.ts";
 
-/** A postgres.js client, whatever custom types it was made with. */
+/** The driver's client, whatever custom types it was made with (the adapter's own view of it). */
 // deno-lint-ignore no-explicit-any
-export type PostgresClient = postgres.Sql<any>;
+export type Driver = postgres.Sql<any>;
 
 /** Either a client or a transaction: anything that runs a tagged template. */
 // deno-lint-ignore no-explicit-any
 export type Query = postgres.ISql<any>;
 
-/** postgres.js connection options. */
-// deno-lint-ignore no-explicit-any
-export type PostgresOptions = postgres.Options<any>;
-
 /** The client an adapter uses, whether it made it, and how to name it in messages. */
 export interface Connection {
   /** The client. */
-  readonly sql: PostgresClient;
+  readonly sql: Driver;
   /** True when the adapter made the client (and so must end it). */
   readonly owned: boolean;
   /** The server as `postgres://user@host:port/database`, never with a password. */
-  readonly source: string;
+  readonly location: string;
   /** Secrets to scrub from driver messages (the password, when known). */
   readonly secrets: readonly string[];
 }
@@ -51,12 +48,12 @@ function ignoreNotice(): void {
   // CREATE ... IF NOT EXISTS and similar statements send notices nobody needs to see.
 }
 
-function isClient(value: unknown): value is PostgresClient {
-  return typeof value === "function" && typeof (value as PostgresClient).begin === "function" &&
-    typeof (value as PostgresClient).end === "function";
+function isClient(value: unknown): value is Driver {
+  return typeof value === "function" && typeof (value as Driver).begin === "function" &&
+    typeof (value as Driver).end === "function";
 }
 
-function sourceOf(
+function locationOf(
   user: string | undefined,
   host: string | undefined,
   port: unknown,
@@ -103,7 +100,7 @@ export function connect(target: string | URL | PostgresOptions | PostgresClient)
     return {
       sql: target,
       owned: false,
-      source: sourceOf(options?.user, options?.host?.[0], options?.port?.[0], options?.database),
+      location: locationOf(options?.user, options?.host?.[0], options?.port?.[0], options?.database),
       secrets: typeof options?.pass === "string" && options.pass !== "" ? [options.pass] : [],
     };
   }
@@ -119,7 +116,7 @@ export function connect(target: string | URL | PostgresOptions | PostgresClient)
     return {
       sql,
       owned: true,
-      source: sourceOf(
+      location: locationOf(
         decoded(parsed.username),
         parsed.hostname || undefined,
         parsed.port,
@@ -136,11 +133,11 @@ export function connect(target: string | URL | PostgresOptions | PostgresClient)
       connect_timeout: CONNECT_TIMEOUT_SECONDS,
       backoff,
       ...options,
-    });
+    } as postgres.Options<Record<string, postgres.PostgresType>>);
     return {
       sql,
       owned: true,
-      source: sourceOf(
+      location: locationOf(
         options.user ?? options.username,
         options.host ?? options.hostname ?? options.path,
         options.port,

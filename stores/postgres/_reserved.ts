@@ -16,7 +16,7 @@
  */
 
 import type postgres from "postgres";
-import type { PostgresClient, Query } from "./_options.ts";
+import type { Driver, Query } from "./_options.ts";
 import { isConnectionFailure } from "./_connection_loss.ts";
 
 /** The part of a postgres.js query object this module drives. */
@@ -44,7 +44,7 @@ function isDriverQuery(value: unknown): value is DriverQuery {
  * and reserves only once it answers.
  */
 export class Reservations {
-  readonly #sql: PostgresClient;
+  readonly #sql: Driver;
   #suspect = false;
   /** Whether a connection of the pool was ever lost. */
   lossSeen = false;
@@ -54,7 +54,7 @@ export class Reservations {
    *
    * @param sql the pool
    */
-  constructor(sql: PostgresClient) {
+  constructor(sql: Driver) {
     this.#sql = sql;
   }
 

@@ -117,7 +117,7 @@ export class Payloads {
     try {
       return this.codec.decode(typeof raw === "string" ? utf8.encode(raw) : raw);
     } catch (cause) {
-      throw new DecodeError(position, field, { cause, source: this.#source });
+      throw new DecodeError(position, field, { cause, location: this.#source });
     }
   }
 

@@ -9,7 +9,7 @@
 
 import { StoreOpenError } from "../../errors.ts";
 import { cborCodec, type Codec, jsonCodec } from "../codec.ts";
-import type { PostgresClient, Query } from "./_options.ts";
+import type { Driver, Query } from "./_options.ts";
 
 /** The schema version this code writes and reads. */
 export const SCHEMA_VERSION = 3;
@@ -155,7 +155,7 @@ interface Recorded {
   payload?: PayloadColumn;
 }
 
-async function readRecorded(sql: PostgresClient | Tx, schema: string): Promise<Recorded> {
+async function readRecorded(sql: Driver | Tx, schema: string): Promise<Recorded> {
   const s = sql(schema);
   const [row] = await sql<{ version: number | null; codec: string | null; payload: string | null }[]>`
     SELECT (SELECT max(version) FROM ${s}.migrations) AS version,
@@ -201,7 +201,7 @@ async function refuseForeignTables(tx: Tx, schema: string, store: string): Promi
  *   new schema that already holds tables of another tool by Eventfold's table names
  */
 export async function ensureSchema(
-  sql: PostgresClient,
+  sql: Driver,
   schema: string,
   requested: Codec | undefined,
   store: string,

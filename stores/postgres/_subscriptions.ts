@@ -1,20 +1,77 @@
 /**
- * The SQL behind subscriptions on PostgreSQL: checkpoint compare-and-set, parked events,
- * and leases held as session-level advisory locks on one dedicated connection. Each
- * statement function takes the connection to run on, so the adapter (its pool) and its
- * transactions share them.
+ * The SQL behind subscription storage on PostgreSQL: checkpoints (read, compare-and-set,
+ * delete) and parked events. Each statement function takes the connection to run on, so
+ * the adapter (its pool) and its transactions share them. Leases are in `_leases.ts`.
  *
  * @module
  */
 
-import type { CheckpointUpdate, Lease, ParkedEvent } from "../../contract/mod.ts";
-import type { Payloads, Query } from "./_rows.ts";
-import { lostOr } from "./_connection_loss.ts";
-import type { Reservations, ReservedConnection } from "./_reserved.ts";
+import type { Checkpoint, CheckpointUpdate, ParkedEvent } from "../../contract/mod.ts";
+import { type Fragment, isoTime, type Payloads, type Query } from "./_rows.ts";
 
-// First key of the two-key advisory lock of a lease ("EVFL"): apart from the schema
-// lock's class and from the one-key stream locks; the second key hashes schema and name.
-const LEASE_CLASS = 0x4556464c;
+interface CheckpointRow {
+  name: string;
+  position: string | null;
+  state: Uint8Array | string | null;
+  version: number | null;
+  updated: string;
+}
+
+function checkpointOf(payloads: Payloads, row: CheckpointRow): Checkpoint {
+  const checkpoint: { -readonly [K in keyof Checkpoint]: Checkpoint[K] } = {
+    name: row.name,
+    position: row.position,
+    updated: row.updated,
+  };
+  if (row.state !== null) {
+    checkpoint.state = payloads.decode(
+      row.state,
+      row.position ?? "(none)",
+      `state of checkpoint "${row.name}"`,
+    );
+  }
+  if (row.version !== null) checkpoint.version = row.version;
+  return checkpoint;
+}
+
+function checkpointColumns(q: Query, payloads: Payloads): Fragment {
+  return q`name, position, ${payloads.column === "jsonb" ? q`state::text AS state` : q`state`}, version, ${
+    isoTime(q, "updated")
+  } AS updated`;
+}
+
+/**
+ * The checkpoint called `name`.
+ *
+ * @returns the checkpoint, or `undefined`
+ * @throws {DecodeError} when its saved state does not decode
+ */
+export async function readCheckpoint(
+  q: Query,
+  schema: string,
+  payloads: Payloads,
+  name: string,
+): Promise<Checkpoint | undefined> {
+  const [row] = await q<CheckpointRow[]>`
+      SELECT ${checkpointColumns(q, payloads)} FROM ${q(schema)}.checkpoints WHERE name = ${name}`;
+  return row === undefined ? undefined : checkpointOf(payloads, row);
+}
+
+/**
+ * All checkpoints, by name.
+ *
+ * @throws {DecodeError} when a saved state does not decode
+ */
+export async function readCheckpoints(q: Query, schema: string, payloads: Payloads): Promise<Checkpoint[]> {
+  const rows = await q<CheckpointRow[]>`
+      SELECT ${checkpointColumns(q, payloads)} FROM ${q(schema)}.checkpoints ORDER BY name`;
+  return rows.map((row) => checkpointOf(payloads, row));
+}
+
+/** Removes a checkpoint (nothing happens when there is none). */
+export async function removeCheckpoint(q: Query, schema: string, name: string): Promise<void> {
+  await q`DELETE FROM ${q(schema)}.checkpoints WHERE name = ${name}`;
+}
 
 /**
  * Sets checkpoint `name` to `next` if it is at `expected` now, in one statement: the row
@@ -90,129 +147,4 @@ export async function listParked(q: Query, schema: string, name: string | undefi
     ${name === undefined ? q`` : q`WHERE name = ${name}`}
     ORDER BY name, position`;
   return rows.map((row) => ({ ...row }));
-}
-
-/**
- * The one connection that holds every lease of an adapter as session-level advisory
- * locks, so leases never use up the pool however many subscriptions run. It is reserved
- * with the first lease and given back with the last. PostgreSQL releases the locks when
- * that session ends, so when the holder's process dies another takes over as soon as the
- * server notices the closed connection.
- *
- * When the connection is lost, every lease it held is lost with it: `renew` answers
- * false at once (never hangs), and the next `acquire` reserves a new connection.
- */
-export class LeaseSession {
-  readonly #reservations: Reservations;
-  readonly #schema: string;
-  readonly #store: string;
-  #connection: Promise<ReservedConnection> | undefined;
-  /** Subscription names whose lease this session holds (locks are re-entrant per session). */
-  readonly #held: Set<string> = new Set();
-
-  /**
-   * Creates it.
-   *
-   * @param reservations where to reserve the connection
-   * @param schema the store's schema (leases of different schemas are apart)
-   * @param store the store's name for messages (no password)
-   */
-  constructor(reservations: Reservations, schema: string, store = "PostgreSQL") {
-    this.#reservations = reservations;
-    this.#schema = schema;
-    this.#store = store;
-  }
-
-  /** The live connection, reserving one when there is none (or the last one died). */
-  #reserve(): Promise<ReservedConnection> {
-    if (this.#connection === undefined) {
-      const connection = this.#reservations.reserve().then((reserved) => {
-        reserved.first("SELECT 1").catch(() => {});
-        reserved.onLost(() => {
-          // Its locks are gone with the session: every lease of it is lost.
-          if (this.#connection === connection) {
-            this.#connection = undefined;
-            this.#held.clear();
-          }
-        });
-        return reserved;
-      });
-      connection.catch(() => {
-        if (this.#connection === connection) this.#connection = undefined;
-      });
-      this.#connection = connection;
-    }
-    return this.#connection;
-  }
-
-  /**
-   * Takes the lease on `name`.
-   *
-   * @param name the subscription name
-   * @returns the lease, or `undefined` when another session or instance holds it
-   * @throws {ConnectionLostError} when the connection is lost (or cannot be made)
-   */
-  async acquire(name: string): Promise<Lease | undefined> {
-    if (this.#held.has(name)) return undefined;
-    this.#held.add(name);
-    const key = `${this.#schema}.${name}`;
-    let locked = false;
-    let reserved: ReservedConnection;
-    try {
-      reserved = await this.#reserve();
-      const [row] = await reserved.sql<{ locked: boolean }[]>`
-        SELECT pg_try_advisory_lock(${LEASE_CLASS}::integer, hashtext(${key})) AS locked`;
-      locked = row.locked;
-    } catch (error) {
-      throw lostOr(error, "acquireLease", this.#store);
-    } finally {
-      if (!locked) await this.#forget(name);
-    }
-    if (!locked) return undefined;
-    let released = false;
-    return {
-      renew: async (): Promise<boolean> => {
-        if (released || reserved.lost || this.#connection === undefined) return false;
-        try {
-          // Asks whether this session still holds the lock: a connection that was reset
-          // (and so lost it) answers false rather than failing.
-          const [row] = await reserved.sql<{ held: boolean }[]>`
-            SELECT EXISTS (
-              SELECT 1 FROM pg_locks
-              WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
-                AND classid = (${LEASE_CLASS}::integer)::oid AND objid = (hashtext(${key}))::oid
-                AND objsubid = 2
-            ) AS held`;
-          return row.held;
-        } catch {
-          return false;
-        }
-      },
-      release: async (): Promise<void> => {
-        if (released) return;
-        released = true;
-        if (reserved.lost) return;
-        try {
-          await reserved.sql`SELECT pg_advisory_unlock(${LEASE_CLASS}::integer, hashtext(${key}))`;
-        } catch {
-          // The session is gone, and its lock with it.
-        } finally {
-          await this.#forget(name);
-        }
-      },
-    };
-  }
-
-  /** Drops `name`, and gives the connection back when no lease is left. */
-  async #forget(name: string): Promise<void> {
-    this.#held.delete(name);
-    if (this.#held.size > 0 || this.#connection === undefined) return;
-    const connection = this.#connection;
-    this.#connection = undefined;
-    try {
-      (await connection).release();
-    } catch {
-      // It never opened.
-    }
-  }
 }

@@ -20,7 +20,6 @@
  * @module
  */
 
-import type postgres from "postgres";
 import { ConnectionLostError, EventInsertionError } from "../../errors.ts";
 import type { EventRecord } from "../../events/record.ts";
 import {
@@ -32,6 +31,8 @@ import {
   type RelationChange,
   RevisionConflictError,
 } from "../../contract/mod.ts";
+import type { PostgresTransactionSql } from "./client.ts";
+import { applyRelations } from "./_relations.ts";
 import { type Payloads, type Query, textList } from "./_rows.ts";
 import { formatPostgresPosition } from "./position.ts";
 import { parkEvent, setCheckpoint, unparkEvent } from "./_subscriptions.ts";
@@ -96,61 +97,9 @@ function raced(error: unknown, records: readonly InsertableRecord[], streams: re
   return error;
 }
 
-/**
- * Final state of each (key, stream) pair after applying changes in order, so they can
- * go to the server as one insert and one delete.
- */
-export function netRelations(changes: readonly RelationChange[]): { insert: string[][]; remove: string[][] } {
-  const last = new Map<string, RelationChange>();
-  for (const change of changes) {
-    if (change.op !== "insert" && change.op !== "remove") {
-      throw new TypeError(
-        `Unknown relation change ${JSON.stringify(change.op)}: expected "insert" or "remove"`,
-      );
-    }
-    last.set(JSON.stringify([change.key, change.stream]), change);
-  }
-  const insert: string[][] = [];
-  const remove: string[][] = [];
-  for (const change of last.values()) {
-    (change.op === "insert" ? insert : remove).push([change.key, change.stream]);
-  }
-  return { insert, remove };
-}
-
-/**
- * Applies relation changes with `q` (a transaction, so both statements commit together).
- *
- * @param q the transaction
- * @param schema the schema name
- * @param changes the changes, applied as if one by one in order
- */
-export async function applyRelations(
-  q: Query,
-  schema: string,
-  changes: readonly RelationChange[],
-): Promise<void> {
-  const { insert, remove } = netRelations(changes);
-  const s = q(schema);
-  const work: Promise<unknown>[] = [];
-  if (remove.length > 0) {
-    work.push(q`
-      DELETE FROM ${s}.relations AS r
-      USING json_array_elements(${JSON.stringify(remove)}::text::json) AS x(pair)
-      WHERE r.key = x.pair->>0 AND r.stream = x.pair->>1`);
-  }
-  if (insert.length > 0) {
-    work.push(q`
-      INSERT INTO ${s}.relations (key, stream)
-      SELECT x.pair->>0, x.pair->>1 FROM json_array_elements(${JSON.stringify(insert)}::text::json) AS x(pair)
-      ON CONFLICT DO NOTHING`);
-  }
-  await Promise.all(work);
-}
-
 /** The {@linkcode AdapterTransaction} over a postgres.js transaction. */
-export class PostgresTransaction implements AdapterTransaction<postgres.TransactionSql> {
-  readonly handle: postgres.TransactionSql;
+export class PostgresTransaction implements AdapterTransaction<PostgresTransactionSql> {
+  readonly handle: PostgresTransactionSql;
   readonly #context: Context;
   readonly #q: Query;
   readonly #begun: Promise<void>;
@@ -168,7 +117,7 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
    * @param begun settles when `BEGIN` is confirmed
    */
   constructor(
-    handle: postgres.TransactionSql,
+    handle: PostgresTransactionSql,
     context: Context,
     begun: Promise<void>,
     connection: ReservedConnection,
@@ -404,7 +353,7 @@ export class PostgresTransaction implements AdapterTransaction<postgres.Transact
  * The handle given to `work`: the reserved connection, with `savepoint` as in a
  * postgres.js transaction and without `release` (the transaction releases it).
  */
-function transactionHandle(connection: ReservedConnection): postgres.TransactionSql {
+function transactionHandle(connection: ReservedConnection): PostgresTransactionSql {
   let savepoints = 0;
   const handle = connection.sql as unknown as Record<string, unknown> & Query;
   delete handle.release;
@@ -424,7 +373,7 @@ function transactionHandle(connection: ReservedConnection): postgres.Transaction
   handle.prepare = () => {
     throw new TypeError("Two-phase commit (prepare) is not supported in an Eventfold transaction");
   };
-  return handle as unknown as postgres.TransactionSql;
+  return handle as unknown as PostgresTransactionSql;
 }
 
 /**

@@ -33,6 +33,16 @@ export {
   type PostgresLag,
   type PostgresTarget,
 } from "./postgres_adapter.ts";
-export type { PostgresClient, PostgresOptions } from "./_options.ts";
+export type {
+  PostgresClient,
+  PostgresClientOptions,
+  PostgresFragment,
+  PostgresOptions,
+  PostgresRow,
+  PostgresSql,
+  PostgresTransactionSql,
+} from "./client.ts";
 export { formatPostgresPosition, parsePostgresPosition, type PostgresPosition } from "./position.ts";
 export { cborCodec, type Codec, jsonCodec } from "../codec.ts";
+// The contract types the adapter's signatures use, so their docs are reachable from here.
+export type * from "../../contract/types.ts";

@@ -4,8 +4,7 @@
  * @module
  */
 
-import type postgres from "postgres";
-import { StoreClosedError, StoreOpenError } from "../../errors.ts";
+import { StoreClosedError } from "../../errors.ts";
 import type { EventRecord } from "../../events/record.ts";
 import type {
   Adapter,
@@ -21,14 +20,26 @@ import type {
   StreamPageQuery,
 } from "../../contract/mod.ts";
 import { type Codec, resolveCodec } from "../codec.ts";
+import type { PostgresClient, PostgresOptions, PostgresTransactionSql } from "./client.ts";
 import { channelOf, Notifier, Watcher } from "./_notify.ts";
-import { checkSchemaName, connect, type PostgresClient, type PostgresOptions, scrub } from "./_options.ts";
-import { type EventRow, isoTime, Payloads, type Query, textList } from "./_rows.ts";
-import { ensureSchema } from "./_schema.ts";
+import { checkSchemaName, connect, type Driver } from "./_options.ts";
+import type { Query } from "./_rows.ts";
+import { openContext } from "./_opening.ts";
 import { type Context, runTransaction } from "./_transaction.ts";
-import { parsePostgresPosition } from "./position.ts";
 import { committedReadable, countAfter, type PostgresLag, readLag, readStats } from "./_horizon.ts";
-import { LeaseSession, listParked, parkEvent, setCheckpoint, unparkEvent } from "./_subscriptions.ts";
+import { readByIds, readLogPage, readStreamPage } from "./_log_reads.ts";
+import { streamsByKeys } from "./_relations.ts";
+import { readSnapshot, removeSnapshot, writeSnapshot } from "./_snapshots.ts";
+import {
+  listParked,
+  parkEvent,
+  readCheckpoint,
+  readCheckpoints,
+  removeCheckpoint,
+  setCheckpoint,
+  unparkEvent,
+} from "./_subscriptions.ts";
+import { LeaseSession } from "./_leases.ts";
 import { lostOr } from "./_connection_loss.ts";
 import { Reservations } from "./_reserved.ts";
 
@@ -53,47 +64,12 @@ export interface PostgresAdapterOptions {
   readonly visibilityWait?: number;
 }
 
-/** Where the adapter connects: a URL, postgres.js options, or a postgres.js client to use as it is. */
+/** Where the adapter connects: a URL, connection options, or a postgres.js client to use as it is. */
 export type PostgresTarget = string | URL | PostgresOptions | PostgresClient;
 
 export type { PostgresLag } from "./_horizon.ts";
 
 const DEFAULT_SCHEMA = "eventfold";
-
-interface PgError {
-  code?: string;
-  message?: string;
-}
-
-function openFailure(error: unknown): string {
-  const pg = error as PgError;
-  switch (pg?.code) {
-    case "ECONNREFUSED":
-      return "the connection was refused (is PostgreSQL running and listening there?)";
-    case "CONNECT_TIMEOUT":
-      return "the connection timed out";
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return "the host name could not be resolved";
-    default:
-      return pg?.message ?? String(error);
-  }
-}
-
-interface CheckpointRow {
-  name: string;
-  position: string | null;
-  state: Uint8Array | string | null;
-  version: number | null;
-  updated: string;
-}
-
-function limitOf(limit: number): number | null {
-  if (typeof limit !== "number" || Number.isNaN(limit) || limit < 0) {
-    throw new RangeError(`Invalid limit ${limit}: expected a non-negative number`);
-  }
-  return Number.isFinite(limit) ? Math.floor(limit) : null;
-}
 
 /**
  * Stores events in PostgreSQL, for many processes on many machines sharing one database.
@@ -148,7 +124,7 @@ function limitOf(limit: number): number | null {
  * const store = new EventStore({ adapter, events });
  * ```
  */
-export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
+export class PostgresAdapter implements Adapter<PostgresTransactionSql> {
   /** Always `"postgres"`. */
   readonly kind: string = "postgres";
   /** The server as `postgres://user@host:port/database` and the schema; never a password. */
@@ -165,7 +141,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   readonly schema: string;
   /** The `LISTEN/NOTIFY` channel notified after appends commit (derived from the schema name). */
   readonly channel: string;
-  readonly #sql: PostgresClient;
+  readonly #sql: Driver;
   readonly #owned: boolean;
   readonly #secrets: readonly string[];
   readonly #codec: Codec | undefined;
@@ -181,7 +157,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * Makes an adapter. Nothing connects until the first call; that call creates or
    * migrates the schema.
    *
-   * @param target a `postgres://` URL, postgres.js options, or a postgres.js client (which
+   * @param target a `postgres://` URL, connection options, or a postgres.js client (which
    *   the adapter then uses but never ends)
    * @param options the schema name and codec
    * @throws {TypeError} for a URL that cannot be parsed, an invalid schema name or an unknown codec
@@ -207,7 +183,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     this.#sql = connection.sql;
     this.#owned = connection.owned;
     this.#secrets = connection.secrets;
-    this.location = `${connection.source} (schema ${JSON.stringify(this.schema)})`;
+    this.location = `${connection.location} (schema ${JSON.stringify(this.schema)})`;
     this.channel = channelOf(this.schema);
     this.#watcher = new Watcher(this.#sql, this.channel);
     this.#notifier = new Notifier(this.#sql, this.channel);
@@ -216,13 +192,15 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   }
 
   /**
-   * The postgres.js client (for read models kept in the same database). A getter, not a
-   * field, so printing the adapter never shows the client's options and their password.
+   * The postgres.js client (for read models kept in the same database), typed as the part
+   * of it described by {@linkcode PostgresClient}; the client handed in, when one was. A
+   * getter, not a field, so printing the adapter never shows the client's options and
+   * their password.
    *
    * @returns the client
    */
   get sql(): PostgresClient {
-    return this.#sql;
+    return this.#sql as unknown as PostgresClient;
   }
 
   /**
@@ -245,7 +223,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   }
 
   #describe(): string {
-    return `PostgresAdapter { source: ${JSON.stringify(this.location)}, channel: ${
+    return `PostgresAdapter { location: ${JSON.stringify(this.location)}, channel: ${
       JSON.stringify(this.channel)
     } }`;
   }
@@ -282,21 +260,15 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
     return this.#opening;
   }
 
-  async #open(): Promise<Context> {
-    try {
-      const { codec, payload } = await ensureSchema(this.#sql, this.schema, this.#codec, this.location);
-      return {
-        schema: this.schema,
-        payloads: new Payloads(codec, payload, this.location),
-      };
-    } catch (error) {
-      if (error instanceof StoreOpenError) throw error;
-      // A server that is away (refused, timed out, restarting) is retryable like any lost
-      // connection; a missing database, an unknown user or a wrong password is not.
-      const lost = this.#lost(error, "open");
-      if (lost !== error) throw lost;
-      throw new StoreOpenError(this.location, scrub(openFailure(error), this.#secrets), { cause: error });
-    }
+  #open(): Promise<Context> {
+    return openContext({
+      sql: this.#sql,
+      schema: this.schema,
+      codec: this.#codec,
+      location: this.location,
+      secrets: this.#secrets,
+      lost: (error, operation) => this.#lost(error, operation),
+    });
   }
 
   /**
@@ -354,7 +326,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
    * });
    * ```
    */
-  async transaction<T>(work: (tx: AdapterTransaction<postgres.TransactionSql>) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: AdapterTransaction<PostgresTransactionSql>) => Promise<T>): Promise<T> {
     const context = await this.#ready();
     const { result, transactionId } = await runTransaction(this.#reservations, context, work, this.location);
     if (transactionId !== undefined) this.#notifier.poke();
@@ -393,19 +365,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   readStream(stream: string, query: StreamPageQuery): Promise<EventRecord[]> {
     return this.#guarded("readStream", async () => {
       const { payloads } = await this.#ready();
-      const limit = limitOf(query.limit);
-      if (limit === 0 || query.types?.length === 0) return [];
-      const forward = query.direction !== "backward";
-      const q = this.#q;
-      const from = query.fromRevision;
-      const rows = await q<EventRow[]>`
-          SELECT ${payloads.columns(q)} FROM ${q(this.schema)}.events
-          WHERE stream = ${stream}
-          ${from === undefined ? q`` : forward ? q`AND revision >= ${from}` : q`AND revision <= ${from}`}
-          ${query.types === undefined ? q`` : q`AND type IN ${textList(q, query.types)}`}
-          ORDER BY revision ${forward ? q`ASC` : q`DESC`}
-          ${limit === null ? q`` : q`LIMIT ${limit}`}`;
-      return rows.map((row) => payloads.record(row));
+      return await readStreamPage(this.#q, this.schema, payloads, stream, query);
     });
   }
 
@@ -438,25 +398,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
       // The first page of a read waits once (see `settle`); later pages and pollers go on from
       // where they are and pick the held-back events up when they become readable.
       if (query.settle === true) await this.#committedReadable();
-      const limit = limitOf(query.limit);
-      if (limit === 0 || query.types?.length === 0 || query.streams?.length === 0) return [];
-      const forward = query.direction !== "backward";
-      const cursor = query.after === undefined ? undefined : parsePostgresPosition(query.after);
-      const q = this.#q;
-      const after = cursor === undefined
-        ? q``
-        : forward
-        ? q`AND (transaction_id, seq) > (${cursor.transaction}::text::xid8, ${cursor.sequence}::text::bigint)`
-        : q`AND (transaction_id, seq) < (${cursor.transaction}::text::xid8, ${cursor.sequence}::text::bigint)`;
-      const rows = await q<EventRow[]>`
-          SELECT ${payloads.columns(q)} FROM ${q(this.schema)}.events AS e
-          WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-          ${after}
-          ${query.types === undefined ? q`` : q`AND type IN ${textList(q, query.types)}`}
-          ${query.streams === undefined ? q`` : q`AND stream IN ${textList(q, query.streams)}`}
-          ORDER BY ${forward ? q`e.transaction_id ASC, e.seq ASC` : q`e.transaction_id DESC, e.seq DESC`}
-          ${limit === null ? q`` : q`LIMIT ${limit}`}`;
-      return rows.map((row) => payloads.record(row));
+      return await readLogPage(this.#q, this.schema, payloads, query);
     });
   }
 
@@ -480,17 +422,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   getByIds(ids: readonly string[]): Promise<EventRecord[]> {
     return this.#guarded("getByIds", async () => {
       const { payloads } = await this.#ready();
-      if (ids.length === 0) return [];
-      const q = this.#q;
-      const rows = await q<EventRow[]>`
-          SELECT ${payloads.columns(q)} FROM ${q(this.schema)}.events
-          WHERE id IN ${textList(q, [...new Set(ids)])}`;
-      const byId = new Map(rows.map((row) => [row.id, row]));
-      // In the order asked for, like the other adapters.
-      return ids.flatMap((id) => {
-        const row = byId.get(id);
-        return row === undefined ? [] : [payloads.record(row)];
-      });
+      return await readByIds(this.#q, this.schema, payloads, ids);
     });
   }
 
@@ -511,13 +443,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   getStreamsByKeys(keys: readonly string[]): Promise<string[]> {
     return this.#guarded("getStreamsByKeys", async () => {
       await this.#ready();
-      if (keys.length === 0) return [];
-      const q = this.#q;
-      const rows = await q<{ stream: string }[]>`
-          SELECT DISTINCT stream FROM ${q(this.schema)}.relations WHERE key IN ${
-        textList(q, keys)
-      } ORDER BY stream`;
-      return rows.map((row) => row.stream);
+      return await streamsByKeys(this.#q, this.schema, keys);
     });
   }
 
@@ -559,29 +485,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   getSnapshot(name: string, stream: string): Promise<Snapshot | undefined> {
     return this.#guarded("getSnapshot", async () => {
       const { payloads } = await this.#ready();
-      const q = this.#q;
-      const [row] = await q<
-        {
-          state: Uint8Array | string | null;
-          revision: number | null;
-          position: string | null;
-          version: number;
-        }[]
-      >`
-          SELECT ${
-        payloads.column === "jsonb" ? q`state::text AS state` : q`state`
-      }, revision, position, version
-          FROM ${q(this.schema)}.snapshots WHERE name = ${name} AND stream = ${stream}`;
-      if (row === undefined) return undefined;
-      const where = row.position ?? `revision ${row.revision}`;
-      return {
-        name,
-        stream,
-        state: payloads.decode(row.state, where, `state of snapshot "${name}" of "${stream}"`),
-        revision: row.revision,
-        position: row.position,
-        version: row.version,
-      };
+      return await readSnapshot(this.#q, this.schema, payloads, name, stream);
     });
   }
 
@@ -601,17 +505,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   putSnapshot(snapshot: Snapshot): Promise<void> {
     return this.#guarded("putSnapshot", async () => {
       const { payloads } = await this.#ready();
-      const q = this.#q;
-      await q`
-          INSERT INTO ${
-        q(this.schema)
-      }.snapshots AS t (name, stream, state, revision, position, version, updated)
-          VALUES (${snapshot.name}, ${snapshot.stream}, ${payloads.param(q, snapshot.state ?? null)},
-                  ${snapshot.revision ?? null}::integer, ${
-        snapshot.position ?? null
-      }::text, ${snapshot.version}::integer, now())
-          ON CONFLICT (name, stream) DO UPDATE SET state = excluded.state, revision = excluded.revision,
-            position = excluded.position, version = excluded.version, updated = excluded.updated`;
+      await writeSnapshot(this.#q, this.schema, payloads, snapshot);
     });
   }
 
@@ -632,32 +526,8 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   deleteSnapshot(name: string, stream: string): Promise<void> {
     return this.#guarded("deleteSnapshot", async () => {
       await this.#ready();
-      const q = this.#q;
-      await q`DELETE FROM ${q(this.schema)}.snapshots WHERE name = ${name} AND stream = ${stream}`;
+      await removeSnapshot(this.#q, this.schema, name, stream);
     });
-  }
-
-  #checkpoint(payloads: Payloads, row: CheckpointRow): Checkpoint {
-    const checkpoint: { -readonly [K in keyof Checkpoint]: Checkpoint[K] } = {
-      name: row.name,
-      position: row.position,
-      updated: row.updated,
-    };
-    if (row.state !== null) {
-      checkpoint.state = payloads.decode(
-        row.state,
-        row.position ?? "(none)",
-        `state of checkpoint "${row.name}"`,
-      );
-    }
-    if (row.version !== null) checkpoint.version = row.version;
-    return checkpoint;
-  }
-
-  #checkpointColumns(q: Query, payloads: Payloads): postgres.Fragment {
-    return q`name, position, ${payloads.column === "jsonb" ? q`state::text AS state` : q`state`}, version, ${
-      isoTime(q, "updated")
-    } AS updated`;
   }
 
   /**
@@ -677,12 +547,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   getCheckpoint(name: string): Promise<Checkpoint | undefined> {
     return this.#guarded("getCheckpoint", async () => {
       const { payloads } = await this.#ready();
-      const q = this.#q;
-      const [row] = await q<CheckpointRow[]>`
-          SELECT ${this.#checkpointColumns(q, payloads)} FROM ${
-        q(this.schema)
-      }.checkpoints WHERE name = ${name}`;
-      return row === undefined ? undefined : this.#checkpoint(payloads, row);
+      return await readCheckpoint(this.#q, this.schema, payloads, name);
     });
   }
 
@@ -701,10 +566,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   listCheckpoints(): Promise<Checkpoint[]> {
     return this.#guarded("listCheckpoints", async () => {
       const { payloads } = await this.#ready();
-      const q = this.#q;
-      const rows = await q<CheckpointRow[]>`
-          SELECT ${this.#checkpointColumns(q, payloads)} FROM ${q(this.schema)}.checkpoints ORDER BY name`;
-      return rows.map((row) => this.#checkpoint(payloads, row));
+      return await readCheckpoints(this.#q, this.schema, payloads);
     });
   }
 
@@ -753,8 +615,7 @@ export class PostgresAdapter implements Adapter<postgres.TransactionSql> {
   deleteCheckpoint(name: string): Promise<void> {
     return this.#guarded("deleteCheckpoint", async () => {
       await this.#ready();
-      const q = this.#q;
-      await q`DELETE FROM ${q(this.schema)}.checkpoints WHERE name = ${name}`;
+      await removeCheckpoint(this.#q, this.schema, name);
     });
   }
 

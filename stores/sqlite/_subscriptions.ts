@@ -1,14 +1,70 @@
 /**
- * The SQL behind subscriptions on SQLite: checkpoint compare-and-set, parked events and
- * lease rows. Each function runs on the connection it is given, so the adapter and its
+ * The SQL behind subscription storage on SQLite: checkpoints (read, compare-and-set,
+ * delete), parked events and lease rows. Each function runs on the connection it is given, so the adapter and its
  * transactions share them (inside a transaction they commit with it).
  *
  * @module
  */
 
-import type { CheckpointUpdate, ParkedEvent } from "../../contract/mod.ts";
+import { DecodeError } from "../../errors.ts";
+import type { Checkpoint, CheckpointUpdate, ParkedEvent } from "../../contract/mod.ts";
 import type { Codec } from "../codec.ts";
 import type { _Connection } from "./database.ts";
+
+const CHECKPOINT_COLUMNS = "name, position, updated, state, version";
+
+function checkpointOf(row: unknown[], codec: Codec, location: string): Checkpoint {
+  const checkpoint: { -readonly [K in keyof Checkpoint]: Checkpoint[K] } = {
+    name: row[0] as string,
+    position: row[1] as string | null,
+    updated: row[2] as string,
+  };
+  if (row[3] !== null) {
+    try {
+      checkpoint.state = codec.decode(row[3] as Uint8Array);
+    } catch (error) {
+      throw new DecodeError(checkpoint.position ?? "(none)", `state of checkpoint "${checkpoint.name}"`, {
+        cause: error,
+        source: location,
+      });
+    }
+  }
+  if (row[4] !== null) checkpoint.version = Number(row[4]);
+  return checkpoint;
+}
+
+/**
+ * The checkpoint called `name`.
+ *
+ * @returns the checkpoint, or `undefined`
+ * @throws {DecodeError} when its saved state does not decode
+ */
+export function readCheckpoint(
+  reader: _Connection,
+  codec: Codec,
+  location: string,
+  name: string,
+): Checkpoint | undefined {
+  const row = reader.statement(`SELECT ${CHECKPOINT_COLUMNS} FROM eventfold_checkpoints WHERE name = ?`, true)
+    .row([name]);
+  return row === undefined ? undefined : checkpointOf(row, codec, location);
+}
+
+/**
+ * All checkpoints, by name.
+ *
+ * @throws {DecodeError} when a saved state does not decode
+ */
+export function readCheckpoints(reader: _Connection, codec: Codec, location: string): Checkpoint[] {
+  const rows = reader.statement(`SELECT ${CHECKPOINT_COLUMNS} FROM eventfold_checkpoints ORDER BY name`, true)
+    .rows([]);
+  return rows.map((row) => checkpointOf(row, codec, location));
+}
+
+/** Removes a checkpoint (nothing happens when there is none). */
+export function removeCheckpoint(writer: _Connection, name: string): void {
+  writer.statement("DELETE FROM eventfold_checkpoints WHERE name = ?").run([name]);
+}
 
 /**
  * Sets checkpoint `name` to `next` if it is at `expected` now, in one statement.

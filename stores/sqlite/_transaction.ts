@@ -20,11 +20,13 @@ import {
 import type { Codec } from "../codec.ts";
 import type { _Connection, _Statement, SqliteDatabase, SqliteValue } from "./database.ts";
 import { parkEvent, setCheckpoint, unparkEvent } from "./_subscriptions.ts";
+import { applyRelations } from "./_relations.ts";
 import { CHUNK, EVENTS, EXISTING, FAR, INSERT_INTO, INSERT_ROW, LATEST_CREATED, REVISION } from "./_sql.ts";
 
 /** The transaction handed to `work`: every call runs on the write connection, inside `BEGIN IMMEDIATE`. */
 export class SqliteTransaction<THandle extends SqliteDatabase> implements AdapterTransaction<THandle> {
-  readonly adapter: object;
+  /** Whose transaction it is (the adapter's connections): calls of another adapter never join it. */
+  readonly owner: object;
   /** Cleared when the transaction commits or rolls back: later calls are refused. */
   active = true;
   readonly #connection: _Connection;
@@ -33,8 +35,8 @@ export class SqliteTransaction<THandle extends SqliteDatabase> implements Adapte
   /** The position of this transaction's first inserted event (to tell its rows from older ones). */
   #first = -1;
 
-  constructor(adapter: object, connection: _Connection, codec: Codec, source: string) {
-    this.adapter = adapter;
+  constructor(owner: object, connection: _Connection, codec: Codec, source: string) {
+    this.owner = owner;
     this.#connection = connection;
     this.#codec = codec;
     this.#source = source;
@@ -214,24 +216,4 @@ export function insertStatement(connection: _Connection, size: number): _Stateme
   return statements[size] ??= connection.statement(
     INSERT_INTO + Array.from({ length: size }, () => INSERT_ROW).join(", "),
   );
-}
-
-export function applyRelations(connection: _Connection, changes: readonly RelationChange[]): void {
-  let link: _Statement | undefined;
-  let unlink: _Statement | undefined;
-  for (const change of changes) {
-    if (change.op === "insert") {
-      link ??= connection.statement(
-        "INSERT INTO eventfold_relations (key, stream) VALUES (?, ?) ON CONFLICT DO NOTHING",
-      );
-      link.run([change.key, change.stream]);
-    } else if (change.op === "remove") {
-      unlink ??= connection.statement("DELETE FROM eventfold_relations WHERE key = ? AND stream = ?");
-      unlink.run([change.key, change.stream]);
-    } else {
-      throw new TypeError(
-        `Unknown relation change ${JSON.stringify(change.op)}: expected "insert" or "remove"`,
-      );
-    }
-  }
 }

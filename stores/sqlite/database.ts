@@ -37,7 +37,7 @@ export interface SqliteStatement {
  * const db = new DatabaseSync(":memory:");
  * const shape: SqliteDatabase = db; // better-sqlite3 and @db/sqlite databases fit too
  * const adapter = new SqliteAdapter(shape);
- * assert.equal(adapter.source, ":memory:");
+ * assert.equal(adapter.location, ":memory:");
  * await adapter.close(); // db stays open: the caller opened it
  * db.close();
  * ```

@@ -31,3 +31,5 @@ export { SqliteAdapter, type SqliteAdapterOptions } from "./sqlite_adapter.ts";
 export type { SqliteDatabase, SqliteStatement, SqliteValue } from "./database.ts";
 export { SCHEMA_VERSION } from "./schema.ts";
 export { cborCodec, type Codec, jsonCodec } from "../codec.ts";
+// The contract types the adapter's signatures use, so their docs are reachable from here.
+export type * from "../../contract/types.ts";

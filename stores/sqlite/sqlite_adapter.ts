@@ -4,9 +4,7 @@
  * @module
  */
 
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { DatabaseSync } from "node:sqlite";
-import { DecodeError, EventInsertionError, StoreClosedError, StoreOpenError } from "../../errors.ts";
 import type { EventRecord } from "../../events/record.ts";
 import {
   type Adapter,
@@ -14,7 +12,6 @@ import {
   type AdapterTransaction,
   type Checkpoint,
   type CheckpointUpdate,
-  formatPosition,
   type Lease,
   type LogPageQuery,
   type ParkedEvent,
@@ -23,41 +20,27 @@ import {
   type Snapshot,
   type StreamPageQuery,
 } from "../../contract/mod.ts";
-import { type Codec, resolveCodec } from "../codec.ts";
-import { _Connection, type SqliteDatabase, type SqliteValue } from "./database.ts";
-import { EVENT_COLUMNS, toRecords } from "./records.ts";
-import { prepareSchema } from "./schema.ts";
-import { _WriteLock } from "./write_lock.ts";
-import { streamsPage } from "./_log_page.ts";
-import {
-  closeQuietly,
-  configure,
-  describe,
-  isDatabase,
-  milliseconds,
-  openError,
-  openFile,
-  rollback,
-} from "./_open.ts";
-import {
-  DEFAULT_BUSY_TIMEOUT,
-  DEFAULT_WATCH_INTERVAL,
-  EVENTS,
-  FAR,
-  FEW_STREAMS,
-  STREAM_READS,
-} from "./_sql.ts";
-import { applyRelations, SqliteTransaction } from "./_transaction.ts";
+import type { Codec } from "../codec.ts";
+import type { SqliteDatabase } from "./database.ts";
+import { toRecords } from "./records.ts";
+import { openStore } from "./_open.ts";
+import { Connections } from "./_connections.ts";
+import { DataVersionWatch } from "./_watch.ts";
+import { countAfterRow, logCursor, logRows, readStats, rowsByIds, streamRows } from "./_log_reads.ts";
+import { applyRelations, streamsByKeys } from "./_relations.ts";
+import { readSnapshot, removeSnapshot, writeSnapshot } from "./_snapshots.ts";
 import {
   dropLease,
   listParked,
   parkEvent,
+  readCheckpoint,
+  readCheckpoints,
+  removeCheckpoint,
   renewLease,
   setCheckpoint,
   takeLease,
   unparkEvent,
 } from "./_subscriptions.ts";
-import { delay } from "../../async.ts";
 
 /** Options of {@linkcode SqliteAdapter}. */
 export interface SqliteAdapterOptions {
@@ -79,9 +62,6 @@ export interface SqliteAdapterOptions {
   /** How often {@linkcode SqliteAdapter.watch} checks for commits of other processes, in ms (default 50). */
   readonly watchInterval?: number;
 }
-
-/** The transaction whose work is running, so calls made from inside it join it instead of waiting for it. */
-const current = new AsyncLocalStorage<SqliteTransaction<SqliteDatabase>>();
 
 /**
  * The SQLite store. Give it a file path (created with its tables on first use),
@@ -131,19 +111,8 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
   /** The payload codec in use (the one recorded in the file). */
   readonly codec: Codec;
 
-  readonly #writer: _Connection;
-  readonly #reader: _Connection;
-  /** Whether the adapter opened the database (and so closes it). */
-  readonly #owned: boolean;
-  readonly #lock = new _WriteLock();
-  readonly #watchInterval: number;
-  readonly #busyTimeout: number;
-  /** Whether the writer waits for the write lock here (true) or in SQLite's busy handler. */
-  #asyncBusy = false;
-  readonly #watchers = new Set<{ listener: () => void }>();
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #dataVersion = 0;
-  #closed = false;
+  readonly #connections: Connections;
+  readonly #watch: DataVersionWatch;
   #closing: Promise<void> | undefined;
 
   /**
@@ -157,66 +126,11 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    * @throws {RangeError} for a negative or fractional busy timeout or watch interval
    */
   constructor(database: string | THandle, options: SqliteAdapterOptions = {}) {
-    const requested = options.codec === undefined ? undefined : resolveCodec(options.codec);
-    const durability = options.durability;
-    if (durability !== undefined && durability !== "normal" && durability !== "full") {
-      throw new TypeError(`Unknown durability ${JSON.stringify(durability)}: expected "normal" or "full"`);
-    }
-    const busyTimeout = milliseconds("busyTimeout", options.busyTimeout);
-    this.#watchInterval = milliseconds("watchInterval", options.watchInterval) ?? DEFAULT_WATCH_INTERVAL;
-    if (this.#watchInterval === 0) throw new RangeError("watchInterval must be at least 1 ms");
-
-    if (typeof database === "string") {
-      if (database === "") throw new TypeError('Expected a file path or ":memory:", got an empty string');
-      this.location = database;
-      this.#owned = true;
-      const memory = database === ":memory:";
-      this.#busyTimeout = busyTimeout ?? DEFAULT_BUSY_TIMEOUT;
-      const writer = openFile(database);
-      let reader: _Connection | undefined;
-      try {
-        configure(writer, { memory, busyTimeout: this.#busyTimeout, durability: durability ?? "normal" });
-        this.codec = prepareSchema(writer, { source: database, codec: requested });
-        reader = memory ? writer : openFile(database);
-        if (!memory) {
-          configure(reader, { memory, busyTimeout: this.#busyTimeout, reader: true });
-          // From here on the writer waits for other processes asynchronously (see #begin).
-          writer.exec("PRAGMA busy_timeout = 0");
-          this.#asyncBusy = true;
-        }
-      } catch (error) {
-        if (reader !== undefined && reader !== writer) closeQuietly(reader);
-        closeQuietly(writer);
-        throw error instanceof StoreOpenError ? error : openError(database, error);
-      }
-      this.#writer = writer;
-      this.#reader = reader;
-    } else if (isDatabase(database)) {
-      this.#owned = false;
-      const connection = new _Connection(database);
-      let source = "SQLite database";
-      try {
-        const file = connection.statement("PRAGMA database_list", true).rows([]).find((row) =>
-          row[1] === "main"
-        );
-        source = file === undefined || file[2] === "" ? ":memory:" : String(file[2]);
-        const current = Number(connection.statement("PRAGMA busy_timeout", true).row([])![0]);
-        // A handed-in database keeps its own busy timeout unless it has none or one is asked for.
-        this.#busyTimeout = busyTimeout ?? (current > 0 ? current : DEFAULT_BUSY_TIMEOUT);
-        configure(connection, { memory: source === ":memory:", busyTimeout: this.#busyTimeout, durability });
-        this.codec = prepareSchema(connection, { source, codec: requested });
-      } catch (error) {
-        throw error instanceof StoreOpenError ? error : openError(source, error);
-      }
-      this.location = source;
-      this.#writer = this.#reader = connection;
-    } else {
-      throw new TypeError(
-        `Expected a file path, ":memory:" or an open SQLite database (with exec() and prepare()), got ${
-          describe(database)
-        }`,
-      );
-    }
+    const opened = openStore(database, options);
+    this.location = opened.location;
+    this.codec = opened.codec;
+    this.#connections = new Connections(opened);
+    this.#watch = new DataVersionWatch(this.#connections, opened.watchInterval);
   }
 
   /**
@@ -230,38 +144,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    * @throws whatever `work` threw (after rolling back)
    */
   async transaction<T>(work: (tx: AdapterTransaction<THandle>) => Promise<T>): Promise<T> {
-    this.#assertOpen();
-    const inside = this.#inside();
-    if (inside !== undefined) {
-      throw new TypeError(
-        "transaction() was called inside a transaction of the same adapter; use its tx instead",
-      );
-    }
-    const wait = this.#lock.acquire();
-    if (wait !== undefined) await wait;
-    const writer = this.#writer;
-    try {
-      await this.#begin(writer, "start a write transaction");
-      const tx = new SqliteTransaction<THandle>(this, writer, this.codec, this.location);
-      let result: T;
-      try {
-        result = await current.run(tx as SqliteTransaction<SqliteDatabase>, work, tx);
-      } catch (error) {
-        tx.active = false;
-        rollback(writer);
-        throw error;
-      }
-      tx.active = false;
-      try {
-        writer.exec("COMMIT");
-      } catch (error) {
-        rollback(writer);
-        throw this.#writeFailure("commit", error);
-      }
-      return result;
-    } finally {
-      this.#lock.release();
-    }
+    return await this.#connections.transaction<THandle, T>(work);
   }
 
   /**
@@ -273,15 +156,8 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    * @throws {DecodeError} when a payload on the page does not decode
    */
   async readStream(stream: string, query: StreamPageQuery): Promise<EventRecord[]> {
-    const backward = query.direction === "backward";
-    const from = query.fromRevision ?? (backward ? FAR : 1);
-    const types = query.types;
-    const sql = STREAM_READS[backward ? 1 : 0][types === undefined ? 0 : 1];
-    const params: SqliteValue[] = types === undefined
-      ? [stream, from, query.limit]
-      : [stream, from, JSON.stringify(types), query.limit];
-    return await this.#read((reader) =>
-      toRecords(reader.statement(sql, true).rows(params), this.codec, this.location)
+    return await this.#connections.read((reader) =>
+      toRecords(streamRows(reader, stream, query), this.codec, this.location)
     );
   }
 
@@ -294,28 +170,9 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    * @throws {DecodeError} when a payload on the page does not decode
    */
   async readLog(query: LogPageQuery): Promise<EventRecord[]> {
-    const backward = query.direction === "backward";
-    const cursor = query.after === undefined ? (backward ? FAR : 0) : parsePosition(query.after);
-    const streams = query.streams;
-    if (streams !== undefined && streams.length > 0 && streams.length <= FEW_STREAMS) {
-      return await this.#read((reader) =>
-        toRecords(streamsPage(reader, streams, query, cursor), this.codec, this.location)
-      );
-    }
-    const params: SqliteValue[] = [cursor];
-    let sql = `SELECT ${EVENT_COLUMNS} FROM ${EVENTS} WHERE position ${backward ? "<" : ">"} ?`;
-    if (query.types !== undefined) {
-      sql += " AND type IN (SELECT value FROM json_each(?))";
-      params.push(JSON.stringify(query.types));
-    }
-    if (query.streams !== undefined) {
-      sql += " AND stream IN (SELECT value FROM json_each(?))";
-      params.push(JSON.stringify(query.streams));
-    }
-    sql += ` ORDER BY position ${backward ? "DESC" : "ASC"} LIMIT ?`;
-    params.push(query.limit);
-    return await this.#read((reader) =>
-      toRecords(reader.statement(sql, true).rows(params), this.codec, this.location)
+    const cursor = logCursor(query);
+    return await this.#connections.read((reader) =>
+      toRecords(logRows(reader, query, cursor), this.codec, this.location)
     );
   }
 
@@ -326,13 +183,10 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    * @returns the records found
    */
   async getByIds(ids: readonly string[]): Promise<EventRecord[]> {
-    this.#assertOpen();
+    this.#connections.assertOpen();
     if (ids.length === 0) return [];
-    const sql =
-      `SELECT ${EVENT_COLUMNS.replace(/\w+/g, "e.$&")} FROM json_each(?) AS k JOIN ${EVENTS} AS e ` +
-      "ON e.id = k.value ORDER BY k.key";
-    return await this.#read((reader) =>
-      toRecords(reader.statement(sql, true).rows([JSON.stringify(ids)]), this.codec, this.location)
+    return await this.#connections.read((reader) =>
+      toRecords(rowsByIds(reader, ids), this.codec, this.location)
     );
   }
 
@@ -344,12 +198,9 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    * @returns the streams
    */
   async getStreamsByKeys(keys: readonly string[]): Promise<string[]> {
-    this.#assertOpen();
+    this.#connections.assertOpen();
     if (keys.length === 0) return [];
-    const sql = "SELECT r.stream FROM json_each(?) AS k JOIN eventfold_relations AS r ON r.key = k.value " +
-      "ORDER BY k.key, r.rowid";
-    const rows = await this.#read((reader) => reader.statement(sql, true).rows([JSON.stringify(keys)]));
-    return [...new Set(rows.map((row) => row[0] as string))];
+    return await this.#connections.read((reader) => streamsByKeys(reader, keys));
   }
 
   /**
@@ -359,7 +210,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    */
   async updateRelations(changes: readonly RelationChange[]): Promise<void> {
     if (changes.length === 0) return;
-    await this.#write((writer) => applyRelations(writer, changes));
+    await this.#connections.write((writer) => applyRelations(writer, changes));
   }
 
   /**
@@ -371,27 +222,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    * @returns the snapshot, or `undefined`
    */
   async getSnapshot(name: string, stream: string): Promise<Snapshot | undefined> {
-    const row = await this.#read((reader) =>
-      reader.statement(
-        "SELECT state, revision, position, version FROM eventfold_snapshots WHERE name = ? AND stream = ?",
-        true,
-      ).row([name, stream])
-    );
-    if (row === undefined) return undefined;
-    let state: unknown;
-    try {
-      state = this.codec.decode(row[0] as Uint8Array);
-    } catch {
-      return undefined;
-    }
-    return {
-      name,
-      stream,
-      state,
-      revision: row[1] === null ? null : Number(row[1]),
-      position: row[2] as string | null,
-      version: Number(row[3]),
-    };
+    return await this.#connections.read((reader) => readSnapshot(reader, this.codec, name, stream));
   }
 
   /**
@@ -401,13 +232,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    */
   async putSnapshot(snapshot: Snapshot): Promise<void> {
     const state = this.codec.encode(snapshot.state);
-    await this.#write((writer) => {
-      writer.statement(
-        "INSERT INTO eventfold_snapshots (name, stream, state, revision, position, version) VALUES (?, ?, ?, ?, ?, ?) " +
-          "ON CONFLICT (name, stream) DO UPDATE SET state = excluded.state, revision = excluded.revision, " +
-          "position = excluded.position, version = excluded.version",
-      ).run([snapshot.name, snapshot.stream, state, snapshot.revision, snapshot.position, snapshot.version]);
-    });
+    await this.#connections.write((writer) => writeSnapshot(writer, snapshot, state));
   }
 
   /**
@@ -417,9 +242,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    * @param stream stream or relation key
    */
   async deleteSnapshot(name: string, stream: string): Promise<void> {
-    await this.#write((writer) => {
-      writer.statement("DELETE FROM eventfold_snapshots WHERE name = ? AND stream = ?").run([name, stream]);
-    });
+    await this.#connections.write((writer) => removeSnapshot(writer, name, stream));
   }
 
   /**
@@ -430,13 +253,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    * @throws {DecodeError} when its saved state does not decode
    */
   async getCheckpoint(name: string): Promise<Checkpoint | undefined> {
-    const row = await this.#read((reader) =>
-      reader.statement(
-        "SELECT name, position, updated, state, version FROM eventfold_checkpoints WHERE name = ?",
-        true,
-      ).row([name])
-    );
-    return row === undefined ? undefined : this.#checkpoint(row);
+    return await this.#connections.read((reader) => readCheckpoint(reader, this.codec, this.location, name));
   }
 
   /**
@@ -446,13 +263,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    * @throws {DecodeError} when a saved state does not decode
    */
   async listCheckpoints(): Promise<Checkpoint[]> {
-    const rows = await this.#read((reader) =>
-      reader.statement(
-        "SELECT name, position, updated, state, version FROM eventfold_checkpoints ORDER BY name",
-        true,
-      ).rows([])
-    );
-    return rows.map((row) => this.#checkpoint(row));
+    return await this.#connections.read((reader) => readCheckpoints(reader, this.codec, this.location));
   }
 
   /**
@@ -468,7 +279,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
     expected: string | null,
     next: CheckpointUpdate,
   ): Promise<boolean> {
-    return await this.#write((writer) => setCheckpoint(writer, this.codec, name, expected, next));
+    return await this.#connections.write((writer) => setCheckpoint(writer, this.codec, name, expected, next));
   }
 
   /**
@@ -477,9 +288,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    * @param name subscription name
    */
   async deleteCheckpoint(name: string): Promise<void> {
-    await this.#write((writer) => {
-      writer.statement("DELETE FROM eventfold_checkpoints WHERE name = ?").run([name]);
-    });
+    await this.#connections.write((writer) => removeCheckpoint(writer, name));
   }
 
   /**
@@ -488,7 +297,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    * @param event the event, the error and the attempts
    */
   async parkEvent(event: ParkedEvent): Promise<void> {
-    await this.#write((writer) => parkEvent(writer, event));
+    await this.#connections.write((writer) => parkEvent(writer, event));
   }
 
   /**
@@ -498,7 +307,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    * @returns the parked events
    */
   async listParked(name?: string): Promise<ParkedEvent[]> {
-    return await this.#read((reader) => listParked(reader, name));
+    return await this.#connections.read((reader) => listParked(reader, name));
   }
 
   /**
@@ -509,7 +318,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    * @returns whether it was parked
    */
   async unparkEvent(name: string, id: string): Promise<boolean> {
-    return await this.#write((writer) => unparkEvent(writer, name, id));
+    return await this.#connections.write((writer) => unparkEvent(writer, name, id));
   }
 
   /**
@@ -524,16 +333,19 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    * @returns the lease, or `undefined` when another owner holds it
    */
   async acquireLease(name: string, owner: string, ttl: number): Promise<Lease | undefined> {
-    const taken = await this.#write((writer) => takeLease(writer, name, owner, Date.now() + ttl));
+    const taken = await this.#connections.write((writer) => takeLease(writer, name, owner, Date.now() + ttl));
     if (!taken) return undefined;
     let released = false;
     return {
       renew: async () =>
-        !released && await this.#write((writer) => renewLease(writer, name, owner, Date.now() + ttl)),
+        !released &&
+        await this.#connections.write((writer) => renewLease(writer, name, owner, Date.now() + ttl)),
       release: async () => {
         if (released) return;
         released = true;
-        if (!this.#closed) await this.#write((writer) => dropLease(writer, name, owner));
+        if (!this.#connections.closed) {
+          await this.#connections.write((writer) => dropLease(writer, name, owner));
+        }
       },
     };
   }
@@ -546,10 +358,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    */
   async countAfter(position: string | null): Promise<number> {
     const after = position === null ? 0 : parsePosition(position);
-    const row = await this.#read((reader) =>
-      reader.statement(`SELECT count(*) FROM ${EVENTS} WHERE position > ?`, true).row([after])!
-    );
-    return Number(row[0]);
+    return await this.#connections.read((reader) => countAfterRow(reader, after));
   }
 
   /**
@@ -558,18 +367,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    * @returns the stats
    */
   async stats(): Promise<AdapterStats> {
-    const row = await this.#read((reader) =>
-      reader.statement(
-        `SELECT (SELECT count(*) FROM ${EVENTS}), (SELECT count(*) FROM ${EVENTS} WHERE revision = 1), ` +
-          `(SELECT max(position) FROM ${EVENTS})`,
-        true,
-      ).row([])!
-    );
-    return {
-      events: Number(row[0]),
-      streams: Number(row[1]),
-      head: row[2] === null ? null : formatPosition(Number(row[2])),
-    };
+    return await this.#connections.read(readStats);
   }
 
   /**
@@ -584,18 +382,8 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
    * @throws {StoreClosedError} when the adapter is closed
    */
   watch(listener: () => void): () => void {
-    this.#assertOpen();
-    const entry = { listener };
-    if (this.#watchers.size === 0) {
-      this.#dataVersion = this.#readDataVersion();
-      this.#timer = setInterval(() => this.#poll(), this.#watchInterval);
-    }
-    this.#watchers.add(entry);
-    return () => {
-      if (!this.#watchers.delete(entry) || this.#watchers.size > 0) return;
-      clearInterval(this.#timer);
-      this.#timer = undefined;
-    };
+    this.#connections.assertOpen();
+    return this.#watch.add(listener);
   }
 
   /**
@@ -615,153 +403,7 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
   }
 
   async #shutdown(): Promise<void> {
-    this.#closed = true;
-    this.#watchers.clear();
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
-    const wait = this.#lock.acquire();
-    if (wait !== undefined) await wait;
-    this.#reader.clear();
-    this.#writer.clear();
-    if (this.#owned) {
-      if (this.#reader !== this.#writer) closeQuietly(this.#reader);
-      closeQuietly(this.#writer);
-    }
+    this.#watch.stop();
+    await this.#connections.close();
   }
-
-  /** A driver failure to begin or commit, as an `EventInsertionError` that says how long it waited. */
-  #writeFailure(what: string, error: unknown): EventInsertionError {
-    const message = String((error as Error)?.message ?? error);
-    const busy = /locked|busy/i.test(message)
-      ? ` (another connection held the write lock longer than the busy timeout of ${this.#busyTimeout} ms)`
-      : "";
-    return new EventInsertionError(`Cannot ${what} on ${this.location}: ${message}${busy}`, { cause: error });
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) throw new StoreClosedError(`SQLite store ${this.location}`);
-  }
-
-  /** The running transaction of this adapter, when the caller runs inside its work. */
-  #inside(): SqliteTransaction<SqliteDatabase> | undefined {
-    const tx = current.getStore();
-    return tx !== undefined && tx.active && tx.adapter === this ? tx : undefined;
-  }
-
-  /**
-   * Runs a read. With one connection a running transaction's writes are visible on it, so
-   * the read waits its turn (unless it comes from inside that transaction).
-   */
-  #read<T>(read: (reader: _Connection) => T): T | Promise<T> {
-    this.#assertOpen();
-    if (this.#reader !== this.#writer || !this.#lock.held || this.#inside() !== undefined) {
-      return read(this.#reader);
-    }
-    return this.#readInTurn(read);
-  }
-
-  async #readInTurn<T>(read: (reader: _Connection) => T): Promise<T> {
-    await this.#lock.acquire();
-    try {
-      this.#assertOpen();
-      return read(this.#reader);
-    } finally {
-      this.#lock.release();
-    }
-  }
-
-  /** Runs a write outside an event transaction: after the running one, or inside it when called from it. */
-  async #write<T>(write: (writer: _Connection) => T): Promise<T> {
-    this.#assertOpen();
-    if (this.#inside() !== undefined) return write(this.#writer);
-    const wait = this.#lock.acquire();
-    if (wait !== undefined) await wait;
-    try {
-      this.#assertOpen();
-      const writer = this.#writer;
-      await this.#begin(writer, "start a write");
-      let result: T;
-      try {
-        result = write(writer);
-        writer.exec("COMMIT");
-      } catch (error) {
-        rollback(writer);
-        throw error;
-      }
-      return result;
-    } finally {
-      this.#lock.release();
-    }
-  }
-
-  /**
-   * Takes SQLite's write lock with `BEGIN IMMEDIATE`. On a file this adapter opened, the
-   * writer has no busy timeout of its own: while another process holds the lock it tries
-   * again after a pause (1 ms, doubling to 50 ms) until `busyTimeout`, so waiting never
-   * blocks this process's event loop. A handed-in database keeps its own busy handler.
-   */
-  async #begin(writer: _Connection, what: string): Promise<void> {
-    const deadline = Date.now() + this.#busyTimeout;
-    for (let pause = 1;; pause = Math.min(pause * 2, 50)) {
-      try {
-        writer.exec("BEGIN IMMEDIATE");
-        return;
-      } catch (error) {
-        if (!this.#asyncBusy || !isBusy(error) || Date.now() >= deadline) {
-          throw this.#writeFailure(what, error);
-        }
-      }
-      await delay(pause);
-      this.#assertOpen();
-    }
-  }
-
-  #checkpoint(row: unknown[]): Checkpoint {
-    const checkpoint: { -readonly [K in keyof Checkpoint]: Checkpoint[K] } = {
-      name: row[0] as string,
-      position: row[1] as string | null,
-      updated: row[2] as string,
-    };
-    if (row[3] !== null) {
-      try {
-        checkpoint.state = this.codec.decode(row[3] as Uint8Array);
-      } catch (error) {
-        throw new DecodeError(checkpoint.position ?? "(none)", `state of checkpoint "${checkpoint.name}"`, {
-          cause: error,
-          source: this.location,
-        });
-      }
-    }
-    if (row[4] !== null) checkpoint.version = Number(row[4]);
-    return checkpoint;
-  }
-
-  #readDataVersion(): number {
-    return Number(this.#reader.statement("PRAGMA data_version", true).row([])![0]);
-  }
-
-  #poll(): void {
-    if (this.#closed) return;
-    let version: number;
-    try {
-      version = this.#readDataVersion();
-    } catch {
-      return; // A busy or failing check is retried on the next tick.
-    }
-    if (version === this.#dataVersion) return;
-    this.#dataVersion = version;
-    for (const { listener } of [...this.#watchers]) {
-      try {
-        listener();
-      } catch {
-        // A listener's failure is its own; the others still hear of the change.
-      }
-    }
-  }
-}
-
-/** Whether a driver error is SQLite's "database is locked" (SQLITE_BUSY). */
-function isBusy(error: unknown): boolean {
-  const e = error as { errcode?: number; code?: string; message?: string } | null;
-  return e?.errcode === 5 || e?.code === "SQLITE_BUSY" || /database is locked/i.test(String(e?.message));
 }

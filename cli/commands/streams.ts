@@ -1,0 +1,97 @@
+/**
+ * `eventfold streams`: every stream with its revision and when it last changed.
+ *
+ * @module
+ */
+
+import type { ParsedArgs } from "../_args.ts";
+import {
+  type Command,
+  type Io,
+  JSON_FLAG,
+  noExtraArgs,
+  STORE_FLAG,
+  storeUrl,
+  withStore,
+} from "../_command.ts";
+import { EXIT } from "../_errors.ts";
+import { count, table } from "../_format.ts";
+import { hintNoMatch } from "../_no_match.ts";
+import { Progress } from "../_progress.ts";
+
+interface StreamRow {
+  stream: string;
+  revision: number;
+  events: number;
+  lastType: string;
+  lastCreated: string;
+  lastRecorded: string;
+  lastPosition: string;
+}
+
+async function run(args: ParsedArgs, io: Io): Promise<number> {
+  noExtraArgs(args, "streams");
+  const url = storeUrl(args);
+  const prefix = args.string("prefix") ?? "";
+  const limit = args.integer("limit") ?? Infinity;
+  const rows = await withStore(url, { create: false, lenient: true }, async ({ adapter, store }) => {
+    const found = new Map<string, StreamRow>();
+    const progress = new Progress("streams: reading the log", (await adapter.stats()).events);
+    for await (const record of store.readAll()) {
+      progress.advance();
+      if (!record.stream.startsWith(prefix)) continue;
+      let row = found.get(record.stream);
+      if (row === undefined) {
+        row = {
+          stream: record.stream,
+          revision: 0,
+          events: 0,
+          lastType: "",
+          lastCreated: "",
+          lastRecorded: "",
+          lastPosition: "",
+        };
+        found.set(record.stream, row);
+      }
+      row.revision = record.revision;
+      row.events++;
+      row.lastType = record.type;
+      row.lastCreated = record.created;
+      row.lastRecorded = record.recorded;
+      row.lastPosition = record.position;
+    }
+    progress.finish();
+    if (found.size === 0 && prefix !== "") await hintNoMatch(adapter, { prefix });
+    return [...found.values()].slice(0, limit);
+  });
+  if (io.json) {
+    for (const row of rows) await io.out.line(JSON.stringify(row));
+    return EXIT.ok;
+  }
+  const lines = table([
+    ["STREAM", "REVISION", "LAST TYPE", "LAST CREATED", "LAST RECORDED"],
+    ...rows.map((row) => [row.stream, count(row.revision), row.lastType, row.lastCreated, row.lastRecorded]),
+  ]);
+  for (const line of lines) await io.out.line(line);
+  return EXIT.ok;
+}
+
+/** `eventfold streams`. */
+export const streams: Command = {
+  name: "streams",
+  summary: "list streams with their revision and last event time",
+  usage: ["streams --store URL [--prefix TEXT] [--limit N] [--json]"],
+  description: "Reads the log once and lists every stream in order of its first event, with its revision\n" +
+    "(number of events), the type and times of its last event. --json prints one object per stream.",
+  flags: {
+    ...STORE_FLAG,
+    prefix: { type: "string", value: "TEXT", description: "only streams whose id starts with TEXT" },
+    limit: { type: "integer", short: "n", value: "N", description: "at most N streams" },
+    ...JSON_FLAG,
+  },
+  examples: [
+    ["All streams of a SQLite store", "eventfold streams --store sqlite:./events.db"],
+    ["User streams as NDJSON", "eventfold streams --store sqlite:./events.db --prefix user- --json"],
+  ],
+  run,
+};

@@ -1,0 +1,33 @@
+/**
+ * Every type of the adapter contract, plus the record type its signatures name. Each store
+ * entry point (`./memory`, `./sqlite`, `./postgres`) re-exports these, so an adapter's
+ * documentation reaches every type it mentions.
+ *
+ * @module
+ */
+
+export type {
+  Adapter,
+  AdapterStats,
+  AdapterTransaction,
+  Checkpoint,
+  CheckpointUpdate,
+  EventLog,
+  EventLogTransaction,
+  InsertableRecord,
+  Lease,
+  LogPageQuery,
+  ParkedEvent,
+  RelationChange,
+  RelationStorage,
+  RelationTransaction,
+  Snapshot,
+  SnapshotStorage,
+  StreamPageQuery,
+  SubscriptionStorage,
+  SubscriptionTransaction,
+  TransactionHandleOf,
+  TransactionModel,
+  Watchable,
+} from "./mod.ts";
+export type { EventRecord } from "../events/record.ts";

@@ -1,0 +1,185 @@
+/**
+ * Following the log while the subscription holds its lease: load the checkpoint (or
+ * rebuild), read pages after it, history hydrated and later events fresh, serve rebuild
+ * and replay requests between pages, pause, and go live once caught up.
+ *
+ * @module
+ */
+
+import { type Signal, within } from "../async.ts";
+import type { AnyEventFactory } from "../events/factory.ts";
+import type { Adapter } from "../contract/mod.ts";
+import type { Handling } from "./_subscription_handling.ts";
+import type { Progress } from "./_subscription_progress.ts";
+import type { Settings } from "./_subscription_settings.ts";
+import type { Status } from "./_subscription_status.ts";
+import type { SubscriptionSource } from "./subscription_source.ts";
+import type { ReplayResult } from "./subscription_info.ts";
+
+/** A rebuild or a replay of parked events, asked by a caller, served between pages. */
+interface Request {
+  readonly kind: "rebuild" | "replay";
+  readonly id?: string;
+  readonly resolve: (value: ReplayResult | undefined) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** What following needs of its subscription. */
+export interface FollowContext<TEvents extends AnyEventFactory> {
+  /** The subscription name. */
+  readonly name: string;
+  /** The store. */
+  readonly source: SubscriptionSource<TEvents>;
+  /** The checked options. */
+  readonly settings: Settings;
+  /** Where the subscription is in the log. */
+  readonly progress: Progress;
+  /** Delivers pages and parked events. */
+  readonly handling: Handling<TEvents>;
+  /** Wakes the loop: a commit, a request, a pause, a stop. */
+  readonly signal: Signal;
+  /** The subscription's state. */
+  readonly status: Status;
+}
+
+/** The reading loop of one subscription, and the requests it serves. */
+export class Follower<TEvents extends AnyEventFactory> {
+  readonly #c: FollowContext<TEvents>;
+  readonly #adapter: Adapter;
+  #live = false;
+  /** The last position that counts as history for this run (`undefined` before it is read). */
+  #history: string | null | undefined;
+  #historyAtStart: Promise<string | null | undefined> = Promise.resolve(undefined);
+  #fresh = false;
+  #requests: Request[] = [];
+  #rebuilt: Request[] = [];
+  /** Whether it delivers nothing until resumed (it keeps the lease). */
+  paused = false;
+
+  /** @param context what following needs of its subscription */
+  constructor(context: FollowContext<TEvents>) {
+    this.#c = context;
+    this.#adapter = context.source.adapter;
+  }
+
+  /** A run starts: what is in the log at this moment is history. */
+  begin(): void {
+    this.#history = undefined;
+    // Asked now, before the caller's next append.
+    this.#historyAtStart = this.#adapter.stats().then((stats) => stats.head, () => undefined);
+  }
+
+  /** Asks for a rebuild or a replay of parked events, served by the active run between pages. */
+  request(kind: Request["kind"], id?: string): Promise<ReplayResult | undefined> {
+    const { promise, resolve, reject } = Promise.withResolvers<ReplayResult | undefined>();
+    this.#requests.push({ kind, id, resolve, reject });
+    this.#c.signal.notify();
+    return promise;
+  }
+
+  /** The run ended: rejects every request not served, and every rebuild not caught up. */
+  fail(error: unknown): void {
+    for (const request of [...this.#requests.splice(0), ...this.#rebuilt.splice(0)]) request.reject(error);
+  }
+
+  /** Follows the log until `signal` aborts (or a store call fails). */
+  async follow(signal: AbortSignal): Promise<void> {
+    const { name, source, settings, progress, handling, status } = this.#c;
+    // Events up to the head at start are history (hydrated); later ones are fresh, also
+    // when they are read during catch-up or after an in-process recovery.
+    if (this.#history === undefined) this.#history = await this.#historyAtStart;
+    if (this.#history === undefined) this.#history = (await this.#adapter.stats()).head;
+    await this.#load();
+    while (!signal.aborted) {
+      const request = this.#requests.shift();
+      if (request !== undefined) {
+        await this.#serve(request, signal);
+        continue;
+      }
+      if (this.paused) {
+        status.set("paused");
+        await this.#c.signal.wait(settings.pollInterval);
+        continue;
+      }
+      status.set(this.#live ? "live" : "catching-up");
+      this.#c.signal.clear();
+      let complete = true;
+      const after = progress.position ?? undefined;
+      // It polls and is woken anyway, so a page never waits for held-back events.
+      const pages = within(
+        source.readAllPages({ after, settle: false }),
+        settings.readTimeout,
+        `reading the log for subscription "${name}" (the store did not answer)`,
+      );
+      for await (const page of pages) {
+        const history = this.#fresh ? 0 : historyLength(page, this.#history ?? null);
+        if (history > 0) await handling.page(page.slice(0, history), true, signal);
+        if (history < page.length && !signal.aborted) {
+          await handling.page(history === 0 ? page : page.slice(history), false, signal);
+        }
+        if (signal.aborted || this.paused || this.#requests.length > 0) {
+          complete = false;
+          break;
+        }
+      }
+      if (!complete) continue;
+      // The log was read: any outage is over (`lastError` keeps it).
+      progress.error = undefined;
+      if (!this.#live) {
+        this.#live = true;
+        status.set("live");
+        for (const rebuilt of this.#rebuilt.splice(0)) rebuilt.resolve(undefined);
+      }
+      await this.#c.signal.wait(settings.pollInterval);
+    }
+  }
+
+  /** Loads the checkpoint: restores the saved state, or rebuilds when the version changed. */
+  async #load(): Promise<void> {
+    const { name, settings, progress } = this.#c;
+    const checkpoint = await this.#adapter.getCheckpoint(name);
+    progress.saved = checkpoint?.position ?? null;
+    progress.position = null;
+    this.#live = false;
+    const { version, state } = settings;
+    const otherVersion = checkpoint !== undefined && version !== undefined && checkpoint.version !== version;
+    const stateMissing = state !== undefined && checkpoint?.position != null &&
+      checkpoint.state === undefined;
+    // No checkpoint (a first start, an external reset, a crash inside a rebuild): the read
+    // model must start empty, so the reset hook runs before everything is replayed.
+    const fromScratch = checkpoint?.position == null && settings.reset !== undefined;
+    if (otherVersion || stateMissing || fromScratch) return await this.#reset();
+    if (state !== undefined && checkpoint?.state !== undefined) await state.restore(checkpoint.state);
+    this.#fresh = settings.resumeFresh && progress.saved !== null;
+    progress.loaded();
+  }
+
+  async #reset(): Promise<void> {
+    await this.#c.handling.reset();
+    this.#live = false;
+    this.#fresh = false;
+    this.#history = (await this.#adapter.stats()).head;
+  }
+
+  async #serve(request: Request, signal: AbortSignal): Promise<void> {
+    try {
+      if (request.kind === "rebuild") {
+        await this.#reset();
+        this.#rebuilt.push(request);
+      } else {
+        request.resolve(await this.#c.handling.replay(request.id, signal));
+      }
+    } catch (error) {
+      request.reject(error);
+      throw error;
+    }
+  }
+}
+
+/** How many records at the start of `page` (position order) are at or before `head`. */
+function historyLength(page: readonly { readonly position: string }[], head: string | null): number {
+  if (head === null) return 0;
+  let n = 0;
+  while (n < page.length && page[n].position <= head) n++;
+  return n;
+}

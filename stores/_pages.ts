@@ -1,0 +1,139 @@
+/**
+ * Paged reads of a stream and of the log: argument checks, page sizes, and the exclusive
+ * `after` bound carried from page to page.
+ *
+ * @module
+ */
+
+import type { EventLog } from "../contract/event_log.ts";
+import type { EventRecord } from "../events/record.ts";
+import { checkLimit, checkName, checkNames, checkRevision } from "./_input.ts";
+import type { ReadAllOptions, ReadOptions, ReadStreamOptions } from "./event_store_options.ts";
+
+/** The log reads of an adapter, reached through a check that the store is open. */
+export type LogAccess = () => Pick<EventLog<unknown>, "readStream" | "readLog">;
+
+/**
+ * The read direction from a user's spelling of it.
+ *
+ * @param value `"forward"`/`"backward"`, or valkyr's `"asc"`/`"desc"` and `1`/`-1`
+ * @throws {TypeError} for anything else
+ */
+export function direction(value: unknown): "forward" | "backward" {
+  if (value === undefined || value === "forward" || value === "asc" || value === 1) return "forward";
+  if (value === "backward" || value === "desc" || value === -1) return "backward";
+  throw new TypeError(
+    `direction must be "forward" or "backward" (or "asc" / "desc"), got ${JSON.stringify(value)}`,
+  );
+}
+
+/**
+ * valkyr's `filter: { types }` as Eventfold's `types`, and the deprecated `cursor` as
+ * `after`; both spellings at once are ambiguous.
+ *
+ * @param options the read options as given
+ * @throws {TypeError} when both spellings of the types are given
+ */
+export function readOptions(options: ReadOptions): ReadOptions {
+  const { filter, cursor, ...rest } = options;
+  const after = options.after ?? cursor;
+  if (filter === undefined) return { ...rest, after };
+  if (options.types !== undefined) {
+    throw new TypeError("give the event types either as types or as filter.types, not both");
+  }
+  return { ...rest, after, types: filter.types };
+}
+
+/**
+ * Checks a stream name (or a relation key).
+ *
+ * @param stream the value given
+ * @param what how to name it in the error
+ */
+export function streamName(stream: unknown, what = "stream"): string {
+  return checkName(stream, what);
+}
+
+/**
+ * Pages of one stream in revision order (or reversed).
+ *
+ * @param access the adapter, once the store is known to be open
+ * @param pageSize the largest page asked of the adapter
+ * @param stream the stream
+ * @param options first revision, direction, limit, types
+ */
+export async function* streamPages(
+  access: LogAccess,
+  pageSize: number,
+  stream: string,
+  options: ReadStreamOptions,
+): AsyncIterable<EventRecord[]> {
+  streamName(stream);
+  const dir = direction(options.direction);
+  let remaining = checkLimit(options.limit);
+  let from = checkRevision(options.fromRevision);
+  checkNames(options.types, "types");
+  // Revisions start at 1: reading forward from 0 reads from the first event.
+  if (from !== undefined && from < 1) {
+    if (dir === "backward") return;
+    from = 1;
+  }
+  while (remaining > 0) {
+    const limit = Math.min(remaining, pageSize);
+    const page = await access().readStream(stream, {
+      fromRevision: from,
+      direction: dir,
+      limit,
+      types: options.types,
+    });
+    if (page.length > 0) yield page;
+    remaining -= page.length;
+    if (page.length < limit) return;
+    const last = page[page.length - 1].revision;
+    from = dir === "forward" ? last + 1 : last - 1;
+    if (from < 1) return;
+  }
+}
+
+/**
+ * Pages of the log in position order (or reversed), after an exclusive position.
+ *
+ * @param access the adapter, once the store is known to be open
+ * @param pageSize the largest page asked of the adapter
+ * @param options `after`, direction, limit, types, streams, settle
+ */
+export async function* logPages(
+  access: LogAccess,
+  pageSize: number,
+  options: ReadAllOptions,
+): AsyncIterable<EventRecord[]> {
+  const dir = direction(options.direction);
+  let remaining = checkLimit(options.limit);
+  let after = options.after;
+  if (after !== undefined && typeof after !== "string") {
+    throw new TypeError(`after must be a position string, got ${JSON.stringify(after)}`);
+  }
+  checkNames(options.types, "types");
+  checkNames(options.streams, "streams");
+  if (options.streams !== undefined && options.streams.length === 0) return;
+  // Only the first page settles: the read then holds everything committed when it began.
+  let settle = options.settle !== false;
+  while (remaining > 0) {
+    const limit = Math.min(remaining, pageSize);
+    const page = await access().readLog({
+      after,
+      // Sent too for adapters written against 0.1, which read `cursor`.
+      cursor: after,
+      direction: dir,
+      limit,
+      types: options.types,
+      streams: options.streams,
+      settle,
+    });
+    settle = false;
+    if (page.length > 0) yield page;
+    remaining -= page.length;
+    if (page.length < limit) return;
+    after = page[page.length - 1].position;
+  }
+}

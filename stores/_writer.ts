@@ -1,0 +1,158 @@
+/**
+ * The write path of a store: validation, stream locks, the append, and the after-commit
+ * hooks in commit order. `close()` waits for the writes under way.
+ *
+ * @module
+ */
+
+import type { Adapter } from "../contract/adapter.ts";
+import { refuseReentry } from "../contract/_reentry.ts";
+import type { RelationChange } from "../contract/relation_storage.ts";
+import type { AnyEventFactory } from "../events/factory.ts";
+import type { EventRecord, PendingEvent } from "../events/record.ts";
+import { validateEvent } from "../events/validate.ts";
+import { append, type AppendOutcome, type AppendPlan } from "./_append.ts";
+import { HookQueue } from "./_hook_queue.ts";
+import { expectations } from "./_input.ts";
+import { streamName } from "./_pages.ts";
+import { StreamLocks } from "./_stream_locks.ts";
+import type { InsertingListener, PushOptions } from "./event_store_options.ts";
+
+/** What one write stored, returned (stored earlier) and skipped. */
+export interface WriteResult<TRecord> {
+  /** The records of the call, stored now or before, in call order. */
+  readonly records: TRecord[];
+  /** The records stored by this call. */
+  readonly inserted: TRecord[];
+  /** Ids of the call that were stored already. */
+  readonly skipped: string[];
+}
+
+/**
+ * Appends for one store.
+ *
+ * @typeParam TRecord the store's record type
+ * @typeParam THandle the adapter's transaction handle
+ */
+export class Writer<TRecord extends EventRecord, THandle> {
+  /** After-commit listeners. */
+  readonly hooks: HookQueue<TRecord> = new HookQueue();
+  /** In-transaction listeners. */
+  readonly inserting: Set<InsertingListener<TRecord, THandle>> = new Set();
+  readonly #adapter: Adapter;
+  readonly #events: AnyEventFactory;
+  readonly #open: () => void;
+  readonly #locks: StreamLocks = new StreamLocks();
+  readonly #writing: Set<Promise<unknown>> = new Set();
+
+  /**
+   * Creates it.
+   *
+   * @param adapter the storage
+   * @param events the definitions payloads are validated against
+   * @param open throws when the store is closed
+   */
+  constructor(adapter: Adapter, events: AnyEventFactory, open: () => void) {
+    this.#adapter = adapter;
+    this.#events = events;
+    this.#open = open;
+  }
+
+  /**
+   * Validates and appends `pending`, then runs the after-commit hooks.
+   *
+   * @param pending the checked events
+   * @param options expected revisions, relations, batch, emit
+   * @param imported true for `import()`
+   */
+  write(pending: PendingEvent[], options: PushOptions, imported: boolean): Promise<WriteResult<TRecord>> {
+    return this.#tracked(this.#write(pending, options, imported));
+  }
+
+  /** Resolves when every write under way has finished (or failed), and their hooks ran. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#writing]);
+  }
+
+  /** Keeps `write` in the set `close()` waits for while it runs. */
+  #tracked<T>(write: Promise<T>): Promise<T> {
+    this.#writing.add(write);
+    const done = () => void this.#writing.delete(write);
+    write.then(done, done);
+    return write;
+  }
+
+  /** Validates every event; synchronous schemas (most) cost no promise per event. */
+  #validate(pending: readonly PendingEvent[]): PendingEvent[] | Promise<PendingEvent[]> {
+    const out: PendingEvent[] = new Array(pending.length);
+    let waiting: Promise<void>[] | undefined;
+    try {
+      for (let i = 0; i < pending.length; i++) {
+        const event = pending[i];
+        const valid = validateEvent(this.#events, event.type, event.data, event.meta);
+        if (valid instanceof Promise) {
+          (waiting ??= []).push(valid.then(({ data, meta }) => void (out[i] = { ...event, data, meta })));
+        } else {
+          out[i] = { ...event, data: valid.data, meta: valid.meta };
+        }
+      }
+    } catch (error) {
+      // The call fails with the first synchronous error; the pending checks are dropped.
+      for (const check of waiting ?? []) check.catch(() => {});
+      throw error;
+    }
+    return waiting === undefined ? out : Promise.all(waiting).then(() => out);
+  }
+
+  async #write(
+    pending: PendingEvent[],
+    options: PushOptions,
+    imported: boolean,
+  ): Promise<{ records: TRecord[]; inserted: TRecord[]; skipped: string[] }> {
+    if (options.batch !== undefined && typeof options.batch !== "string") {
+      throw new TypeError(`batch must be a string (a key handed to listeners), got ${typeof options.batch}`);
+    }
+    const validated = await this.#validate(pending);
+    const relations: RelationChange[] = (options.relations ?? []).map((r) => ({
+      op: r.op ?? "insert",
+      key: streamName(r.key, "relation key"),
+      stream: streamName(r.stream),
+    }));
+    const hydrated = imported;
+    const listeners = [...this.inserting];
+    const plan: AppendPlan = {
+      events: validated,
+      expected: expectations(options.expectedRevision, validated.map((event) => event.stream)),
+      relations,
+      imported,
+      inTransaction: listeners.length === 0 ? undefined : async (records, handle) => {
+        const context = { batch: options.batch, hydrated, tx: handle as THandle };
+        for (const listener of listeners) await listener(records as TRecord[], context);
+      },
+    };
+    this.#open();
+    refuseReentry(this.#adapter);
+    const release = await this.#locks.acquire(validated.map((event) => event.stream));
+    let outcome: AppendOutcome;
+    let dispatched: Promise<void> | undefined;
+    try {
+      outcome = await append(this.#adapter, plan);
+      const stored = outcome.stored as TRecord[];
+      // Queued before the stream locks are released: listeners see each stream in commit order.
+      if (stored.length > 0 && options.emit !== false) {
+        dispatched = this.hooks.dispatch(stored, { batch: options.batch, hydrated });
+      }
+    } finally {
+      release();
+    }
+    // A listener that appends gets its reply at once; its records' listeners run after it.
+    if (!HookQueue.inListener()) await dispatched;
+    const inserted = outcome.stored as TRecord[];
+    const skipped = [...outcome.skipped];
+    if (skipped.length === 0) return { records: inserted, inserted, skipped };
+    const byId = new Map<string, EventRecord>(inserted.map((record) => [record.id, record]));
+    for (const record of await this.#adapter.getByIds(skipped)) byId.set(record.id, record);
+    const records = validated.map((event) => byId.get(event.id)).filter((record) => record !== undefined);
+    return { records: [...new Set(records)] as TRecord[], inserted, skipped };
+  }
+}

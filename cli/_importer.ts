@@ -7,6 +7,7 @@
  * @module
  */
 
+import { delay } from "../async.ts";
 import type { AnyEventFactory, EventStore, PendingEvent } from "../mod.ts";
 import { CliFailure, Interrupted } from "./_errors.ts";
 import { count, plural } from "./_format.ts";
@@ -52,7 +53,7 @@ export class ChunkedImport {
     this.#send();
     // A store whose calls all resolve at once (SQLite) would never let the event loop
     // deliver a Ctrl-C; one macrotask per chunk lets it in.
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await delay(0);
     return this.#newlyCommitted();
   }
 

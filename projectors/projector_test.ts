@@ -4,6 +4,7 @@ import { event } from "../events/event.ts";
 import { EventFactory, type EventRecordOf, type EventTypeOf, type RecordOfType } from "../events/factory.ts";
 import { StreamQueue } from "./_stream_queue.ts";
 import { type ProjectionStatus, Projector } from "./projector.ts";
+import { delay } from "../async.ts";
 
 const events = new EventFactory([
   event.type("user:created").data(z.object({ name: z.string(), email: z.string() })),
@@ -41,8 +42,6 @@ function record<T extends EventTypeOf<Events>>(
 
 const created = (stream: string, name = "Ada", outdated = false) =>
   record("user:created", stream, { name, email: `${name.toLowerCase()}@example.com` }, outdated);
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const FRESH: ProjectionStatus = { hydrated: false, outdated: false };
 const HYDRATED: ProjectionStatus = { hydrated: true, outdated: false };
@@ -119,7 +118,7 @@ Deno.test("records of one stream are handled one at a time in order while other 
     active.set(r.stream, running);
     if (running > 1) overlapped = true;
     // The slow stream sleeps a random while per record; the fast one barely waits.
-    await sleep(r.stream === "slow" ? 5 + Math.floor(Math.random() * 15) : Math.floor(Math.random() * 2));
+    await delay(r.stream === "slow" ? 5 + Math.floor(Math.random() * 15) : Math.floor(Math.random() * 2));
     active.set(r.stream, running - 1);
     done.push(`${r.stream}:${r.revision}`);
   });
@@ -144,7 +143,7 @@ Deno.test("once handlers are awaited before the next record of the stream", asyn
   const projector = new Projector<Events>();
   const log: string[] = [];
   projector.once("user:created", async (r) => {
-    await sleep(10);
+    await delay(10);
     log.push(`once ${r.data.name}`);
   });
   projector.on("user:email-set", (r) => void log.push(`on ${r.data}`));
@@ -158,7 +157,7 @@ Deno.test("the stream queue forgets a stream once its work is done", async () =>
   const queue = new StreamQueue();
   const order: number[] = [];
   const a = queue.run(["s"], async () => {
-    await sleep(5);
+    await delay(5);
     order.push(1);
   });
   const b = queue.run(["s"], () => {
@@ -172,7 +171,7 @@ Deno.test("the stream queue forgets a stream once its work is done", async () =>
   assert.equal(await b, 2);
   await assert.rejects(c, /c failed/);
   await d;
-  await sleep(0);
+  await delay(0);
   assert.deepEqual(order, [1, 2, 4]);
   assert.equal(queue.size, 0);
 });
@@ -193,7 +192,7 @@ Deno.test("unsubscribe takes effect for records queued but not yet started", asy
   const projector = new Projector<Events>();
   const seen: string[] = [];
   const registration = projector.on("user:created", async (r) => {
-    await sleep(5);
+    await delay(5);
     seen.push(r.data.name);
   });
   const a = projector.push(created("u1", "A"), FRESH);
@@ -228,7 +227,7 @@ Deno.test("pushMany without a batch handler pushes each record in order with the
   const log: string[] = [];
   projector.once("user:created", (r) => void log.push(`once ${r.data.name}`));
   projector.on("user:created", async (r) => {
-    await sleep(r.data.name === "A" ? 10 : 0);
+    await delay(r.data.name === "A" ? 10 : 0);
     log.push(`on ${r.data.name}`);
   });
   await projector.pushMany("sync", [created("u1", "A"), created("u1", "B")], { hydrated: true });
@@ -242,11 +241,11 @@ Deno.test("a batch waits for earlier records of its streams and holds later ones
   const projector = new Projector<Events>();
   const log: string[] = [];
   projector.on("user:created", async (r) => {
-    await sleep(10);
+    await delay(10);
     log.push(r.data.name);
   });
   projector.batch("b", async (records) => {
-    await sleep(10);
+    await delay(10);
     log.push(`batch ${records.map((r) => r.data).join(",")}`);
   });
   await Promise.all([
@@ -278,12 +277,12 @@ Deno.test("once effects form (valkyr's): onSuccess gets { data, record } with th
   const projector = new Projector<Events>();
   const log: string[] = [];
   projector.once("user:created", async (r) => {
-    await sleep(1);
+    await delay(1);
     if (r.data.name === "Bad") throw new Error("mail server down");
     return { messageId: `m-${r.data.name}` };
   }, {
     onSuccess: async ({ data, record }) => {
-      await sleep(1);
+      await delay(1);
       const id: string = data.messageId;
       log.push(`success ${record.data.name} ${id}`);
     },
@@ -358,7 +357,7 @@ Deno.test("a throwing on handler rejects push but the stream keeps going", async
   const projector = new Projector<Events>();
   const seen: string[] = [];
   projector.on("user:created", async (r) => {
-    await sleep(2);
+    await delay(2);
     if (r.data.name === "Bad") throw new RangeError("bad name");
   });
   projector.all("user:created", (r) => void seen.push(r.data.name));

@@ -23,6 +23,7 @@ import type {
   SubscriptionOptions,
   SubscriptionState,
 } from "./subscription_options.ts";
+import { delay } from "../async.ts";
 
 const events = new EventFactory([event.type("tick")]);
 type Events = typeof events;
@@ -44,7 +45,7 @@ async function until(check: () => boolean | Promise<boolean>, what: string, ms =
   const deadline = Date.now() + ms;
   while (!await check()) {
     if (Date.now() > deadline) assert.fail(`timed out after ${ms} ms waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
+    await delay(2);
   }
 }
 

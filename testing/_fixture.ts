@@ -13,6 +13,7 @@ import { EventFactory, type EventRecordOf } from "../events/factory.ts";
 import type { PendingEvent } from "../events/record.ts";
 import type { Adapter, AdapterStats } from "../contract/mod.ts";
 import { EventStore } from "../stores/event_store.ts";
+import { delay } from "../async.ts";
 
 /** The events every case writes. */
 export const events = new EventFactory([
@@ -185,5 +186,5 @@ export function assertIncreasing(list: readonly string[], what: string): void {
 
 /** Waits a macrotask, so that other work gets a turn. */
 export function turn(ms = 0): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return delay(ms);
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { ROOT, tempDir } from "../cli/_test_helpers.ts";
+import { delay } from "../async.ts";
 
 const COUNT = 100_000;
 
@@ -44,7 +45,7 @@ async function interrupted(args: string[], ready: () => Promise<boolean>) {
         sent = true;
         break;
       }
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await delay(20);
     }
   } finally {
     if (!sent) child.kill("SIGKILL");

@@ -3,6 +3,7 @@ import { EventInsertionError, StoreClosedError } from "../../errors.ts";
 import type { EventRecord } from "../../events/record.ts";
 import { PG_URL } from "../../tests/_postgres_env.ts";
 import { DuplicateIdError, RevisionConflictError } from "../../contract/mod.ts";
+import { delay } from "../../async.ts";
 import { PostgresAdapter } from "./mod.ts";
 import { append, row, test, withAdapter } from "./_test_helpers.ts";
 
@@ -85,13 +86,34 @@ async function slowWriter(
   return { slow, release };
 }
 
+/**
+ * Reads until `done` holds (at most 10 s). The visibility horizon is server-wide: a
+ * transaction of another test that is open on the shared server holds back every reader
+ * for a moment, so a read without `settle` may first come back short.
+ */
+async function readUntil(
+  read: () => Promise<EventRecord[]>,
+  done: (records: EventRecord[]) => boolean,
+): Promise<EventRecord[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const records = await read();
+    if (done(records) || Date.now() > deadline) return records;
+    await delay(20);
+  }
+}
+
 test("readLog holds back events committed after an older open transaction, and lag() names it", async () => {
   await withAdapter(async (adapter) => {
     await append(adapter, [row("before", 1)]);
     const { slow, release } = await slowWriter(adapter);
     const [fast] = await append(adapter, [row("fast", 1)]);
 
-    const visible = await adapter.readLog({ direction: "forward", limit: 10 });
+    const visible = await readUntil(
+      () => adapter.readLog({ direction: "forward", limit: 10 }),
+      (records) => records.length > 0,
+    );
+    // "fast" committed, but after "slow" began: it stays unreadable while "slow" is open.
     assert.deepEqual(visible.map((record) => record.stream), ["before"]);
     assert.equal((await adapter.readStream("fast", { direction: "forward", limit: 10 })).length, 1);
     const lag = await adapter.lag(visible[0].position);
@@ -102,7 +124,10 @@ test("readLog holds back events committed after an older open transaction, and l
 
     release();
     const [slowRecord] = await slow;
-    const after = await adapter.readLog({ direction: "forward", limit: 10, after: visible[0].position });
+    const after = await readUntil(
+      () => adapter.readLog({ direction: "forward", limit: 10, after: visible[0].position }),
+      (records) => records.length >= 2,
+    );
     // The slow event sorts first: a reader that saw "fast" earlier would have skipped it.
     assert.deepEqual(after.map((record) => record.id), [slowRecord.id, fast.id]);
     assert.ok(slowRecord.position < fast.position);
@@ -121,7 +146,7 @@ test("a log read waits for events committed before it began, then returns them a
     const reading = adapter.readLog({ direction: "forward", limit: 10, settle: true }).finally(() =>
       settled = true
     );
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await delay(150);
     assert.equal(settled, false, "the read returned while an event committed before it was unreadable");
     release();
     await slow;
@@ -139,7 +164,7 @@ test("watch() wakes a listener of another adapter when events commit, and stops 
       // LISTEN starts in the background: append until a notification arrives.
       for (let revision = 1; wakes === 0 && Date.now() < deadline; revision++) {
         await append(writer, [row("s", revision)]);
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await delay(50);
       }
       assert.ok(wakes > 0, "no notification within 5 s");
       stop();
@@ -229,7 +254,7 @@ test("revisions() makes racing writers of one stream wait, so the second reads t
       seen = (await tx.revisions(["s", "other"])).get("s");
       return await tx.insert([row("s", seen! + 1)]);
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await delay(50);
     assert.equal(seen, undefined, "the second writer did not wait for the lock");
     release();
     await first;

@@ -3,6 +3,7 @@ import { EventInsertionError, StoreClosedError } from "../../errors.ts";
 import { DuplicateIdError, RevisionConflictError } from "../../contract/mod.ts";
 import { row, tempDir } from "../../tests/_sqlite_helpers.ts";
 import { SqliteAdapter } from "./sqlite_adapter.ts";
+import { delay } from "../../async.ts";
 
 const stores = [
   { name: "file", open: (dir: string) => new SqliteAdapter(`${dir}/events.db`) },
@@ -163,7 +164,7 @@ for (const { name, open } of stores) {
       adapter.transaction(async (tx) => {
         trace.push(`${label} start`);
         const revision = (await tx.revisions(["s"])).get("s")!;
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        await delay(5);
         await tx.insert([row("s", revision + 1)]);
         trace.push(`${label} end`);
       });
@@ -282,7 +283,7 @@ for (const { name, open } of stores) {
     await using dir = await tempDir();
     const adapter = open(dir.path);
     const writing = adapter.transaction(async (tx) => {
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await delay(10);
       return await tx.insert([row("a", 1)]);
     });
     const closing = adapter.close();

@@ -4,6 +4,7 @@ import { DecodeError, EventInsertionError } from "../../errors.ts";
 import { jsonCodec } from "../codec.ts";
 import { row, tempDir } from "../../tests/_sqlite_helpers.ts";
 import { SqliteAdapter } from "./sqlite_adapter.ts";
+import { delay } from "../../async.ts";
 
 Deno.test("a payload that no longer decodes is a DecodeError naming its position; other events still read", async () => {
   await using dir = await tempDir();
@@ -86,7 +87,7 @@ Deno.test("watch() hears commits made by another connection and stops when unsub
   stopOther();
   const before = heard;
   await writer.transaction((tx) => tx.insert([row("a", 2)]));
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await delay(20);
   assert.equal(heard, before);
 });
 

@@ -62,19 +62,45 @@ export class EventValidationError extends EventStoreError {
   readonly type: string;
   /** Every problem the schema reported. */
   readonly issues: readonly ValidationIssue[];
+  /** Where the record was stored, when a stored record failed on read (`validateOnRead`). */
+  readonly position?: string;
+  /** The version the record was stored at, when a stored record failed on read. */
+  readonly storedVersion?: number;
+  /** The version it was upcast to (the definition's current one), when read. */
+  readonly version?: number;
 
   /**
    * Creates it.
    *
    * @param type the event type
    * @param issues the problems found, each with its path
+   * @param read for a stored record that failed on read: its position and versions
    */
-  constructor(type: string, issues: readonly ValidationIssue[]) {
+  constructor(type: string, issues: readonly ValidationIssue[], read?: StoredRecordAt) {
     const listed = issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
-    super(`Invalid event "${type}": ${listed}`);
+    const upcast = read === undefined || read.storedVersion === read.version
+      ? ""
+      : ` (stored at version ${read.storedVersion}, upcast to version ${read.version})`;
+    const at = read === undefined ? "" : ` at position ${read.position}${upcast}`;
+    super(`Invalid event "${type}"${at}: ${listed}`);
     this.type = type;
     this.issues = issues;
+    if (read !== undefined) {
+      this.position = read.position;
+      this.storedVersion = read.storedVersion;
+      this.version = read.version;
+    }
   }
+}
+
+/** Where a stored record that failed validation on read is, and at which versions. */
+export interface StoredRecordAt {
+  /** Its global position. */
+  readonly position: string;
+  /** The version it was stored at. */
+  readonly storedVersion: number;
+  /** The version it was read at. */
+  readonly version: number;
 }
 
 /**
@@ -90,17 +116,24 @@ export class EventValidationError extends EventStoreError {
 export class UnknownEventError extends EventStoreError {
   /** The type that has no definition. */
   readonly type: string;
+  /** Where a stored record of that type was read, when one was. */
+  readonly position?: string;
 
   /**
    * Creates it.
    *
    * @param type the unknown type
    * @param known the types the store does know, listed in the message
+   * @param position the position of the stored record of that type, when one was read
    */
-  constructor(type: string, known: readonly string[] = []) {
+  constructor(type: string, known: readonly string[] = [], position?: string) {
     const hint = known.length > 0 ? ` (known types: ${known.join(", ")})` : "";
-    super(`Unknown event type "${type}"${hint}`);
+    const at = position === undefined
+      ? ""
+      : ` at position ${position} (read it with unknownEvents: "skip" or "pass", or add its definition)`;
+    super(`Unknown event type "${type}"${at}${hint}`);
     this.type = type;
+    if (position !== undefined) this.position = position;
   }
 }
 

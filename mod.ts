@@ -49,6 +49,7 @@ export {
   isEventValidationError,
   isStoreClosedError,
   StoreClosedError,
+  type StoredRecordAt,
   StoreOpenError,
   SubscriptionStoppedError,
   TimeoutError,
@@ -67,6 +68,7 @@ export {
 } from "./events/factory.ts";
 export type { DataField, EventInput, EventRecord, MetaField, PendingEvent } from "./events/record.ts";
 export type { StandardSchemaV1 } from "./events/standard_schema.ts";
+export type { Evolution, Upcaster, VersionedPayload } from "./events/evolution.ts";
 export { validateEvent, type ValidPayloads } from "./events/validate.ts";
 export { uuidv7 } from "./events/id.ts";
 export { type Clock, type FakeClock, fakeClock, isIsoTime, systemClock } from "./events/clock.ts";
@@ -117,6 +119,7 @@ export type {
   ReadOptions,
   ReadStreamOptions,
   ReduceArgs,
+  UnknownEventPolicy,
 } from "./stores/event_store_options.ts";
 export type {
   ErrorListener,

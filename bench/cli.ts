@@ -23,7 +23,11 @@ const STREAMS = 10_000;
 const BATCH = 1000;
 
 async function seed(path: string, count: number): Promise<void> {
-  await using store = new EventStore({ adapter: new SqliteAdapter(path), events: new PermissiveEvents() });
+  await using store = new EventStore({
+    adapter: new SqliteAdapter(path),
+    events: new PermissiveEvents(),
+    unknownEvents: "pass",
+  });
   const started = Date.UTC(2026, 0, 1);
   for (let done = 0; done < count; done += BATCH) {
     const batch = [];

@@ -22,21 +22,30 @@ import { EVENTS_TABLE_SQL } from "../stores/sqlite/schema.ts";
 import { SqliteAdapter } from "../stores/sqlite/mod.ts";
 import { type BenchRow, median } from "./_report.ts";
 
-const events = new EventFactory([
-  event.type("user:updated").data(z.object({
-    name: z.string(),
-    email: z.string(),
-    age: z.number(),
-    tags: z.array(z.string()),
-  })),
-]);
+const userV1 = z.object({
+  name: z.string(),
+  email: z.string(),
+  age: z.number(),
+  tags: z.array(z.string()),
+});
+const events = new EventFactory([event.type("user:updated").data(userV1)]);
 type Events = typeof events;
+
+/** The same event at version 2 (a `unit` added), read from version-1 records by one upcast step. */
+const eventsV2 = new EventFactory([
+  event.type("user:updated").version(2).data(userV1.extend({ unit: z.string() }))
+    .upcast(1, ({ data, meta }) => ({ data: { ...data, unit: "years" }, meta }), { data: userV1 }),
+]);
 
 function payload(i: number) {
   return { name: `user ${i}`, email: `u${i}@example.com`, age: i % 90, tags: ["a", "b"] };
 }
 
 const ages = makeReducer<Events, number>((total, record) => total + record.data.age, 0);
+const agesV2 = makeReducer<typeof eventsV2, number>(
+  (total, record) => record.data.unit === "years" ? total + record.data.age : NaN,
+  0,
+);
 
 /** An account-like aggregate whose snapshot is the running total. */
 class Member extends AggregateRoot<Events> {
@@ -239,6 +248,18 @@ export async function bench(options: { quick: boolean }): Promise<BenchRow[]> {
     const folded = await alternate(repeats, foldStore, foldRaw);
     foldDb.close();
 
+    // The same fold through one upcast step (records at version 1, definitions at 2),
+    // against the fold without it, in the same run.
+    await using upcastingStore = new EventStore({ adapter: new SqliteAdapter(foldPath), events: eventsV2 });
+    const foldUpcast = async (): Promise<Run> => {
+      const started = performance.now();
+      const total = await upcastingStore.reduce({ name: "ages-v2", stream: foldStream, reducer: agesV2 });
+      const rate = length / ((performance.now() - started) / 1000);
+      if (typeof total !== "number" || Number.isNaN(total)) throw new Error("upcast fold failed");
+      return { rate, path: "" };
+    };
+    const upcast = await alternate(repeats, foldUpcast, foldStore);
+
     // Loading an aggregate from a 100,000-event stream with a snapshot.
     const aggregatePath = file();
     const member = uuidv7();
@@ -292,6 +313,14 @@ export async function bench(options: { quick: boolean }): Promise<BenchRow[]> {
       },
       {
         store: "sqlite",
+        case: `fold the ${length.toLocaleString("en-US")}-event stream through one upcast step`,
+        unit: "events/s",
+        value: upcast.store,
+        baseline: upcast.raw,
+        target: ">= 0.8x of the fold without",
+      },
+      {
+        store: "sqlite",
         case: "load aggregate, 100,000-event stream + snapshot",
         unit: "ms",
         value: median(loads),
@@ -315,18 +344,18 @@ export async function bench(options: { quick: boolean }): Promise<BenchRow[]> {
 async function alternate(
   repeats: number,
   store: () => Promise<Run>,
-  raw: () => Run,
+  raw: () => Run | Promise<Run>,
 ): Promise<{ store: number; raw: number; storePath: string; rawPath: string }> {
   const stores: Run[] = [];
   const raws: Run[] = [];
   // One untimed run of each first, so both sides are compiled by the JIT before timing.
-  for (const run of [await store(), raw()]) await discard(run.path);
+  for (const run of [await store(), await raw()]) await discard(run.path);
   for (let n = 0; n < repeats; n++) {
     if (n % 2 === 0) {
       stores.push(await store());
-      raws.push(raw());
+      raws.push(await raw());
     } else {
-      raws.push(raw());
+      raws.push(await raw());
       stores.push(await store());
     }
     // Only the first run's files are kept (for the size figure).

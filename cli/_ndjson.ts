@@ -2,9 +2,14 @@
  * The NDJSON form of events: one JSON object per line, payloads in tagged JSON (see
  * `_tagged_json.ts`) so `Date`, `bigint`, `Map`, `Set`, bytes and `undefined` survive.
  *
- * `export` writes `id, stream, type, revision, created, outdated, data, meta`: what makes
- * an event, nothing a store assigns on its own, so two stores holding the same events
- * export the same bytes. `events` adds `position` and `recorded`. `import` reads either.
+ * `export` writes `id, stream, type, version, revision, created, outdated, data, meta`:
+ * what makes an event, nothing a store assigns on its own, so two stores holding the same
+ * events export the same bytes. Records are written as stored: the type and `version` they
+ * were written at and their payloads before any upcast, so an import stores them exactly
+ * as they were. `events` adds `position` and `recorded`, and, when it reads through the
+ * application's definitions, `storedVersion` of a record it upcast (its `version` and
+ * payloads are then the current ones). `import` reads either (`storedVersion` is only
+ * information); a line without `version` is at version 1 (files written before versions).
  *
  * @module
  */
@@ -44,7 +49,7 @@ function payload(value: unknown, root: string, record: EventRecord): unknown {
 /**
  * One record as an NDJSON line (without the newline).
  *
- * @param record a stored record
+ * @param record a record, as stored (the CLI's own reads) or upcast (read through definitions)
  * @param storeFields also write `position` and `recorded` (which another store would assign anew)
  * @returns the line
  * @throws {TaggedJsonError} for a payload holding a function or symbol
@@ -58,6 +63,10 @@ export function recordLine(record: EventRecord, storeFields: boolean): string {
         id: record.id,
         stream: record.stream,
         type: record.type,
+        version: record.version ?? 1,
+        ...(record.storedVersion !== undefined && record.storedVersion !== record.version
+          ? { storedVersion: record.storedVersion }
+          : {}),
         revision: record.revision,
         position: record.position,
         created: record.created,
@@ -70,6 +79,7 @@ export function recordLine(record: EventRecord, storeFields: boolean): string {
         id: record.id,
         stream: record.stream,
         type: record.type,
+        version: record.version ?? 1,
         revision: record.revision,
         created: record.created,
         outdated: record.outdated,
@@ -83,6 +93,8 @@ const FIELDS = new Set([
   "id",
   "stream",
   "type",
+  "version",
+  "storedVersion",
   "revision",
   "position",
   "created",
@@ -102,7 +114,7 @@ function message(error: unknown): string {
  *
  * @param text the line (without its newline)
  * @param line its 1-based number, for messages
- * @returns the event: id, stream, type, created and the decoded payloads
+ * @returns the event: id, stream, type, created, version and the decoded payloads
  * @throws {BadLineError} for invalid JSON, a missing or mistyped field, an unknown field or a bad tag
  */
 export function parseLine(text: string, line: number): PendingEvent {
@@ -124,6 +136,10 @@ export function parseLine(text: string, line: number): PendingEvent {
       throw new BadLineError(line, `"${key}" must be a non-empty string`);
     }
   }
+  const version = fields.version ?? 1;
+  if (typeof version !== "number" || !Number.isSafeInteger(version) || version < 1) {
+    throw new BadLineError(line, `"version" must be a whole number from 1, got ${JSON.stringify(version)}`);
+  }
   const decoded = (root: "data" | "meta") => {
     try {
       return decode(fields[root] ?? null);
@@ -139,6 +155,7 @@ export function parseLine(text: string, line: number): PendingEvent {
     stream: fields.stream as string,
     type: fields.type as string,
     created: fields.created as string,
+    version,
     data: decoded("data"),
     meta: decoded("meta"),
   };

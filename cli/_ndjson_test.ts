@@ -40,11 +40,13 @@ Deno.test("parseLine reads what recordLine writes", () => {
     created: "2026-01-01T00:00:00.000Z",
     recorded: "2026-01-01T00:00:01.000Z",
     outdated: true,
+    version: 3,
+    storedVersion: 2,
   };
   const line = recordLine(record, false);
   assert.equal(
     line,
-    '{"id":"e1","stream":"s1","type":"t","revision":3,"created":"2026-01-01T00:00:00.000Z","outdated":true,' +
+    '{"id":"e1","stream":"s1","type":"t","version":3,"revision":3,"created":"2026-01-01T00:00:00.000Z","outdated":true,' +
       '"data":{"at":{"$date":"1970-01-01T00:00:00.000Z"},"n":{"$bigint":"5"}},"meta":null}',
   );
   assert.deepEqual(parseLine(line, 1), {
@@ -52,10 +54,19 @@ Deno.test("parseLine reads what recordLine writes", () => {
     stream: "s1",
     type: "t",
     created: "2026-01-01T00:00:00.000Z",
+    version: 3,
     data: { at: new Date(0), n: 5n },
     meta: null,
   });
-  assert.match(recordLine(record, true), /"position":"0000000000000009","created":.*"recorded":/);
+  assert.equal(
+    parseLine('{"id":"a","stream":"s","type":"t","created":"c"}', 1).version,
+    1,
+    "no version is 1",
+  );
+  assert.match(
+    recordLine(record, true),
+    /"version":3,"storedVersion":2,.*"position":"0000000000000009","created":.*"recorded":/,
+  );
 });
 
 Deno.test("parseLine names the line and the problem", async (t) => {
@@ -65,6 +76,18 @@ Deno.test("parseLine names the line and the problem", async (t) => {
     ['{"id":"a","stream":"s","type":"t"}', /^line 7: "created" must be a non-empty string/],
     ['{"id":"","stream":"s","type":"t","created":"c"}', /^line 7: "id" must be a non-empty string/],
     ['{"id":"a","stream":"s","type":"t","created":"c","dat":1}', /^line 7: unknown field "dat"/],
+    [
+      '{"id":"a","stream":"s","type":"t","created":"c","version":0}',
+      /^line 7: "version" must be a whole number from 1, got 0/,
+    ],
+    [
+      '{"id":"a","stream":"s","type":"t","created":"c","version":"2"}',
+      /^line 7: "version" must be a whole number/,
+    ],
+    [
+      '{"id":"a","stream":"s","type":"t","created":"c","version":1.5}',
+      /^line 7: "version" must be a whole number/,
+    ],
     [
       '{"id":"a","stream":"s","type":"t","created":"c","data":{"x":{"$wat":1}}}',
       /^line 7: data\.x\.\$wat: unknown tag/,

@@ -220,7 +220,11 @@ export async function openStore(url: StoreUrl, options: OpenOptions): Promise<Op
   } catch (error) {
     throw failure(url, error);
   }
-  const store = new EventStore({ adapter, events: options.events ?? new PermissiveEvents() });
+  const store = new EventStore({
+    adapter,
+    events: options.events ?? new PermissiveEvents(),
+    unknownEvents: "pass",
+  });
   return {
     url,
     adapter,

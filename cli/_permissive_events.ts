@@ -3,6 +3,8 @@
  * defined, and its `data` and `meta` accept any value as it is. The command line moves
  * and reads events without the application's definitions, and still writes through
  * `EventStore.import`, so ids, `created`, revisions and `outdated` follow the core's rules.
+ * A store over it reads with `unknownEvents: "pass"`: records come back as stored, with
+ * their stored type and version, never upcast.
  *
  * @module
  */
@@ -47,5 +49,18 @@ export class PermissiveEvents extends EventFactory {
       this.#made.set(type, definition);
     }
     return definition;
+  }
+
+  /**
+   * No stored type resolves to a definition with a history: the CLI reads every record as
+   * stored (its store uses `unknownEvents: "pass"`), with its stored version.
+   */
+  override resolve(_storedType: string): undefined {
+    return undefined;
+  }
+
+  /** Filters by type ask for exactly the names given. */
+  override storedNames(types: readonly string[]): string[] {
+    return [...types];
   }
 }

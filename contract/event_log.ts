@@ -27,6 +27,11 @@ export interface InsertableRecord {
   readonly outdated: boolean;
   /** Whether it came in through `import()`; an adapter stores it and returns it on reads. */
   readonly imported?: boolean;
+  /**
+   * The version of its definition the payload is at (absent: 1). The adapter stores it as
+   * is, without checking or upcasting, and returns it as the record's `version`.
+   */
+  readonly version?: number;
 }
 
 /**
@@ -137,6 +142,12 @@ export interface AdapterStats {
  * Invariants: revisions of a stream are contiguous from 1 and never reused; positions
  * increase in commit order and a reader never later receives a position below one it has
  * read (a log read never skips a commit); ids are unique; reads see committed events only.
+ *
+ * Every record an adapter returns (from `insert`, stream and log pages, `getByIds`)
+ * carries `version`: the version stored with it, as given in
+ * {@linkcode InsertableRecord.version} (1 when none was given, and for rows written
+ * before versions were stored). The store derives `storedVersion` and the current
+ * `version` from it; an adapter sets no `storedVersion`.
  *
  * @typeParam TTransaction the transaction the adapter hands to `transaction`'s work
  */

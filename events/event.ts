@@ -4,6 +4,7 @@
  * @module
  */
 
+import { checkVersion, type Evolution, FIRST_VERSION, type Upcaster } from "./evolution.ts";
 import type { EventInput, EventRecord } from "./record.ts";
 import type { StandardSchemaV1 } from "./standard_schema.ts";
 
@@ -36,6 +37,12 @@ export class EventDefinition<
   readonly type: TType;
   /** The schemas, if any. */
   readonly schemas: EventSchemas;
+  /** The version new events are written at (1 unless `version(n)` said otherwise). */
+  readonly currentVersion: number;
+  /** Upcaster from each older version to the next, by the version it starts from. */
+  readonly upcasters: ReadonlyMap<number, Upcaster>;
+  /** Names records of this type were stored under before a rename. */
+  readonly aliases: readonly string[];
   /** Type only: the record this definition produces. */
   declare readonly $record: EventRecord<TType, TData, TMeta>;
   /** Type only: what a producer passes to make one. */
@@ -46,8 +53,9 @@ export class EventDefinition<
    *
    * @param type the event type name
    * @param schemas the schemas (use {@linkcode event} rather than this constructor)
+   * @param evolution its version, upcasters and old names
    */
-  constructor(type: TType, schemas: EventSchemas = {}) {
+  constructor(type: TType, schemas: EventSchemas = {}, evolution: Evolution = FIRST_VERSION) {
     if (typeof type !== "string" || type.length === 0) {
       throw new TypeError(`An event type must be a non-empty string, got ${JSON.stringify(type)}`);
     }
@@ -59,6 +67,13 @@ export class EventDefinition<
     }
     this.type = type;
     this.schemas = schemas;
+    this.currentVersion = evolution.currentVersion;
+    this.upcasters = evolution.upcasters;
+    this.aliases = evolution.aliases;
+  }
+
+  get #evolution(): Evolution {
+    return { currentVersion: this.currentVersion, upcasters: this.upcasters, aliases: this.aliases };
   }
 
   /**
@@ -78,7 +93,7 @@ export class EventDefinition<
   data<S extends StandardSchemaV1>(
     schema: S,
   ): EventDefinition<TType, StandardSchemaV1.InferOutput<S>, TMeta, StandardSchemaV1.InferInput<S>, TMetaIn> {
-    return new EventDefinition(this.type, { ...this.schemas, data: schema });
+    return new EventDefinition(this.type, { ...this.schemas, data: schema }, this.#evolution);
   }
 
   /**
@@ -98,7 +113,104 @@ export class EventDefinition<
   meta<S extends StandardSchemaV1>(
     schema: S,
   ): EventDefinition<TType, TData, StandardSchemaV1.InferOutput<S>, TDataIn, StandardSchemaV1.InferInput<S>> {
-    return new EventDefinition(this.type, { ...this.schemas, meta: schema });
+    return new EventDefinition(this.type, { ...this.schemas, meta: schema }, this.#evolution);
+  }
+
+  /**
+   * Sets the version new events of this type are written at. Records stored at an older
+   * version are upcast on read by the steps given to {@linkcode EventDefinition.upcast}.
+   *
+   * @param n the current version, from 1
+   * @returns a new definition at that version
+   * @throws {TypeError} unless `n` is a whole number from 1
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event } from "@eventfold/eventfold";
+   * const renamed = event.type("user:named").version(2).upcast(1, ({ data, meta }) => ({ data: { name: data }, meta }));
+   * assert(renamed.currentVersion === 2 && renamed.upcasters.has(1));
+   * ```
+   */
+  version(n: number): EventDefinition<TType, TData, TMeta, TDataIn, TMetaIn> {
+    return new EventDefinition(this.type, this.schemas, {
+      ...this.#evolution,
+      currentVersion: checkVersion(n, `version of event "${this.type}"`),
+    });
+  }
+
+  /**
+   * Adds the step from version `from` to `from + 1`. Give `schemas` (the older version's
+   * schemas) to type the step's input; they are not checked at run time.
+   *
+   * @param from the version the step starts from
+   * @param upcaster maps `{ data, meta }` of version `from` to version `from + 1`
+   * @param schemas optional schemas of version `from`, for the input type
+   * @returns a new definition with the step
+   * @throws {TypeError} for a bad version or a second step from the same version
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event } from "@eventfold/eventfold";
+   * import { z } from "zod";
+   * const v1 = z.object({ name: z.string() });
+   * const named = event.type("user:named").version(2).data(z.object({ given: z.string(), family: z.string() }))
+   *   .upcast(1, ({ data, meta }) => {
+   *     const [given, ...rest] = data.name.split(" ");
+   *     return { data: { given, family: rest.join(" ") }, meta };
+   *   }, { data: v1 });
+   * assert(named.upcasters.get(1)?.({ data: { name: "Ada King" }, meta: null }).data !== undefined);
+   * ```
+   */
+  upcast<TFromData = unknown, TFromMeta = unknown>(
+    from: number,
+    upcaster: Upcaster<TFromData, TFromMeta>,
+    schemas?: {
+      readonly data?: StandardSchemaV1<unknown, TFromData>;
+      readonly meta?: StandardSchemaV1<unknown, TFromMeta>;
+    },
+  ): EventDefinition<TType, TData, TMeta, TDataIn, TMetaIn> {
+    void schemas;
+    checkVersion(from, `upcast of event "${this.type}": the version it starts from`);
+    if (typeof upcaster !== "function") {
+      throw new TypeError(`upcast(${from}, ...) of event "${this.type}" needs a function`);
+    }
+    if (this.upcasters.has(from)) {
+      throw new TypeError(`Event "${this.type}" has two upcasters from version ${from}`);
+    }
+    const upcasters = new Map(this.upcasters);
+    upcasters.set(from, upcaster as Upcaster);
+    return new EventDefinition(this.type, this.schemas, { ...this.#evolution, upcasters });
+  }
+
+  /**
+   * Reads records stored under older names as this type (after a rename); filters by
+   * either name find them.
+   *
+   * @param names the names the type had before
+   * @returns a new definition with those names
+   * @throws {TypeError} for an empty name or the type's own name
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event } from "@eventfold/eventfold";
+   * const registered = event.type("user:registered").renamedFrom("user:created");
+   * assert.deepEqual(registered.aliases, ["user:created"]);
+   * ```
+   */
+  renamedFrom(...names: string[]): EventDefinition<TType, TData, TMeta, TDataIn, TMetaIn> {
+    for (const name of names) {
+      if (typeof name !== "string" || name.length === 0 || name === this.type) {
+        throw new TypeError(
+          `renamedFrom of event "${this.type}" needs the old names (non-empty, not its own), got ${
+            JSON.stringify(name)
+          }`,
+        );
+      }
+    }
+    return new EventDefinition(this.type, this.schemas, {
+      ...this.#evolution,
+      aliases: [...new Set([...this.aliases, ...names])],
+    });
   }
 }
 

@@ -6,6 +6,7 @@
 
 import { UnknownEventError } from "../errors.ts";
 import type { AnyEventDefinition } from "./event.ts";
+import { checkSteps } from "./evolution.ts";
 
 /**
  * Holds the event definitions of an application. Its type carries every event's type
@@ -37,6 +38,7 @@ export class EventFactory<
   /** Type only: the union of every producer input. */
   declare readonly $input: TDefinitions[number]["$input"];
   readonly #byType: Map<string, AnyEventDefinition>;
+  readonly #byStoredName: Map<string, AnyEventDefinition>;
 
   /**
    * Creates it.
@@ -47,11 +49,24 @@ export class EventFactory<
   constructor(definitions: TDefinitions) {
     this.definitions = definitions;
     this.#byType = new Map();
+    this.#byStoredName = new Map();
     for (const definition of definitions) {
       if (this.#byType.has(definition.type)) {
         throw new TypeError(`Event type "${definition.type}" is defined twice`);
       }
       this.#byType.set(definition.type, definition);
+      checkSteps(definition.type, definition);
+    }
+    for (const definition of definitions) {
+      for (const name of [definition.type, ...definition.aliases]) {
+        const other = this.#byStoredName.get(name);
+        if (other !== undefined && other !== definition) {
+          throw new TypeError(
+            `Stored type "${name}" would be read as both "${other.type}" and "${definition.type}" (renamedFrom)`,
+          );
+        }
+        this.#byStoredName.set(name, definition);
+      }
     }
   }
 
@@ -81,6 +96,37 @@ export class EventFactory<
     const definition = this.#byType.get(type);
     if (definition === undefined) throw new UnknownEventError(type, this.types);
     return definition;
+  }
+  /**
+   * The definition that reads records stored under `storedType`: its current name or one
+   * it was renamed from.
+   *
+   * @param storedType the type as stored
+   * @returns the definition, or `undefined` when none knows the name
+   */
+  resolve(storedType: string): AnyEventDefinition | undefined {
+    return this.#byStoredName.get(storedType);
+  }
+
+  /**
+   * Every stored name that reads as one of `types` (their current names and the names
+   * they were renamed from), so a filter by either name finds old records too.
+   *
+   * @param types type names, current or old
+   * @returns the stored names to ask an adapter for
+   */
+  storedNames(types: readonly string[]): string[] {
+    const names = new Set<string>();
+    for (const type of types) {
+      const definition = this.#byStoredName.get(type);
+      if (definition === undefined) {
+        names.add(type);
+        continue;
+      }
+      names.add(definition.type);
+      for (const alias of definition.aliases) names.add(alias);
+    }
+    return [...names];
   }
 }
 

@@ -38,6 +38,13 @@ export interface EventRecord<TType extends string = string, TData = unknown, TMe
    * Absent or false for an event appended here.
    */
   readonly imported?: boolean;
+  /**
+   * The version of its definition the record is at: the current one when read through a
+   * store (after upcasting); an adapter returns the stored version (1 when none was stored).
+   */
+  readonly version?: number;
+  /** The version it was written at (set by the store on read). */
+  readonly storedVersion?: number;
 }
 
 /**
@@ -57,6 +64,8 @@ export interface PendingEvent<TType extends string = string, TData = unknown, TM
   readonly meta: TMeta;
   /** When the producer made it. */
   readonly created: string;
+  /** The version of its definition the payload is at (set by the store when it is pushed). */
+  readonly version?: number;
 }
 
 /** The `data` field of an {@linkcode EventInput}: optional when the event has no payload. */

@@ -10,7 +10,7 @@ import type { AnyEventFactory } from "../events/factory.ts";
 import type { PendingEvent } from "../events/record.ts";
 import { type Clock, isIsoTime, systemClock } from "../events/clock.ts";
 
-const STORE_FIELDS = ["revision", "position", "recorded", "outdated"] as const;
+const STORE_FIELDS = ["revision", "position", "recorded", "outdated", "version", "storedVersion"] as const;
 
 function describe(value: unknown): string {
   return value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
@@ -99,7 +99,10 @@ export function checkEvent(
   }
   const e = value as Record<string, unknown>;
   checkName(e.type, `"type" of ${where}`);
-  events.get(e.type as string); // throws UnknownEventError
+  // An import may name a type by an old name (renamedFrom): it is stored as given. A type
+  // known only to a permissive factory (the CLI's) has no version of its own to check.
+  const known = imported ? events.resolve(e.type as string) : undefined;
+  const definition = known ?? events.get(e.type as string);
   const label = `${where} ("${e.type}")`;
   checkName(e.stream, `"stream" of ${label}`);
   checkName(e.id, `"id" of ${label}`);
@@ -120,7 +123,31 @@ export function checkEvent(
     data: e.data ?? null,
     meta: e.meta ?? null,
     created: e.created as string,
+    version: imported && e.version !== undefined
+      ? importedVersion(e.version, known === undefined ? Infinity : definition.currentVersion, label)
+      : definition.currentVersion,
   };
+}
+
+/**
+ * The version an imported record's data is at: a whole number up to the definition's.
+ *
+ * @param version the value given
+ * @param current the definition's current version
+ * @param label the record, for messages
+ */
+function importedVersion(version: unknown, current: number, label: string): number {
+  if (typeof version !== "number" || !Number.isSafeInteger(version) || version < 1) {
+    throw new TypeError(
+      `"version" of ${label} must be a whole number from 1, got ${JSON.stringify(version)}`,
+    );
+  }
+  if (version > current) {
+    throw new RangeError(
+      `${label} is at version ${version}, newer than its definition (version ${current}): import it with newer code`,
+    );
+  }
+  return version;
 }
 
 /**

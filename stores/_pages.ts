@@ -7,6 +7,7 @@
 
 import type { EventLog } from "../contract/event_log.ts";
 import type { EventRecord } from "../events/record.ts";
+import type { RecordReader } from "./_evolve.ts";
 import { checkLimit, checkName, checkNames, checkRevision } from "./_input.ts";
 import type { ReadAllOptions, ReadOptions, ReadStreamOptions } from "./event_store_options.ts";
 
@@ -58,12 +59,14 @@ export function streamName(stream: unknown, what = "stream"): string {
  * Pages of one stream in revision order (or reversed).
  *
  * @param access the adapter, once the store is known to be open
+ * @param reader turns stored records into current ones
  * @param pageSize the largest page asked of the adapter
  * @param stream the stream
  * @param options first revision, direction, limit, types
  */
 export async function* streamPages(
   access: LogAccess,
+  reader: RecordReader,
   pageSize: number,
   stream: string,
   options: ReadStreamOptions,
@@ -78,16 +81,13 @@ export async function* streamPages(
     if (dir === "backward") return;
     from = 1;
   }
+  const types = reader.storedTypes(options.types);
   while (remaining > 0) {
     const limit = Math.min(remaining, pageSize);
-    const page = await access().readStream(stream, {
-      fromRevision: from,
-      direction: dir,
-      limit,
-      types: options.types,
-    });
-    if (page.length > 0) yield page;
-    remaining -= page.length;
+    const page = await access().readStream(stream, { fromRevision: from, direction: dir, limit, types });
+    const records = await reader.read(page);
+    if (records.length > 0) yield records;
+    remaining -= records.length;
     if (page.length < limit) return;
     const last = page[page.length - 1].revision;
     from = dir === "forward" ? last + 1 : last - 1;
@@ -99,11 +99,13 @@ export async function* streamPages(
  * Pages of the log in position order (or reversed), after an exclusive position.
  *
  * @param access the adapter, once the store is known to be open
+ * @param reader turns stored records into current ones
  * @param pageSize the largest page asked of the adapter
  * @param options `after`, direction, limit, types, streams, settle
  */
 export async function* logPages(
   access: LogAccess,
+  reader: RecordReader,
   pageSize: number,
   options: ReadAllOptions,
 ): AsyncIterable<EventRecord[]> {
@@ -118,6 +120,7 @@ export async function* logPages(
   if (options.streams !== undefined && options.streams.length === 0) return;
   // Only the first page settles: the read then holds everything committed when it began.
   let settle = options.settle !== false;
+  const types = reader.storedTypes(options.types);
   while (remaining > 0) {
     const limit = Math.min(remaining, pageSize);
     const page = await access().readLog({
@@ -126,13 +129,14 @@ export async function* logPages(
       cursor: after,
       direction: dir,
       limit,
-      types: options.types,
+      types,
       streams: options.streams,
       settle,
     });
     settle = false;
-    if (page.length > 0) yield page;
-    remaining -= page.length;
+    const records = await reader.read(page);
+    if (records.length > 0) yield records;
+    remaining -= records.length;
     if (page.length < limit) return;
     after = page[page.length - 1].position;
   }

@@ -12,6 +12,7 @@ import type { AnyEventFactory } from "../events/factory.ts";
 import type { EventRecord, PendingEvent } from "../events/record.ts";
 import { validateEvent } from "../events/validate.ts";
 import { append, type AppendOutcome, type AppendPlan } from "./_append.ts";
+import type { RecordReader } from "./_evolve.ts";
 import { HookQueue } from "./_hook_queue.ts";
 import { expectations } from "./_input.ts";
 import { streamName } from "./_pages.ts";
@@ -42,6 +43,7 @@ export class Writer<TRecord extends EventRecord, THandle> {
   readonly #adapter: Adapter;
   readonly #events: AnyEventFactory;
   readonly #open: () => void;
+  readonly #records: RecordReader;
   readonly #locks: StreamLocks = new StreamLocks();
   readonly #writing: Set<Promise<unknown>> = new Set();
 
@@ -51,8 +53,10 @@ export class Writer<TRecord extends EventRecord, THandle> {
    * @param adapter the storage
    * @param events the definitions payloads are validated against
    * @param open throws when the store is closed
+   * @param records reads what was stored in the current shape
    */
-  constructor(adapter: Adapter, events: AnyEventFactory, open: () => void) {
+  constructor(adapter: Adapter, events: AnyEventFactory, open: () => void, records: RecordReader) {
+    this.#records = records;
     this.#adapter = adapter;
     this.#events = events;
     this.#open = open;
@@ -89,6 +93,14 @@ export class Writer<TRecord extends EventRecord, THandle> {
     try {
       for (let i = 0; i < pending.length; i++) {
         const event = pending[i];
+        if (
+          event.version !== undefined && event.version !== this.#events.resolve(event.type)?.currentVersion
+        ) {
+          // Imported at an older version: stored as given, once its upcast reads back valid.
+          out[i] = event;
+          (waiting ??= []).push(this.#records.checkImport(event, i));
+          continue;
+        }
         const valid = validateEvent(this.#events, event.type, event.data, event.meta);
         if (valid instanceof Promise) {
           (waiting ??= []).push(valid.then(({ data, meta }) => void (out[i] = { ...event, data, meta })));
@@ -127,7 +139,8 @@ export class Writer<TRecord extends EventRecord, THandle> {
       imported,
       inTransaction: listeners.length === 0 ? undefined : async (records, handle) => {
         const context = { batch: options.batch, hydrated, tx: handle as THandle };
-        for (const listener of listeners) await listener(records as TRecord[], context);
+        const current = await this.#records.read(records) as TRecord[];
+        for (const listener of listeners) await listener(current, context);
       },
     };
     this.#open();
@@ -135,9 +148,10 @@ export class Writer<TRecord extends EventRecord, THandle> {
     const release = await this.#locks.acquire(validated.map((event) => event.stream));
     let outcome: AppendOutcome;
     let dispatched: Promise<void> | undefined;
+    let stored: TRecord[];
     try {
       outcome = await append(this.#adapter, plan);
-      const stored = outcome.stored as TRecord[];
+      stored = await this.#records.read(outcome.stored) as TRecord[];
       // Queued before the stream locks are released: listeners see each stream in commit order.
       if (stored.length > 0 && options.emit !== false) {
         dispatched = this.hooks.dispatch(stored, { batch: options.batch, hydrated });
@@ -147,11 +161,13 @@ export class Writer<TRecord extends EventRecord, THandle> {
     }
     // A listener that appends gets its reply at once; its records' listeners run after it.
     if (!HookQueue.inListener()) await dispatched;
-    const inserted = outcome.stored as TRecord[];
+    const inserted = stored;
     const skipped = [...outcome.skipped];
     if (skipped.length === 0) return { records: inserted, inserted, skipped };
     const byId = new Map<string, EventRecord>(inserted.map((record) => [record.id, record]));
-    for (const record of await this.#adapter.getByIds(skipped)) byId.set(record.id, record);
+    for (const record of await this.#records.read(await this.#adapter.getByIds(skipped))) {
+      byId.set(record.id, record);
+    }
     const records = validated.map((event) => byId.get(event.id)).filter((record) => record !== undefined);
     return { records: [...new Set(records)] as TRecord[], inserted, skipped };
   }

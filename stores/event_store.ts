@@ -26,6 +26,7 @@ import { fold, type FoldReader, type FoldResult, type FoldScope } from "../reduc
 import { logPages, readOptions, streamName, streamPages } from "./_pages.ts";
 import { refusedListeners } from "./_append.ts";
 import { Writer } from "./_writer.ts";
+import { RecordReader } from "./_evolve.ts";
 import { register } from "./_hook_queue.ts";
 import type { ErrorListener, InsertedListener, ListenerRegistration } from "./hooks.ts";
 import { checkEvent } from "./_input.ts";
@@ -120,6 +121,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
   };
   readonly #clock: Clock;
   readonly #pageSize: number;
+  readonly #records: RecordReader;
   readonly #writer: Writer<EventRecordOf<TEvents>, TransactionHandleOf<TAdapter>>;
   readonly #reader: FoldReader;
   readonly #subscriptions: Set<{ stop(): Promise<void> }> = new Set();
@@ -146,7 +148,13 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     if (!Number.isSafeInteger(this.#pageSize) || this.#pageSize < 1) {
       throw new RangeError(`pageSize must be a positive whole number, got ${options.pageSize}`);
     }
-    this.#writer = new Writer(this.adapter, this.events, () => this.#open());
+    this.#records = new RecordReader(
+      this.events,
+      options.unknownEvents ?? "error",
+      options.validateOnRead ?? false,
+      () => this.adapter.location ?? this.adapter.source,
+    );
+    this.#writer = new Writer(this.adapter, this.events, () => this.#open(), this.#records);
     if (options.hooks?.onEventsInserted) this.#writer.hooks.inserted.add(options.hooks.onEventsInserted);
     if (options.hooks?.onError) this.#writer.hooks.errors.add(options.hooks.onError);
     const snapshot = options.snapshot ?? "manual";
@@ -404,7 +412,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     stream: string,
     options: ReadStreamOptions = {},
   ): AsyncIterable<EventRecordOf<TEvents>[]> {
-    yield* streamPages(this.#access, this.#pageSize, stream, options) as AsyncIterable<
+    yield* streamPages(this.#access, this.#records, this.#pageSize, stream, options) as AsyncIterable<
       EventRecordOf<TEvents>[]
     >;
   }
@@ -454,7 +462,9 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * ```
    */
   async *readAllPages(options: ReadAllOptions = {}): AsyncIterable<EventRecordOf<TEvents>[]> {
-    yield* logPages(this.#access, this.#pageSize, options) as AsyncIterable<EventRecordOf<TEvents>[]>;
+    yield* logPages(this.#access, this.#records, this.#pageSize, options) as AsyncIterable<
+      EventRecordOf<TEvents>[]
+    >;
   }
 
   async #collect(iterable: AsyncIterable<EventRecordOf<TEvents>>): Promise<EventRecordOf<TEvents>[]> {

@@ -49,7 +49,22 @@ export interface EventStoreOptions<TEvents extends AnyEventFactory, TAdapter ext
    * `snapshot`. Default `"manual"`: only the reducer's or aggregate's own policy applies.
    */
   readonly snapshot?: "manual" | "auto";
+  /**
+   * What reads do with a stored record whose type no definition knows (not even by
+   * `renamedFrom`): `"error"` (default) throws an `UnknownEventError` naming the type and
+   * position, `"skip"` leaves it out, `"pass"` returns it untyped, as stored.
+   */
+  readonly unknownEvents?: UnknownEventPolicy;
+  /**
+   * Validate every record read against its current schemas (after upcasting); a record that
+   * fails is an `EventValidationError`. Default `false`: stored events were validated when
+   * written, so only upcast results can be wrong.
+   */
+  readonly validateOnRead?: boolean;
 }
+
+/** What reads do with a stored type no definition knows. */
+export type UnknownEventPolicy = "error" | "skip" | "pass";
 
 /**
  * The listeners an {@linkcode EventStore} can be built with (`hooks`), by

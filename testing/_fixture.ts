@@ -137,6 +137,15 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
+/**
+ * A record as its adapter holds it: the store adds `storedVersion` on read (the stored
+ * `version`, which is the current one for records written by the current definitions).
+ */
+export function asStored(record: Rec): Rec {
+  const { storedVersion, ...stored } = record;
+  return { ...stored, version: storedVersion ?? stored.version } as Rec;
+}
+
 /** Everything a store holds that bad input must leave alone. */
 export async function contents(store: TestStore): Promise<{ stats: AdapterStats; records: Rec[] }> {
   return { stats: await store.stats(), records: await store.getEvents() };

@@ -26,6 +26,7 @@ import { appendCases } from "./store/appends.ts";
 import { checkpointCases } from "./store/checkpoints.ts";
 import { closingCases } from "./store/closing.ts";
 import { commandCases } from "./store/commands.ts";
+import { evolutionCases } from "./store/evolution.ts";
 import { fidelityCases } from "./store/fidelity.ts";
 import { hookCases } from "./store/hooks.ts";
 import { importCases } from "./store/imports.ts";
@@ -105,6 +106,7 @@ const groups: readonly CaseGroup[] = [
   { group: "store/commands", cases: commandCases },
   { group: "store/hooks", cases: hookCases },
   { group: "store/imports", cases: importCases },
+  { group: "store/evolution", cases: evolutionCases },
   { group: "store/projectors", cases: projectorCases },
   { group: "store/input", cases: [...inputCases, ...optionCases] },
   { group: "store/closing", cases: closingCases },

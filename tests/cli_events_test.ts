@@ -20,6 +20,7 @@ Deno.test("cli: events prints NDJSON records and filters them", async (t) => {
       "id",
       "stream",
       "type",
+      "version",
       "revision",
       "position",
       "created",

@@ -130,7 +130,11 @@ Deno.test({
     await using _ = dir;
     const path = `${dir.path}/w.db`;
     // An open store keeps its -wal and -shm files (closing the last connection removes them).
-    await using store = new EventStore({ adapter: new SqliteAdapter(path), events: new PermissiveEvents() });
+    await using store = new EventStore({
+      adapter: new SqliteAdapter(path),
+      events: new PermissiveEvents(),
+      unknownEvents: "pass",
+    });
     await store.pushEvent(store.event({ type: "a", stream: "s", data: 1 } as never));
     await giveAway(path);
     await giveAway(`${path}-shm`);

@@ -15,7 +15,11 @@ const EVENTS = 100_000;
 const terminal = terminalNeed();
 
 async function seed(path: string): Promise<void> {
-  await using store = new EventStore({ adapter: new SqliteAdapter(path), events: new PermissiveEvents() });
+  await using store = new EventStore({
+    adapter: new SqliteAdapter(path),
+    events: new PermissiveEvents(),
+    unknownEvents: "pass",
+  });
   for (let done = 0; done < EVENTS; done += 5000) {
     const batch = [];
     for (let i = done; i < done + 5000; i++) {

@@ -25,7 +25,9 @@ import {
   withStore,
 } from "../_command.ts";
 import { givenBounds, hintNoMatch } from "../_no_match.ts";
-import { EXIT } from "../_errors.ts";
+import { EXIT, UsageError } from "../_errors.ts";
+import { loadDefinitions } from "../_user_module.ts";
+import { RecordReader } from "../../stores/_evolve.ts";
 import { recordLine } from "../_ndjson.ts";
 import { watchChanges } from "../_changes.ts";
 
@@ -41,7 +43,17 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
   const types = args.list("type");
   const since = args.has("since") ? readTime(args.string("since")!, "--since") : undefined;
   const field = timeField(args.string("time-field"));
+  const definitions = args.has("definitions")
+    ? await loadDefinitions(args.string("definitions")!, args.string("export") ?? "events")
+    : undefined;
+  if (args.has("export") && definitions === undefined) {
+    throw new UsageError("--export names an export of --definitions; give both");
+  }
   await withStore(url, { create: false }, async ({ adapter }) => {
+    // With definitions, records print in their current shape; types they do not know as stored.
+    const reader = definitions === undefined
+      ? undefined
+      : new RecordReader(definitions, "pass", false, () => url.label);
     const before = args.has("before")
       ? await readPosition(args.string("before")!, adapter, "--before")
       : undefined;
@@ -66,12 +78,12 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
         after,
         direction: "forward",
         limit: PAGE,
-        types: types.length > 0 ? types : undefined,
+        types: types.length === 0 ? undefined : reader?.storedTypes(types) ?? types,
         streams: streams.length > 0 ? streams : undefined,
         settle,
       });
       settle = false;
-      for (const record of page) {
+      for (const record of reader === undefined ? page : await reader.read(page)) {
         if (pastEnd(record, bounds)) return await hint();
         if (!inTime(record, bounds)) continue;
         await io.out.line(recordLine(record, true));
@@ -94,14 +106,19 @@ export const events: Command = {
   summary: "print events as NDJSON, filtered; --follow tails new ones",
   usage: [
     "events --store URL [--stream ID]... [--type TYPE]... [--after POS] [--before POS]",
-    "       [--since TIME] [--until POS|TIME] [--time-field created|recorded] [--limit N] [--follow] [--json]",
+    "       [--since TIME] [--until POS|TIME] [--time-field created|recorded] [--limit N] [--follow]",
+    "       [--definitions FILE [--export NAME]] [--json]",
   ],
-  description: "Prints one JSON object per line, in position order: id, stream, type, revision, position,\n" +
+  description:
+    "Prints one JSON object per line, in position order: id, stream, type, version, revision, position,\n" +
     "created, recorded, outdated, data and meta (values JSON lacks, such as dates and bigints, are\n" +
     'tagged: {"$date": "..."}, {"$bigint": "..."}). Positions may be written short (42) and --after\n' +
     "takes head for the newest one; --until takes a position (inclusive), head or a time, as in replay.\n" +
     "With --follow it keeps printing events as they are committed, by this or another process, until\n" +
-    "Ctrl-C. The output is JSON already: --json changes nothing and is accepted like everywhere. When\n" +
+    "Ctrl-C. Records print as stored (their type, version and payloads as written); with\n" +
+    "--definitions they print as your application reads them: renamed types under their new name,\n" +
+    "older versions upcast (with storedVersion). The output is JSON already: --json changes\n" +
+    "nothing and is accepted like everywhere. When\n" +
     "filters match nothing, a hint on stderr lists what the store holds (the exit code stays 0).",
   flags: {
     ...STORE_FLAG,
@@ -121,6 +138,12 @@ export const events: Command = {
       description: "what --since/--until compare: created (default) or recorded",
     },
     limit: { type: "integer", short: "n", value: "N", description: "at most N events" },
+    definitions: {
+      type: "string",
+      value: "FILE",
+      description: "a module exporting your EventFactory: print records in their current shape",
+    },
+    export: { type: "string", value: "NAME", description: "the export of --definitions (default events)" },
     follow: { type: "boolean", short: "f", description: "keep printing new events until Ctrl-C" },
     interval: {
       type: "integer",

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type AnyEventFactory, type PendingEvent, validateEvent } from "../../mod.ts";
+import type { PendingEvent } from "../../mod.ts";
 import type { ParsedArgs } from "../_args.ts";
 import {
   type Command,
@@ -18,6 +18,7 @@ import {
   storeUrl,
   withStore,
 } from "../_command.ts";
+import { DefinitionsCheck } from "../_definitions_check.ts";
 import { CliFailure, EXIT, Interrupted, UsageError } from "../_errors.ts";
 import { count, plural } from "../_format.ts";
 import { importEvents, reportImport } from "../_import_run.ts";
@@ -76,22 +77,9 @@ async function* goodEvents(source: AsyncIterable<Item>): AsyncGenerator<PendingE
   for await (const item of source) if (!("bad" in item)) yield item.event;
 }
 
-async function schemaProblem(
-  event: PendingEvent,
-  definitions: AnyEventFactory | undefined,
-): Promise<string | undefined> {
-  if (definitions === undefined) return undefined;
-  try {
-    await validateEvent(definitions, event.type, event.data, event.meta);
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-}
-
 async function check(
   path: string,
-  definitions: AnyEventFactory | undefined,
+  definitions: DefinitionsCheck | undefined,
   maxLine: number,
   signal: AbortSignal,
 ): Promise<Checked> {
@@ -105,7 +93,9 @@ async function check(
       throw new Interrupted(`import interrupted while checking line ${item.line}; nothing was imported`);
     }
     progress.advance();
-    const problem = "bad" in item ? item.bad : await schemaProblem(item.event, definitions);
+    const problem = "bad" in item
+      ? item.bad
+      : (await definitions?.event(item.event, `line ${item.line}`))?.message;
     if (problem === undefined) {
       good++;
       continue;
@@ -157,7 +147,12 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
   const path = fromStdin ? await spoolStdin() : given;
   const name = fromStdin ? "stdin" : given;
   try {
-    const checked = await check(path, definitions, maxLine, io.signal);
+    const checked = await check(
+      path,
+      definitions === undefined ? undefined : new DefinitionsCheck(definitions, name),
+      maxLine,
+      io.signal,
+    );
     if (checked.bad.length > 0 && !skipBad) {
       if (io.json) {
         await io.out.line(

@@ -25,7 +25,7 @@ import { givenBounds, hintNoMatch } from "../_no_match.ts";
 import { Progress } from "../_progress.ts";
 import { pace, summary } from "../_summary.ts";
 import { encode } from "../_tagged_json.ts";
-import { classify, type Loaded, loadExport } from "../_user_module.ts";
+import { classify, loadDefinitions, type Loaded, loadExport } from "../_user_module.ts";
 
 const BATCH = 1000;
 
@@ -118,7 +118,13 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
     "aggregate",
     "projector",
   ]);
-  const result = await withStore(url, { create: false }, async ({ adapter, store }) => {
+  if (args.has("definitions-export") && !args.has("definitions")) {
+    throw new UsageError("--definitions-export names an export of --definitions; give both");
+  }
+  const definitions = args.has("definitions")
+    ? await loadDefinitions(args.string("definitions")!, args.string("definitions-export") ?? "events")
+    : undefined;
+  const result = await withStore(url, { create: false, events: definitions }, async ({ adapter, store }) => {
     const until = args.has("until")
       ? await readPositionOrTime(args.string("until")!, adapter, "--until")
       : {};
@@ -176,7 +182,7 @@ export const replay: Command = {
   name: "replay",
   summary: "fold a stream or the log with your reducer/aggregate, or drive your projector",
   usage: [
-    "replay --store URL --module FILE [--export NAME] [--stream ID] [--until POS|TIME]",
+    "replay --store URL --module FILE [--export NAME] [--definitions FILE] [--stream ID] [--until POS|TIME]",
     "       [--time-field created|recorded] [--dry-run] [--json]",
   ],
   description:
@@ -187,7 +193,9 @@ export const replay: Command = {
     "and all handlers rebuild a read model while its once handlers (emails, payments) stay silent.\n" +
     "--until stops at a position (inclusive), head or an ISO-8601 time (events created at or before\n" +
     "it), as in events: the state as it was then. --dry-run reads and counts the events without\n" +
-    "calling your code.",
+    "calling your code. Events reach your code as stored; give --definitions (the module exporting\n" +
+    "your EventFactory) and they reach it as your application reads them: renamed types under their\n" +
+    "new name, older versions upcast to the current one.",
   flags: {
     ...STORE_FLAG,
     module: { type: "string", short: "m", value: "FILE", description: "your module (path or URL)" },
@@ -198,6 +206,16 @@ export const replay: Command = {
       description: "the export to use (default: default)",
     },
     stream: { type: "string", value: "ID", description: "fold this stream only (default: the whole log)" },
+    definitions: {
+      type: "string",
+      value: "FILE",
+      description: "a module exporting your EventFactory: events arrive upcast to their current version",
+    },
+    "definitions-export": {
+      type: "string",
+      value: "NAME",
+      description: "the export of --definitions (default events)",
+    },
     until: {
       type: "string",
       value: "POS|TIME",

@@ -7,14 +7,7 @@
  * @module
  */
 
-import {
-  type AnyEventFactory,
-  type EventRecord,
-  type EventStore,
-  isEventValidationError,
-  UnknownEventError,
-  validateEvent,
-} from "../../mod.ts";
+import type { AnyEventFactory, EventRecord, EventStore } from "../../mod.ts";
 import type { ParsedArgs } from "../_args.ts";
 import {
   type Command,
@@ -27,6 +20,7 @@ import {
 } from "../_command.ts";
 import { EXIT, UsageError } from "../_errors.ts";
 import { count, plural } from "../_format.ts";
+import { DefinitionsCheck } from "../_definitions_check.ts";
 import { idHash, IdSet } from "../_id_set.ts";
 import { Undecodable } from "../_open_store.ts";
 import { Progress } from "../_progress.ts";
@@ -44,6 +38,7 @@ export interface Finding {
     | "malformed"
     | "decode"
     | "unknown-type"
+    | "upcast"
     | "schema";
   /** Where. */
   readonly position: string;
@@ -87,22 +82,6 @@ function malformed(record: EventRecord): string | undefined {
   return undefined;
 }
 
-async function schemaProblem(
-  events: AnyEventFactory,
-  record: EventRecord,
-): Promise<Finding["problem"] | string | undefined> {
-  try {
-    await validateEvent(events, record.type, record.data, record.meta);
-    return undefined;
-  } catch (error) {
-    if (error instanceof UnknownEventError || (error as Error)?.name === "UnknownEventError") {
-      return "unknown-type";
-    }
-    if (isEventValidationError(error)) return error.message;
-    throw error;
-  }
-}
-
 class Checker {
   readonly #revisions = new Map<string, number>();
   /** Per stream, the run of out-of-order events being gathered (reported when it ends). */
@@ -110,10 +89,10 @@ class Checker {
   readonly #ids = new IdSet(1 << 16);
   readonly suspects = new Set<string>();
   #position: string | undefined;
-  readonly #definitions: AnyEventFactory | undefined;
+  readonly #definitions: DefinitionsCheck | undefined;
   readonly #report: Report;
 
-  constructor(definitions: AnyEventFactory | undefined, report: Report) {
+  constructor(definitions: DefinitionsCheck | undefined, report: Report) {
     this.#definitions = definitions;
     this.#report = report;
   }
@@ -152,12 +131,8 @@ class Checker {
       }
     }
     if (this.#definitions !== undefined && decoded) {
-      const problem = await schemaProblem(this.#definitions, record);
-      if (problem === "unknown-type") {
-        await this.#report({ ...at, problem, message: `type "${record.type}" is not among the definitions` });
-      } else if (problem !== undefined) {
-        await this.#report({ ...at, problem: "schema", message: problem });
-      }
+      const found = await this.#definitions.record(record);
+      if (found !== undefined) await this.#report({ ...at, ...found });
     }
   }
 
@@ -279,7 +254,10 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
   };
   const checked = await withStore(url, { create: false, lenient: true }, async ({ adapter, store }) => {
     progress.total = (await adapter.stats()).events;
-    const checker = new Checker(definitions, report);
+    const checker = new Checker(
+      definitions === undefined ? undefined : new DefinitionsCheck(definitions, url.label),
+      report,
+    );
     for await (const record of store.readAll()) {
       await checker.check(record);
       progress.advance();

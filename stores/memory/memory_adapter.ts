@@ -195,6 +195,7 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
         recorded,
         outdated: record.outdated,
         imported: record.imported === true,
+        version: record.version ?? 1,
       };
       staged.push(stored);
       stagedIds.add(stored.id);

@@ -35,6 +35,7 @@ export interface EventRow {
   recorded: string;
   outdated: boolean;
   imported: boolean;
+  version: number;
   ptx: string;
   pseq: string;
   data: Uint8Array | string | null;
@@ -104,7 +105,7 @@ export class Payloads {
     const payload = this.column === "jsonb" ? q`data::text AS data, meta::text AS meta` : q`data, meta`;
     return q`id, stream, type, revision, created, ${
       isoTime(q, "recorded")
-    } AS recorded, outdated, imported, transaction_id::text AS ptx, seq::text AS pseq, ${payload}`;
+    } AS recorded, outdated, imported, version, transaction_id::text AS ptx, seq::text AS pseq, ${payload}`;
   }
 
   /**
@@ -136,6 +137,7 @@ export class Payloads {
       recorded: row.recorded,
       outdated: row.outdated,
       imported: row.imported,
+      version: row.version,
     };
   }
 }

@@ -12,7 +12,7 @@ import { cborCodec, type Codec, jsonCodec } from "../codec.ts";
 import type { Driver, Query } from "./_options.ts";
 
 /** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** How payloads are kept: CBOR (or another binary codec) in `bytea`, JSON in `jsonb`. */
 export type PayloadColumn = "bytea" | "jsonb";
@@ -117,6 +117,14 @@ const MIGRATIONS: readonly Migration[] = [
     description: "events brought in by import() are marked",
     async up(tx, schema) {
       await tx`ALTER TABLE ${tx(schema)}.events ADD COLUMN imported boolean NOT NULL DEFAULT false`;
+    },
+  },
+  {
+    version: 4,
+    description: "the version of its definition each event was written at",
+    async up(tx, schema) {
+      // A constant default: PostgreSQL adds the column without rewriting the table.
+      await tx`ALTER TABLE ${tx(schema)}.events ADD COLUMN version integer NOT NULL DEFAULT 1`;
     },
   },
 ];

@@ -242,6 +242,7 @@ export class PostgresTransaction implements AdapterTransaction<PostgresTransacti
       created: record.created,
       outdated: record.outdated === true,
       imported: record.imported === true,
+      version: record.version ?? 1,
       data: payloads.optional(record.data),
       meta: payloads.optional(record.meta),
     }));
@@ -254,10 +255,10 @@ export class PostgresTransaction implements AdapterTransaction<PostgresTransacti
         WITH input AS (
           SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::text::json) AS x(
             n integer, id text, stream text, "type" text, revision integer, created text,
-            outdated boolean, imported boolean, data text, meta text)
+            outdated boolean, imported boolean, version integer, data text, meta text)
         ), inserted AS (
-          INSERT INTO ${s}.events (id, stream, type, revision, created, outdated, imported, data, meta)
-          SELECT id, stream, "type", revision, created, outdated, imported,
+          INSERT INTO ${s}.events (id, stream, type, revision, created, outdated, imported, version, data, meta)
+          SELECT id, stream, "type", revision, created, outdated, imported, version,
                  ${payloads.fromText(q, "data")}, ${payloads.fromText(q, "meta")}
           FROM input ORDER BY n
           ${commit ? q`` : q`ON CONFLICT (id) DO NOTHING`}
@@ -320,6 +321,7 @@ export class PostgresTransaction implements AdapterTransaction<PostgresTransacti
       recorded,
       outdated: record.outdated === true,
       imported: record.imported === true,
+      version: record.version ?? 1,
     }));
   }
 

@@ -263,3 +263,18 @@ test("revisions() makes racing writers of one stream wait, so the second reads t
     assert.equal(last.revision, 3);
   });
 });
+
+test("a record keeps the version it was inserted with (1 when none was given) on every read", async () => {
+  await withAdapter(async (adapter) => {
+    const stored = await append(adapter, [row("v", 1, { version: 3 }), row("v", 2)]);
+    assert.deepEqual(stored.map((r) => r.version), [3, 1]);
+    const versions = (records: EventRecord[]) => records.map((r) => r.version);
+    assert.deepEqual(versions(await adapter.readStream("v", { direction: "forward", limit: 10 })), [3, 1]);
+    assert.deepEqual(versions(await adapter.readStream("v", { direction: "backward", limit: 10 })), [1, 3]);
+    assert.deepEqual(versions(await adapter.readLog({ direction: "forward", limit: 10, settle: true })), [
+      3,
+      1,
+    ]);
+    assert.deepEqual(versions(await adapter.getByIds([stored[1].id, stored[0].id])), [1, 3]);
+  });
+});

@@ -6,7 +6,7 @@ import { SCHEMA_VERSION } from "./_schema.ts";
 
 Deno.test({
   name:
-    "a version 1 schema is migrated to the current version (parked events, imported flag), keeping its events",
+    "a version 1 schema is migrated to the current version (parked events, imported flag, versions), keeping its events",
   ignore: !(await pgAvailable()),
   async fn() {
     const schema = freshSchema();
@@ -27,13 +27,14 @@ Deno.test({
         }]);
       });
       await old.close();
-      // Back to what version 1 made: no parked table, no imported column, version 1 recorded.
+      // Back to what version 1 made: no parked table, no imported or version column, version 1 recorded.
       await sql`DROP TABLE ${sql(schema)}.parked`;
       await sql`ALTER TABLE ${sql(schema)}.events DROP COLUMN imported`;
+      await sql`ALTER TABLE ${sql(schema)}.events DROP COLUMN version`;
       await sql`DELETE FROM ${sql(schema)}.migrations WHERE version > 1`;
       await using adapter = new PostgresAdapter(sql, { schema });
       const [old1] = await adapter.readStream("s", { direction: "forward", limit: 10 });
-      assert.deepEqual([old1.id, old1.imported], ["e1", false]);
+      assert.deepEqual([old1.id, old1.imported, old1.version], ["e1", false, 1]);
       const [{ version }] = await sql<{ version: number }[]>`SELECT max(version) AS version FROM ${
         sql(schema)
       }.migrations`;
@@ -51,6 +52,60 @@ Deno.test({
       };
       await adapter.parkEvent(parked);
       assert.deepEqual(await adapter.listParked(), [parked]);
+    } finally {
+      await sql.end({ timeout: 1 });
+      await dropSchema(schema);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a version 3 schema with events gets the version column: old rows read version 1, new ones keep theirs",
+  ignore: !(await pgAvailable()),
+  async fn() {
+    const schema = freshSchema();
+    const sql = postgres(PG_URL, { max: 1, onnotice: () => {} });
+    const event = (id: string, revision: number, extra: { imported?: boolean; version?: number } = {}) => ({
+      id,
+      stream: "s",
+      type: "t",
+      data: { n: revision },
+      meta: null,
+      revision,
+      created: "2024-01-01T00:00:00.000Z",
+      outdated: false,
+      ...extra,
+    });
+    try {
+      const old = new PostgresAdapter(sql, { schema });
+      await old.transaction(async (tx) => {
+        await tx.revisions(["s"]);
+        await tx.insert([event("e1", 1), event("e2", 2, { imported: true })]);
+      });
+      await old.close();
+      // Back to what version 3 made: no version column, version 3 recorded.
+      await sql`ALTER TABLE ${sql(schema)}.events DROP COLUMN version`;
+      await sql`DELETE FROM ${sql(schema)}.migrations WHERE version > 3`;
+      await using adapter = new PostgresAdapter(sql, { schema });
+      await adapter.transaction(async (tx) => {
+        await tx.revisions(["s"]);
+        await tx.insert([event("e3", 3, { version: 3 }), event("e4", 4)]);
+      });
+      const read = await adapter.readStream("s", { direction: "forward", limit: 10 });
+      assert.deepEqual(read.map((r) => [r.id, r.imported, r.version]), [
+        ["e1", false, 1],
+        ["e2", true, 1],
+        ["e3", false, 3],
+        ["e4", false, 1],
+      ]);
+      const log = await adapter.readLog({ direction: "backward", limit: 10, settle: true });
+      assert.deepEqual(log.map((r) => r.version), [1, 3, 1, 1]);
+      assert.deepEqual((await adapter.getByIds(["e3", "e1"])).map((r) => r.version), [3, 1]);
+      const [{ version }] = await sql<{ version: number }[]>`SELECT max(version) AS version FROM ${
+        sql(schema)
+      }.migrations`;
+      assert.equal(version, SCHEMA_VERSION);
     } finally {
       await sql.end({ timeout: 1 });
       await dropSchema(schema);

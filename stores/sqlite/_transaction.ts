@@ -79,7 +79,7 @@ export class SqliteTransaction<THandle extends SqliteDatabase> implements Adapte
     const codec = this.#codec;
     for (let done = 0; done < total;) {
       const size = Math.min(total - done, CHUNK);
-      const params = new Array<SqliteValue>(size * 10);
+      const params = new Array<SqliteValue>(size * 11);
       let field = "data";
       let index = done;
       try {
@@ -97,6 +97,7 @@ export class SqliteTransaction<THandle extends SqliteDatabase> implements Adapte
           params[o++] = recorded;
           params[o++] = record.outdated ? 1 : 0;
           params[o++] = record.imported ? 1 : 0;
+          params[o++] = record.version ?? 1;
         }
       } catch (error) {
         const record = records[index];
@@ -136,6 +137,7 @@ export class SqliteTransaction<THandle extends SqliteDatabase> implements Adapte
           recorded,
           outdated: record.outdated,
           imported: record.imported === true,
+          version: record.version ?? 1,
         };
       }
       done += size;

@@ -12,7 +12,7 @@ import type { Codec } from "../codec.ts";
 
 /** The columns of an event read, in the order {@linkcode toRecords} expects them. */
 export const EVENT_COLUMNS =
-  "position, id, stream, type, revision, data, meta, created, recorded, outdated, imported";
+  "position, id, stream, type, revision, data, meta, created, recorded, outdated, imported, version";
 
 /**
  * Builds records from rows selected with {@linkcode EVENT_COLUMNS}.
@@ -46,6 +46,7 @@ export function toRecords(rows: readonly unknown[][], codec: Codec, source: stri
         recorded: row[8] as string,
         outdated: row[9] === 1 || row[9] === 1n,
         imported: row[10] === 1 || row[10] === 1n,
+        version: Number(row[11]),
       };
     }
   } catch (error) {

@@ -12,7 +12,7 @@ import { type Codec, resolveCodec } from "../codec.ts";
 import type { _Connection } from "./database.ts";
 
 /** The schema version this code writes and understands. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** One step of the schema: the SQL that brings a file from `version - 1` to `version`. */
 export interface Migration {
@@ -100,14 +100,25 @@ const V3 = `
 ALTER TABLE eventfold_events ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
 `;
 
+/**
+ * Version 4: the version of its definition each event was written at, so a reader can
+ * upcast it. Rows written before versions existed read as version 1.
+ */
+const V4 = `
+ALTER TABLE eventfold_events ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+`;
+
 /** Every step, in order. A new schema version appends one here and bumps {@linkcode SCHEMA_VERSION}. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, sql: V1 }, { version: 2, sql: V2 }, {
-  version: 3,
-  sql: V3,
-}];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, sql: V1 },
+  { version: 2, sql: V2 },
+  { version: 3, sql: V3 },
+  { version: 4, sql: V4 },
+];
 
 /** The events table's DDL (for the benchmark's raw baseline, which must use the same table). */
-export const EVENTS_TABLE_SQL: string = V1.slice(0, V1.indexOf("CREATE TABLE eventfold_relations")) + V3;
+export const EVENTS_TABLE_SQL: string = V1.slice(0, V1.indexOf("CREATE TABLE eventfold_relations")) + V3 +
+  V4;
 
 const META = "CREATE TABLE IF NOT EXISTS eventfold_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)";
 

@@ -172,7 +172,7 @@ Deno.test("a version 1 file is migrated to the current version (subscription tab
   await using adapter = new SqliteAdapter(path);
   assert.equal(meta(path).schema_version, String(SCHEMA_VERSION));
   const [old] = await adapter.readStream("s", { direction: "forward", limit: 10 });
-  assert.deepEqual([old.id, old.imported], ["e1", false]);
+  assert.deepEqual([old.id, old.imported, old.version], ["e1", false, 1]);
   const parked = {
     name: "n",
     id: "e1",
@@ -189,4 +189,31 @@ Deno.test("a version 1 file is migrated to the current version (subscription tab
   const lease = await adapter.acquireLease("n", "me", 1000);
   assert.ok(lease);
   await lease.release();
+});
+
+Deno.test("a version 3 file with events gets the version column: old rows read version 1, new ones keep theirs", async () => {
+  await using dir = await tempDir();
+  const path = dir.file("events.db");
+  const db = new DatabaseSync(path);
+  prepareSchema(new _Connection(db), { source: path, codec: undefined, migrations: MIGRATIONS.slice(0, 3) });
+  const insert = db.prepare(
+    "INSERT INTO eventfold_events (id, stream, type, revision, created, recorded, imported) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  );
+  insert.run("e1", "s", "t", 1, "2024-01-01T00:00:00.000Z", "2024-01-01T00:00:00.000Z", 0);
+  insert.run("e2", "s", "t", 2, "2024-01-01T00:00:00.000Z", "2024-01-01T00:00:00.000Z", 1);
+  db.close();
+  assert.equal(meta(path).schema_version, "3");
+  await using adapter = new SqliteAdapter(path);
+  assert.equal(meta(path).schema_version, String(SCHEMA_VERSION));
+  await adapter.transaction((tx) => tx.insert([row("s", 3, { version: 3 }), row("s", 4)]));
+  const read = await adapter.readStream("s", { direction: "forward", limit: 10 });
+  assert.deepEqual(read.map((r) => [r.id.length > 2 ? "new" : r.id, r.imported, r.version]), [
+    ["e1", false, 1],
+    ["e2", true, 1],
+    ["new", false, 3],
+    ["new", false, 1],
+  ]);
+  const log = await adapter.readLog({ direction: "backward", limit: 10 });
+  assert.deepEqual(log.map((r) => r.version), [1, 3, 1, 1]);
+  assert.deepEqual((await adapter.getByIds(["e2", read[2].id])).map((r) => r.version), [1, 3]);
 });

@@ -206,3 +206,29 @@ Deno.test("a write lock held past the busy timeout is an EventInsertionError tha
   }
   await adapter.transaction((tx) => tx.insert([row("a", 1)]));
 });
+
+Deno.test("a record keeps the version it was inserted with (1 when none was given) on every read", async () => {
+  await using adapter = new SqliteAdapter(":memory:");
+  const stored = await adapter.transaction((tx) => tx.insert([row("a", 1, { version: 3 }), row("a", 2)]));
+  assert.deepEqual(stored.map((r) => r.version), [3, 1]);
+  const ids = stored.map((r) => r.id);
+  assert.deepEqual(
+    (await adapter.readStream("a", { direction: "forward", limit: 10 })).map((r) => r.version),
+    [3, 1],
+  );
+  assert.deepEqual(
+    (await adapter.readStream("a", { direction: "backward", limit: 10 })).map((r) => r.version),
+    [1, 3],
+  );
+  assert.deepEqual((await adapter.readLog({ direction: "forward", limit: 10 })).map((r) => r.version), [
+    3,
+    1,
+  ]);
+  assert.deepEqual(
+    (await adapter.readLog({ direction: "forward", limit: 10, streams: ["a"], types: ["counted"] })).map((
+      r,
+    ) => r.version),
+    [3, 1],
+  );
+  assert.deepEqual((await adapter.getByIds([ids[1], ids[0]])).map((r) => r.version), [1, 3]);
+});

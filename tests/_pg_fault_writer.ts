@@ -36,6 +36,7 @@ if (import.meta.main) {
     line(`uncaught ${e.error?.stack ?? e.message}`);
   });
   globalThis.addEventListener("unhandledrejection", (e) => {
+    if (e.defaultPrevented) return; // handled by the adapter's guard (stores/postgres/_driver_rejections.ts)
     e.preventDefault();
     line(`uncaught ${e.reason?.stack ?? e.reason}`);
   });

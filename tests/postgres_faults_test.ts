@@ -30,6 +30,7 @@ function escapes(): { seen: string[]; [Symbol.dispose](): void } {
     seen.push(`uncaught: ${e.error?.stack ?? e.message}`);
   };
   const onRejection = (e: PromiseRejectionEvent) => {
+    if (e.defaultPrevented) return; // handled by the adapter's guard (stores/postgres/_driver_rejections.ts)
     e.preventDefault();
     seen.push(`unhandled rejection: ${(e.reason as Error)?.stack ?? String(e.reason)}`);
   };

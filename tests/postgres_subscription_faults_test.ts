@@ -73,6 +73,7 @@ Deno.test({
       uncaught.push(event.error ?? event.message);
     };
     const onRejection = (event: PromiseRejectionEvent) => {
+      if (event.defaultPrevented) return; // handled by the adapter's guard (stores/postgres/_driver_rejections.ts)
       event.preventDefault();
       uncaught.push(event.reason);
     };

@@ -42,6 +42,7 @@ import {
 import { LeaseSession } from "./_leases.ts";
 import { lostOr } from "./_connection_loss.ts";
 import { Reservations } from "./_reserved.ts";
+import { watchDriverConnections } from "./_driver_rejections.ts";
 
 /** Options of {@linkcode PostgresAdapter}. */
 export interface PostgresAdapterOptions {
@@ -143,6 +144,7 @@ export class PostgresAdapter implements Adapter<PostgresTransactionSql> {
   readonly channel: string;
   readonly #sql: Driver;
   readonly #owned: boolean;
+  #unwatch: () => void = () => {};
   readonly #secrets: readonly string[];
   readonly #codec: Codec | undefined;
   readonly #watcher: Watcher;
@@ -182,6 +184,13 @@ export class PostgresAdapter implements Adapter<PostgresTransactionSql> {
     const connection = connect(target);
     this.#sql = connection.sql;
     this.#owned = connection.owned;
+    if (connection.owned) {
+      const options = this.#sql.options as { host?: string[]; port?: number[]; path?: string | false };
+      this.#unwatch = watchDriverConnections(
+        options.path ? [options.path] : options.host ?? [],
+        options.port ?? [],
+      );
+    }
     this.#secrets = connection.secrets;
     this.location = `${connection.location} (schema ${JSON.stringify(this.schema)})`;
     this.channel = channelOf(this.schema);
@@ -816,7 +825,13 @@ export class PostgresAdapter implements Adapter<PostgresTransactionSql> {
       await this.#opening?.catch(() => {});
       // postgres.js never counts a connection that died in the middle of a query as idle,
       // so `end` waits its whole timeout for it: after a loss, wait less.
-      if (this.#owned) await this.#sql.end({ timeout: this.#reservations.lossSeen ? 1 : 5 });
+      if (this.#owned) {
+        try {
+          await this.#sql.end({ timeout: this.#reservations.lossSeen ? 1 : 5 });
+        } finally {
+          this.#unwatch();
+        }
+      }
     })();
     return this.#closing;
   }

@@ -206,6 +206,75 @@ export class ConcurrencyError extends EventStoreError {
 export class EventInsertionError extends EventStoreError {}
 
 /**
+ * An append (or a delete) reached a stream that was deleted with a tombstone
+ * (`store.deleteStream(stream, { tombstone: true })`). Nothing of the call was stored,
+ * whatever other streams it also wrote to.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isStreamDeletedError, StreamDeletedError } from "@eventfold/eventfold";
+ * const error = new StreamDeletedError("user-7");
+ * assert(isStreamDeletedError(error) && error.stream === "user-7");
+ * ```
+ */
+export class StreamDeletedError extends EventStoreError {
+  /** The tombstoned stream. */
+  readonly stream: string;
+
+  /**
+   * Creates it.
+   *
+   * @param stream the tombstoned stream
+   * @param options the adapter's signal as `cause`
+   */
+  constructor(stream: string, options?: ErrorOptions) {
+    super(
+      `Stream "${stream}" was deleted with a tombstone and takes no more events; nothing of this call was stored`,
+      options,
+    );
+    this.stream = stream;
+  }
+}
+
+/**
+ * A fold needed events that truncation removed: it starts at a revision below the
+ * stream's `truncatedBefore` and no snapshot at or past `truncatedBefore - 1` exists.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TruncatedStreamError } from "@eventfold/eventfold";
+ * assert(new TruncatedStreamError("s", "balance", 100).message.includes("balance"));
+ * ```
+ */
+export class TruncatedStreamError extends EventStoreError {
+  /** The stream. */
+  readonly stream: string;
+  /** The reducer's (or aggregate's) snapshot name. */
+  readonly snapshot: string;
+  /** The first revision the stream still holds. */
+  readonly truncatedBefore: number;
+
+  /**
+   * Creates it.
+   *
+   * @param stream the stream
+   * @param snapshot the snapshot name the fold looked for
+   * @param truncatedBefore the first revision still stored
+   */
+  constructor(stream: string, snapshot: string, truncatedBefore: number) {
+    super(
+      `Stream "${stream}" was truncated before revision ${truncatedBefore}, and no snapshot "${snapshot}" at ` +
+        `revision ${truncatedBefore - 1} or later exists to fold from (save one before truncating)`,
+    );
+    this.stream = stream;
+    this.snapshot = snapshot;
+    this.truncatedBefore = truncatedBefore;
+  }
+}
+
+/**
  * The connection to the database was lost (killed by an administrator or an idle-session
  * killer, a server restart, a failover, a network cut) while a call was using it. The call
  * settled instead of hanging; later calls reconnect. `mayHaveCommitted` says whether a
@@ -502,4 +571,20 @@ export function isConnectionLostError(error: unknown): error is ConnectionLostEr
  */
 export function isStoreClosedError(error: unknown): error is StoreClosedError {
   return branded(error, "StoreClosedError");
+}
+
+/**
+ * Whether `error` is a {@linkcode StreamDeletedError}, even from another copy of the package.
+ *
+ * @param error anything caught
+ * @returns true when the call reached a tombstoned stream
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isStreamDeletedError } from "@eventfold/eventfold";
+ * assert(!isStreamDeletedError(new Error("x")));
+ * ```
+ */
+export function isStreamDeletedError(error: unknown): error is StreamDeletedError {
+  return branded(error, "StreamDeletedError");
 }

@@ -48,11 +48,14 @@ export {
   isEventStoreError,
   isEventValidationError,
   isStoreClosedError,
+  isStreamDeletedError,
   StoreClosedError,
   type StoredRecordAt,
   StoreOpenError,
+  StreamDeletedError,
   SubscriptionStoppedError,
   TimeoutError,
+  TruncatedStreamError,
   UnknownEventError,
   type ValidationIssue,
 } from "./errors.ts";
@@ -69,6 +72,15 @@ export {
 export type { DataField, EventInput, EventRecord, MetaField, PendingEvent } from "./events/record.ts";
 export type { StandardSchemaV1 } from "./events/standard_schema.ts";
 export type { Evolution, Upcaster, VersionedPayload } from "./events/evolution.ts";
+export {
+  STREAM_DELETED,
+  type StreamDeletedData,
+  type StreamDeletedRecord,
+  SYSTEM_STREAM,
+  type SystemEventType,
+  type SystemRecord,
+} from "./events/system.ts";
+export type { DeleteStreamOptions, TruncateResult, TruncateStreamOptions } from "./stores/_lifecycle.ts";
 export { validateEvent, type ValidPayloads } from "./events/validate.ts";
 export { uuidv7 } from "./events/id.ts";
 export { type Clock, type FakeClock, fakeClock, isIsoTime, systemClock } from "./events/clock.ts";
@@ -86,6 +98,7 @@ export {
   isCommitChecked,
   isDuplicateIdError,
   isRevisionConflictError,
+  isStreamTombstonedError,
   type Lease,
   type LogPageQuery,
   type ParkedEvent,
@@ -96,7 +109,11 @@ export {
   RevisionConflictError,
   type Snapshot,
   type SnapshotStorage,
+  type StreamLifecycle,
+  type StreamLifecycleTransaction,
   type StreamPageQuery,
+  type StreamStatus,
+  StreamTombstonedError,
   type SubscriptionStorage,
   type SubscriptionTransaction,
   type TransactionHandleOf,

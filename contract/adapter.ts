@@ -36,6 +36,7 @@
 import type { EventLog, EventLogTransaction, Watchable } from "./event_log.ts";
 import type { RelationStorage, RelationTransaction } from "./relation_storage.ts";
 import type { SnapshotStorage } from "./snapshot_storage.ts";
+import type { StreamLifecycle, StreamLifecycleTransaction } from "./stream_lifecycle.ts";
 import type { SubscriptionStorage, SubscriptionTransaction } from "./subscription_storage.ts";
 
 /**
@@ -46,7 +47,11 @@ import type { SubscriptionStorage, SubscriptionTransaction } from "./subscriptio
  * @typeParam THandle the driver's transaction handle, given to in-transaction listeners
  */
 export interface AdapterTransaction<THandle = unknown>
-  extends EventLogTransaction, RelationTransaction, SubscriptionTransaction {
+  extends
+    EventLogTransaction,
+    RelationTransaction,
+    SubscriptionTransaction,
+    Partial<StreamLifecycleTransaction> {
   /** The driver's handle for this transaction (SQLite database, postgres.js `sql`, memory staging). */
   readonly handle: THandle;
 }
@@ -64,7 +69,8 @@ export interface Adapter<THandle = unknown>
     RelationStorage,
     SnapshotStorage,
     SubscriptionStorage,
-    Watchable {}
+    Watchable,
+    Partial<StreamLifecycle> {}
 
 /**
  * The transaction handle type of an adapter.

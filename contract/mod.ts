@@ -27,8 +27,11 @@ export {
   DuplicateIdError,
   isDuplicateIdError,
   isRevisionConflictError,
+  isStreamTombstonedError,
   RevisionConflictError,
+  StreamTombstonedError,
 } from "./signals.ts";
+export type { StreamLifecycle, StreamLifecycleTransaction, StreamStatus } from "./stream_lifecycle.ts";
 export type { Snapshot, SnapshotStorage } from "./snapshot_storage.ts";
 export type {
   Checkpoint,

@@ -10,6 +10,7 @@
 
 const DUPLICATE_ID: unique symbol = Symbol.for("eventfold.DuplicateIdError");
 const REVISION_CONFLICT: unique symbol = Symbol.for("eventfold.RevisionConflictError");
+const STREAM_TOMBSTONED: unique symbol = Symbol.for("eventfold.StreamTombstonedError");
 
 /**
  * Thrown by an adapter's insert when an id already exists (at commit, on a commit-checked
@@ -106,5 +107,49 @@ export function isDuplicateIdError(error: unknown): error is DuplicateIdError {
 export function isRevisionConflictError(error: unknown): error is RevisionConflictError {
   return typeof error === "object" && error !== null &&
     (error as { [REVISION_CONFLICT]?: unknown })[REVISION_CONFLICT] === true &&
+    typeof (error as { stream?: unknown }).stream === "string";
+}
+
+/**
+ * Thrown by a transaction's `revisions()` when one of the streams asked for was deleted
+ * with a tombstone. The store reports it as `StreamDeletedError`; nothing is written.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isStreamTombstonedError, StreamTombstonedError } from "@eventfold/eventfold";
+ * assert(isStreamTombstonedError(new StreamTombstonedError("user-7")));
+ * ```
+ */
+export class StreamTombstonedError extends Error {
+  /** The tombstoned stream. */
+  readonly stream: string;
+  /**
+   * Creates it.
+   *
+   * @param stream the tombstoned stream
+   */
+  constructor(stream: string) {
+    super(`Stream "${stream}" was deleted with a tombstone`);
+    this.name = "StreamTombstonedError";
+    this.stream = stream;
+    Object.defineProperty(this, STREAM_TOMBSTONED, { value: true });
+  }
+}
+
+/**
+ * Whether `error` is a {@linkcode StreamTombstonedError} of any copy of the package.
+ *
+ * @param error anything thrown
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isStreamTombstonedError } from "@eventfold/eventfold";
+ * assert(!isStreamTombstonedError(new Error("user-7")));
+ * ```
+ */
+export function isStreamTombstonedError(error: unknown): error is StreamTombstonedError {
+  return typeof error === "object" && error !== null &&
+    (error as { [STREAM_TOMBSTONED]?: unknown })[STREAM_TOMBSTONED] === true &&
     typeof (error as { stream?: unknown }).stream === "string";
 }

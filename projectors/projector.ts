@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { SystemEventType } from "../events/system.ts";
 import type { EventRecord } from "../events/record.ts";
 import type { AnyEventFactory, EventRecordOf, EventTypeOf } from "../events/factory.ts";
 import { StreamQueue } from "./_stream_queue.ts";
@@ -149,7 +150,7 @@ export class Projector<TEvents extends AnyEventFactory = AnyEventFactory> {
    * registration.unsubscribe();
    * ```
    */
-  on<TType extends EventTypeOf<TEvents>>(
+  on<TType extends EventTypeOf<TEvents> | SystemEventType>(
     type: TType,
     handler: ProjectorHandler<ProjectedRecord<TEvents, TType>>,
   ): ProjectorRegistration {
@@ -173,7 +174,7 @@ export class Projector<TEvents extends AnyEventFactory = AnyEventFactory> {
    * projector.all("user:activated", (record) => void (seen += record.outdated ? 0 : 1));
    * ```
    */
-  all<TType extends EventTypeOf<TEvents>>(
+  all<TType extends EventTypeOf<TEvents> | SystemEventType>(
     type: TType,
     handler: ProjectorHandler<ProjectedRecord<TEvents, TType>>,
   ): ProjectorRegistration {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { SystemEventType, SystemRecord } from "../events/system.ts";
 import type { AnyEventFactory, EventRecordOf, RecordOfType } from "../events/factory.ts";
 
 /**
@@ -19,14 +20,15 @@ export interface ProjectionStatus {
 
 /**
  * The record a handler for `TType` receives: that event's record when the factory
- * defines it, otherwise a record of the factory's general shape with that type name.
+ * defines it, the system record for a type the store writes itself (`"$stream:deleted"`),
+ * otherwise a record of the factory's general shape with that type name.
  *
  * @typeParam TEvents the event factory
  * @typeParam TType the event type name
  */
-export type ProjectedRecord<TEvents extends AnyEventFactory, TType extends string> = [
-  RecordOfType<TEvents, TType>,
-] extends [never] ? EventRecordOf<TEvents> & { readonly type: TType }
+export type ProjectedRecord<TEvents extends AnyEventFactory, TType extends string> = TType extends
+  SystemEventType ? Extract<SystemRecord, { readonly type: TType }>
+  : [RecordOfType<TEvents, TType>] extends [never] ? EventRecordOf<TEvents> & { readonly type: TType }
   : RecordOfType<TEvents, TType>;
 
 /**

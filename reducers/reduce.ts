@@ -8,6 +8,8 @@
 import type { EventRecord } from "../events/record.ts";
 import type { RelationStorage } from "../contract/relation_storage.ts";
 import type { SnapshotStorage } from "../contract/snapshot_storage.ts";
+import type { StreamLifecycle } from "../contract/stream_lifecycle.ts";
+import { TruncatedStreamError } from "../errors.ts";
 import type { SnapshotPolicy } from "./make_reducer.ts";
 
 /** What a fold spans: one stream, or the streams linked to a relation key. */
@@ -72,6 +74,24 @@ interface RelationSnapshotState {
 }
 
 /**
+ * Throws when events a stream fold needs after `from` were removed by truncation (and
+ * not by a delete, after which the stream starts anew). Asked only when the first event
+ * read is not the next revision, or none was read: folds of whole streams pay nothing.
+ */
+async function refuseTruncated(
+  adapter: Partial<StreamLifecycle>,
+  stream: string,
+  name: string,
+  from: number,
+): Promise<void> {
+  const status = (await adapter.streamStatus?.([stream]))?.get(stream);
+  if (status === undefined) return;
+  if (status.truncatedBefore - 1 > Math.max(from, status.deletedAt)) {
+    throw new TruncatedStreamError(stream, name, status.truncatedBefore);
+  }
+}
+
+/**
  * Folds a stream or relation, using and refreshing snapshots by the spec's policy.
  *
  * @param adapter where snapshots live
@@ -82,7 +102,7 @@ interface RelationSnapshotState {
  * @returns the state and what it covers
  */
 export async function fold<TState>(
-  adapter: SnapshotStorage & Pick<RelationStorage, "getStreamsByKeys">,
+  adapter: SnapshotStorage & Pick<RelationStorage, "getStreamsByKeys"> & Partial<StreamLifecycle>,
   reader: FoldReader,
   scope: FoldScope,
   spec: FoldSpec<TState>,
@@ -121,7 +141,12 @@ export async function fold<TState>(
 
   let folded = 0;
   // One await per page, not per record: folding is the hot path of loading state.
+  let checked = scope.stream === undefined;
   for await (const page of pages) {
+    if (!checked) {
+      checked = true;
+      if (page[0].revision > revision + 1) await refuseTruncated(adapter, scope.stream!, spec.name, revision);
+    }
     if (state === undefined) state = spec.initial();
     for (const record of page) state = spec.step(state, record);
     const last = page[page.length - 1];
@@ -129,6 +154,7 @@ export async function fold<TState>(
     position = last.position;
     folded += page.length;
   }
+  if (!checked) await refuseTruncated(adapter, scope.stream!, spec.name, revision);
   if (state === undefined) return { state, revision, position, folded };
 
   const policy = spec.snapshot;

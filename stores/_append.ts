@@ -6,7 +6,8 @@
  * @module
  */
 
-import { ConcurrencyError, EventInsertionError } from "../errors.ts";
+import { ConcurrencyError, EventInsertionError, StreamDeletedError } from "../errors.ts";
+import { STREAM_DELETED } from "../events/system.ts";
 import type { ExpectedRevision } from "../events/expected_revision.ts";
 import type { EventRecord, PendingEvent } from "../events/record.ts";
 import {
@@ -16,6 +17,7 @@ import {
   isCommitChecked,
   isDuplicateIdError,
   isRevisionConflictError,
+  isStreamTombstonedError,
   type RelationChange,
 } from "../contract/mod.ts";
 import { checkPayloads } from "./_fidelity.ts";
@@ -33,6 +35,18 @@ export interface AppendPlan {
   readonly imported: boolean;
   /** Runs inside the transaction after the insert; its error rolls everything back. */
   readonly inTransaction?: (records: EventRecord[], handle: unknown) => Promise<void>;
+  /** A stream to remove in the same transaction (`deleteStream`); its expectation is in `expected`. */
+  readonly removal?: Removal;
+}
+
+/** What `deleteStream` asks of the append: the stream to remove with the `"$stream:deleted"` record. */
+export interface Removal {
+  /** The stream. */
+  readonly stream: string;
+  /** The revision it must be at. */
+  readonly expected?: ExpectedRevision;
+  /** Whether it takes no more appends. */
+  readonly tombstone: boolean;
 }
 
 /** What an append stored and what it skipped. */
@@ -152,6 +166,7 @@ async function attempt(
     conflict = firstMismatch(streams, plan, revisions);
     if (conflict !== undefined) throw conflict;
   }
+  if (plan.removal !== undefined) fresh = await remove(tx, plan.removal, revisions, fresh);
   const flags = plan.imported ? await outdatedFlags(tx, fresh) : undefined;
   const next = new Map(revisions);
   const rows: InsertableRecord[] = fresh.map((event, i) => {
@@ -177,6 +192,26 @@ async function attempt(
     await markInside(adapter, () => listeners(stored, tx.handle));
   }
   return { stored };
+}
+
+/**
+ * Removes the stream of a `deleteStream` and puts its revision into the
+ * `"$stream:deleted"` record about to be inserted.
+ */
+async function remove(
+  tx: AdapterTransaction,
+  removal: Removal,
+  revisions: ReadonlyMap<string, number>,
+  fresh: PendingEvent[],
+): Promise<PendingEvent[]> {
+  if (fresh.length === 0) return fresh; // stored already: a retry after a lost reply
+  const revision = revisions.get(removal.stream) ?? 0;
+  await tx.removeStream!(removal.stream, { revision, tombstone: removal.tombstone });
+  return fresh.map((event) =>
+    event.type === STREAM_DELETED
+      ? { ...event, data: { stream: removal.stream, revision, tombstone: removal.tombstone } }
+      : event
+  );
 }
 
 /**
@@ -232,6 +267,7 @@ export async function append(adapter: Adapter, plan: AppendPlan): Promise<Append
       const skipped = new Set(plan.events.filter((event) => known.has(event.id)).map((event) => event.id));
       return { stored, skipped };
     } catch (error) {
+      if (isStreamTombstonedError(error)) throw new StreamDeletedError(error.stream, { cause: error });
       if (tries >= MAX_ATTEMPTS) throw exhausted(error, plan);
       if (isDuplicateIdError(error)) {
         for (const id of error.ids) known.add(id);

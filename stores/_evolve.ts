@@ -12,9 +12,18 @@ import type { AnyEventFactory } from "../events/factory.ts";
 import type { EventRecord, PendingEvent } from "../events/record.ts";
 import { validateEvent, type ValidPayloads } from "../events/validate.ts";
 import { UnknownEventError } from "../errors.ts";
+import { isSystemType } from "../events/system.ts";
 import type { UnknownEventPolicy } from "./event_store_options.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A record handed out as stored, untyped: `version` equals `storedVersion`. */
+function asStored(stored: EventRecord): EventRecord {
+  const record = stored as Mutable<EventRecord>;
+  record.version ??= 1;
+  record.storedVersion = record.version;
+  return record;
+}
 
 /** Reads stored records in the shape of the current definitions. */
 export class RecordReader {
@@ -76,7 +85,7 @@ export class RecordReader {
       const definition = this.#events.resolve(stored.type);
       let record: EventRecord | undefined;
       if (definition === undefined) {
-        record = this.#unknown(stored);
+        record = isSystemType(stored.type) ? asStored(stored) : this.#unknown(stored);
       } else {
         record = this.#current(stored, definition);
         if (this.#validate) {
@@ -102,10 +111,7 @@ export class RecordReader {
     if (this.#policy === "error") {
       throw new UnknownEventError(stored.type, this.#events.types, stored.position);
     }
-    const record = stored as Mutable<EventRecord>;
-    record.version ??= 1;
-    record.storedVersion = record.version;
-    return record;
+    return asStored(stored);
   }
 
   #current(stored: EventRecord, definition: AnyEventDefinition): EventRecord {

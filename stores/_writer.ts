@@ -11,7 +11,9 @@ import type { RelationChange } from "../contract/relation_storage.ts";
 import type { AnyEventFactory } from "../events/factory.ts";
 import type { EventRecord, PendingEvent } from "../events/record.ts";
 import { validateEvent } from "../events/validate.ts";
-import { append, type AppendOutcome, type AppendPlan } from "./_append.ts";
+import { append, type AppendOutcome, type AppendPlan, type Removal } from "./_append.ts";
+import { uuidv7 } from "../events/id.ts";
+import { isSystemType, STREAM_DELETED, SYSTEM_STREAM } from "../events/system.ts";
 import type { RecordReader } from "./_evolve.ts";
 import { HookQueue } from "./_hook_queue.ts";
 import { expectations } from "./_input.ts";
@@ -73,6 +75,29 @@ export class Writer<TRecord extends EventRecord, THandle> {
     return this.#tracked(this.#write(pending, options, imported));
   }
 
+  /**
+   * Removes a stream and appends its `"$stream:deleted"` record, in one transaction, then
+   * runs the after-commit hooks with that record.
+   *
+   * @param removal the stream, its expected revision and whether to tombstone it
+   * @param created the record's `created` (the store's clock)
+   * @returns the record appended
+   */
+  async remove(removal: Removal, created: string): Promise<EventRecord> {
+    const record: PendingEvent = {
+      id: uuidv7(),
+      stream: SYSTEM_STREAM,
+      type: STREAM_DELETED,
+      // The revision is read inside the transaction; the append path fills it in.
+      data: { stream: removal.stream, revision: 0, tombstone: removal.tombstone },
+      meta: null,
+      created,
+      version: 1,
+    };
+    const { records } = await this.#tracked(this.#write([record], {}, false, removal));
+    return records[0];
+  }
+
   /** Resolves when every write under way has finished (or failed), and their hooks ran. */
   async settled(): Promise<void> {
     await Promise.allSettled([...this.#writing]);
@@ -93,6 +118,10 @@ export class Writer<TRecord extends EventRecord, THandle> {
     try {
       for (let i = 0; i < pending.length; i++) {
         const event = pending[i];
+        if (isSystemType(event.type)) {
+          out[i] = event; // made by the store itself
+          continue;
+        }
         if (
           event.version !== undefined && event.version !== this.#events.resolve(event.type)?.currentVersion
         ) {
@@ -120,6 +149,7 @@ export class Writer<TRecord extends EventRecord, THandle> {
     pending: PendingEvent[],
     options: PushOptions,
     imported: boolean,
+    removal?: Removal,
   ): Promise<{ records: TRecord[]; inserted: TRecord[]; skipped: string[] }> {
     if (options.batch !== undefined && typeof options.batch !== "string") {
       throw new TypeError(`batch must be a string (a key handed to listeners), got ${typeof options.batch}`);
@@ -134,9 +164,12 @@ export class Writer<TRecord extends EventRecord, THandle> {
     const listeners = [...this.inserting];
     const plan: AppendPlan = {
       events: validated,
-      expected: expectations(options.expectedRevision, validated.map((event) => event.stream)),
+      expected: removal === undefined
+        ? expectations(options.expectedRevision, validated.map((event) => event.stream))
+        : new Map([[removal.stream, removal.expected ?? "any"]]),
       relations,
       imported,
+      removal,
       inTransaction: listeners.length === 0 ? undefined : async (records, handle) => {
         const context = { batch: options.batch, hydrated, tx: handle as THandle };
         const current = await this.#records.read(records) as TRecord[];
@@ -145,7 +178,10 @@ export class Writer<TRecord extends EventRecord, THandle> {
     };
     this.#open();
     refuseReentry(this.#adapter);
-    const release = await this.#locks.acquire(validated.map((event) => event.stream));
+    const release = await this.#locks.acquire([
+      ...validated.map((event) => event.stream),
+      ...(removal === undefined ? [] : [removal.stream]),
+    ]);
     let outcome: AppendOutcome;
     let dispatched: Promise<void> | undefined;
     let stored: TRecord[];

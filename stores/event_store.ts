@@ -18,6 +18,15 @@ import {
 import type { AggregateClass, AggregateRoot } from "../aggregates/aggregate_root.ts";
 import { StoreClosedError } from "../errors.ts";
 import { type Clock, systemClock } from "../events/clock.ts";
+import type { StreamDeletedRecord } from "../events/system.ts";
+import {
+  deleteStream,
+  type DeleteStreamOptions,
+  streamStatus,
+  type TruncateResult,
+  truncateStream,
+  type TruncateStreamOptions,
+} from "./_lifecycle.ts";
 import type { AnyEventFactory, EventInputOf, EventRecordOf, EventTypeOf } from "../events/factory.ts";
 import { uuidv7 } from "../events/id.ts";
 import type { EventRecord, PendingEvent } from "../events/record.ts";
@@ -47,6 +56,7 @@ import {
   type AdapterStats,
   type Checkpoint,
   isCommitChecked,
+  type StreamStatus,
   type TransactionHandleOf,
 } from "../contract/mod.ts";
 import type { Projector } from "../projectors/projector.ts";
@@ -360,6 +370,76 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     const pending = records.map((record, i) => checkEvent(this.events, record, i, true, this.#clock));
     const { inserted, skipped } = await this.#writer.write(pending, options, true);
     return { imported: inserted, skipped };
+  }
+
+  /**
+   * Deletes a stream: its events, snapshots and relations are removed, and a
+   * `"$stream:deleted"` record (data `{ stream, revision, tombstone }`) is appended to the
+   * `"$streams"` stream, all in one transaction, so log readers, hooks, projectors
+   * (`projector.on("$stream:deleted", ...)`) and subscriptions learn of it in order.
+   * Revisions are never reused: a later append continues at `revision + 1`. With
+   * `tombstone: true` every later append to the stream throws `StreamDeletedError`.
+   *
+   * @param stream the stream
+   * @param options `expectedRevision` guards the delete like an append; `tombstone`
+   * @returns the `"$stream:deleted"` record
+   * @throws {ConcurrencyError} when the stream is not at `expectedRevision`; nothing is removed
+   * @throws {StreamDeletedError} when the stream was tombstoned already
+   * @throws {TypeError} for bad input, or an adapter without stream lifecycle support
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event, EventFactory, EventStore, isStreamDeletedError } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("seen")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * await store.pushEvent(store.event({ type: "seen", stream: "s" }));
+   * const deleted = await store.deleteStream("s", { expectedRevision: 1, tombstone: true });
+   * assert.deepEqual(deleted.data, { stream: "s", revision: 1, tombstone: true });
+   * await assert.rejects(store.pushEvent(store.event({ type: "seen", stream: "s" })), isStreamDeletedError);
+   * ```
+   */
+  deleteStream(stream: string, options?: DeleteStreamOptions): Promise<StreamDeletedRecord> {
+    this.#open();
+    return deleteStream(this.adapter, this.#writer, stream, options, this.#clock);
+  }
+
+  /**
+   * Removes the events of a stream below revision `before`; later ones, snapshots and
+   * relations stay, and reads start at `before`. A fold of the stream then needs a
+   * snapshot at `before - 1` or later, or throws `TruncatedStreamError`.
+   *
+   * @param stream the stream
+   * @param options `before`: the first revision to keep
+   * @returns how many events were removed
+   * @throws {RangeError} when `before` is not a whole number from 1
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("seen")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * for (let i = 0; i < 3; i++) await store.pushEvent(store.event({ type: "seen", stream: "s" }));
+   * assert.equal((await store.truncateStream("s", { before: 3 })).removed, 2);
+   * assert.deepEqual((await store.getEventsByStreams(["s"])).map((r) => r.revision), [3]);
+   * ```
+   */
+  truncateStream(stream: string, options: TruncateStreamOptions): Promise<TruncateResult> {
+    this.#open();
+    return truncateStream(this.adapter, stream, options);
+  }
+
+  /**
+   * What is known of a stream beyond its events: its highest revision ever, when it was
+   * deleted, whether it is tombstoned, and where truncation left it.
+   *
+   * @param stream the stream
+   * @returns its status; `undefined` for a stream never written
+   */
+  streamStatus(stream: string): Promise<StreamStatus | undefined> {
+    this.#open();
+    return streamStatus(this.adapter, stream);
   }
 
   /**

@@ -27,6 +27,7 @@ import { checkpointCases } from "./store/checkpoints.ts";
 import { closingCases } from "./store/closing.ts";
 import { commandCases } from "./store/commands.ts";
 import { evolutionCases } from "./store/evolution.ts";
+import { lifecycleCases } from "./store/lifecycle.ts";
 import { fidelityCases } from "./store/fidelity.ts";
 import { hookCases } from "./store/hooks.ts";
 import { importCases } from "./store/imports.ts";
@@ -107,6 +108,7 @@ const groups: readonly CaseGroup[] = [
   { group: "store/hooks", cases: hookCases },
   { group: "store/imports", cases: importCases },
   { group: "store/evolution", cases: evolutionCases },
+  { group: "store/lifecycle", cases: lifecycleCases },
   { group: "store/projectors", cases: projectorCases },
   { group: "store/input", cases: [...inputCases, ...optionCases] },
   { group: "store/closing", cases: closingCases },

@@ -15,6 +15,7 @@ import {
   withStore,
 } from "../_command.ts";
 import { EXIT } from "../_errors.ts";
+import { STREAM_DELETED } from "../../events/system.ts";
 import { count, table } from "../_format.ts";
 import { hintNoMatch } from "../_no_match.ts";
 import { Progress } from "../_progress.ts";
@@ -27,6 +28,29 @@ interface StreamRow {
   lastCreated: string;
   lastRecorded: string;
   lastPosition: string;
+  /** `"deleted"` or `"tombstoned"` (deleted and closed for appends) when its events were removed. */
+  status?: "deleted" | "tombstoned";
+  /** The first revision kept, when the stream was truncated. */
+  truncatedBefore?: number;
+}
+
+function emptyRow(stream: string): StreamRow {
+  return {
+    stream,
+    revision: 0,
+    events: 0,
+    lastType: "",
+    lastCreated: "",
+    lastRecorded: "",
+    lastPosition: "",
+  };
+}
+
+/** A `"$stream:deleted"` record's data, as stored. */
+function deletedStream(data: unknown): { stream: string; revision: number; tombstone: boolean } | undefined {
+  const value = data as { stream?: unknown; revision?: unknown; tombstone?: unknown } | null;
+  if (typeof value?.stream !== "string" || typeof value.revision !== "number") return undefined;
+  return { stream: value.stream, revision: value.revision, tombstone: value.tombstone === true };
 }
 
 async function run(args: ParsedArgs, io: Io): Promise<number> {
@@ -39,20 +63,24 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
     const progress = new Progress("streams: reading the log", (await adapter.stats()).events);
     for await (const record of store.readAll()) {
       progress.advance();
+      const deleted = record.type === STREAM_DELETED ? deletedStream(record.data) : undefined;
+      if (deleted !== undefined && deleted.stream.startsWith(prefix)) {
+        // Its events are gone from the log; the stream is listed with what the record says.
+        const row = found.get(deleted.stream) ?? emptyRow(deleted.stream);
+        found.set(deleted.stream, {
+          ...row,
+          revision: deleted.revision,
+          events: 0,
+          status: deleted.tombstone ? "tombstoned" : "deleted",
+        });
+      }
       if (!record.stream.startsWith(prefix)) continue;
       let row = found.get(record.stream);
       if (row === undefined) {
-        row = {
-          stream: record.stream,
-          revision: 0,
-          events: 0,
-          lastType: "",
-          lastCreated: "",
-          lastRecorded: "",
-          lastPosition: "",
-        };
+        row = emptyRow(record.stream);
         found.set(record.stream, row);
       }
+      delete row.status; // written again after a delete
       row.revision = record.revision;
       row.events++;
       row.lastType = record.type;
@@ -61,6 +89,13 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
       row.lastPosition = record.position;
     }
     progress.finish();
+    if (adapter.streamStatus !== undefined && found.size > 0) {
+      for (const [stream, status] of await adapter.streamStatus([...found.keys()])) {
+        if (status.truncatedBefore > 1 && status.truncatedBefore - 1 > status.deletedAt) {
+          found.get(stream)!.truncatedBefore = status.truncatedBefore;
+        }
+      }
+    }
     if (found.size === 0 && prefix !== "") await hintNoMatch(adapter, { prefix });
     return [...found.values()].slice(0, limit);
   });
@@ -69,8 +104,16 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
     return EXIT.ok;
   }
   const lines = table([
-    ["STREAM", "REVISION", "LAST TYPE", "LAST CREATED", "LAST RECORDED"],
-    ...rows.map((row) => [row.stream, count(row.revision), row.lastType, row.lastCreated, row.lastRecorded]),
+    ["STREAM", "REVISION", "STATUS", "LAST TYPE", "LAST CREATED", "LAST RECORDED"],
+    ...rows.map((row) => [
+      row.stream,
+      count(row.revision),
+      row.status ??
+        (row.truncatedBefore === undefined ? "" : `truncated before ${count(row.truncatedBefore)}`),
+      row.lastType,
+      row.lastCreated,
+      row.lastRecorded,
+    ]),
   ]);
   for (const line of lines) await io.out.line(line);
   return EXIT.ok;
@@ -82,7 +125,9 @@ export const streams: Command = {
   summary: "list streams with their revision and last event time",
   usage: ["streams --store URL [--prefix TEXT] [--limit N] [--json]"],
   description: "Reads the log once and lists every stream in order of its first event, with its revision\n" +
-    "(number of events), the type and times of its last event. --json prints one object per stream.",
+    "(its last), its status (deleted, tombstoned: deleted and closed for appends, or truncated before a\n" +
+    "revision), the type and times of its last event. Deleted streams are listed from their\n" +
+    "$stream:deleted record. --json prints one object per stream.",
   flags: {
     ...STORE_FLAG,
     prefix: { type: "string", value: "TEXT", description: "only streams whose id starts with TEXT" },

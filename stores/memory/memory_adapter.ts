@@ -24,6 +24,8 @@ import {
   type RelationChange,
   type Snapshot,
   type StreamPageQuery,
+  type StreamStatus,
+  StreamTombstonedError,
 } from "../../contract/mod.ts";
 
 /**
@@ -87,9 +89,14 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
   get source(): string {
     return this.location;
   }
-  #log: EventRecord[] = [];
+  // Removed events leave holes: a position is its index + 1, a revision its index + 1.
+  #log: (EventRecord | undefined)[] = [];
+  #events = 0;
   #ids: Map<string, EventRecord> = new Map();
-  #streams: Map<string, EventRecord[]> = new Map();
+  #streams: Map<string, (EventRecord | undefined)[]> = new Map();
+  /** Events stored per stream (a deleted or truncated stream holds fewer than its revision). */
+  #stored: Map<string, number> = new Map();
+  #lifecycle: Map<string, Omit<StreamStatus, "revision">> = new Map();
   #relations: Map<string, Set<string>> = new Map();
   #snapshots: Map<string, Snapshot> = new Map();
   #checkpoints: Map<string, Checkpoint> = new Map();
@@ -121,20 +128,29 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
     // Checkpoint and parking changes of this transaction: later calls in it see them, commit applies them.
     const checkpoints = new Map<string, Checkpoint>();
     const parked = new Map<string, ParkedEvent | undefined>();
+    const removals: (() => void)[] = [];
     const revisionOf = (stream: string) => {
+      if (this.#lifecycle.get(stream)?.tombstoned) throw new StreamTombstonedError(stream);
       let revision = this.#streams.get(stream)?.length ?? 0;
       for (const record of staged) if (record.stream === stream) revision = record.revision;
       return revision;
     };
     const tx: AdapterTransaction<MemoryTransaction> = {
       handle: { onCommit: (apply) => void onCommit.push(apply) },
-      revisions: (streams) => Promise.resolve(new Map(streams.map((stream) => [stream, revisionOf(stream)]))),
+      revisions: (streams) => {
+        try {
+          return Promise.resolve(new Map(streams.map((stream) => [stream, revisionOf(stream)])));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      },
       existing: (ids) => Promise.resolve(new Set(ids.filter((id) => this.#ids.has(id) || stagedIds.has(id)))),
       latestCreated: (stream, type) => {
         let latest: string | null = null;
         for (const record of [...(this.#streams.get(stream) ?? []), ...staged]) {
           if (
-            record.stream === stream && record.type === type && (latest === null || record.created > latest)
+            record !== undefined && record.stream === stream && record.type === type &&
+            (latest === null || record.created > latest)
           ) {
             latest = record.created;
           }
@@ -143,6 +159,16 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
       },
       insert: (records) => Promise.resolve(this.#stage(records, staged, stagedIds)),
       updateRelations: (list) => Promise.resolve(void changes.push(...list)),
+      removeStream: (stream, { revision, tombstone }) => {
+        removals.push(() => this.#remove(stream, revision, revision, tombstone));
+        return Promise.resolve();
+      },
+      truncateStream: (stream, before) => {
+        const records = this.#streams.get(stream) ?? [];
+        const removed = records.slice(0, before - 1).filter((record) => record !== undefined).length;
+        removals.push(() => this.#remove(stream, before - 1, undefined, false));
+        return Promise.resolve(removed);
+      },
       putCheckpoint: (name, expected, next) => {
         this.#open();
         const current = checkpoints.has(name) ? checkpoints.get(name) : this.#checkpoints.get(name);
@@ -160,12 +186,15 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
     };
     const result = await work(tx);
     this.#open();
+    for (const remove of removals) remove();
     for (const record of staged) {
       this.#log.push(record);
+      this.#events++;
       this.#ids.set(record.id, record);
       const stream = this.#streams.get(record.stream) ?? [];
-      stream.push(record);
+      stream[record.revision - 1] = record;
       this.#streams.set(record.stream, stream);
+      this.#stored.set(record.stream, (this.#stored.get(record.stream) ?? 0) + 1);
     }
     this.#applyRelations(changes);
     for (const [name, checkpoint] of checkpoints) this.#checkpoints.set(name, checkpoint);
@@ -204,6 +233,53 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
     return out;
   }
 
+  /**
+   * Removes the events of `stream` up to revision `through`; a delete (`deletedAt` given)
+   * also removes its snapshots and relations. Revisions stay taken: the stream's array
+   * keeps its length.
+   */
+  #remove(stream: string, through: number, deletedAt: number | undefined, tombstone: boolean): void {
+    const records = this.#streams.get(stream) ?? [];
+    for (let i = 0; i < Math.min(through, records.length); i++) {
+      const record = records[i];
+      if (record === undefined) continue;
+      records[i] = undefined;
+      this.#log[parsePosition(record.position) - 1] = undefined;
+      this.#ids.delete(record.id);
+      this.#events--;
+      this.#stored.set(stream, this.#stored.get(stream)! - 1);
+    }
+    if (records.length < through) records.length = through;
+    this.#streams.set(stream, records);
+    const status = this.#lifecycle.get(stream) ?? { deletedAt: 0, tombstoned: false, truncatedBefore: 1 };
+    if (deletedAt === undefined) {
+      this.#lifecycle.set(stream, {
+        ...status,
+        truncatedBefore: Math.max(status.truncatedBefore, through + 1),
+      });
+      return;
+    }
+    this.#lifecycle.set(stream, { ...status, deletedAt, tombstoned: status.tombstoned || tombstone });
+    for (const [key, snapshot] of this.#snapshots) {
+      if (snapshot.stream === stream) this.#snapshots.delete(key);
+    }
+    for (const [key, streams] of this.#relations) {
+      if (streams.delete(stream) && streams.size === 0) this.#relations.delete(key);
+    }
+  }
+
+  /** What is known of each stream beyond its events. */
+  streamStatus(streams: readonly string[]): Promise<Map<string, StreamStatus>> {
+    this.#open();
+    const out = new Map<string, StreamStatus>();
+    for (const stream of streams) {
+      const revision = this.#streams.get(stream)?.length ?? 0;
+      const status = this.#lifecycle.get(stream) ?? { deletedAt: 0, tombstoned: false, truncatedBefore: 1 };
+      if (revision > 0 || this.#lifecycle.has(stream)) out.set(stream, { revision, ...status });
+    }
+    return Promise.resolve(out);
+  }
+
   #applyRelations(changes: readonly RelationChange[]): void {
     for (const change of changes) {
       const streams = this.#relations.get(change.key) ?? new Set();
@@ -225,7 +301,8 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
       ? (query.fromRevision ?? 1) - 1
       : Math.min(all.length, query.fromRevision ?? all.length) - 1;
     for (; i >= 0 && i < all.length && out.length < query.limit; i += forward ? 1 : -1) {
-      if (!types || types.has(all[i].type)) out.push(publicRecord(all[i]));
+      const record = all[i];
+      if (record !== undefined && (!types || types.has(record.type))) out.push(publicRecord(record));
     }
     return Promise.resolve(out);
   }
@@ -241,6 +318,7 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
     const out: EventRecord[] = [];
     for (; i >= 0 && i < this.#log.length && out.length < query.limit; i += forward ? 1 : -1) {
       const record = this.#log[i];
+      if (record === undefined) continue;
       if ((!types || types.has(record.type)) && (!streams || streams.has(record.stream))) {
         out.push(publicRecord(record));
       }
@@ -374,16 +452,20 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
   /** Events after `position`. */
   countAfter(position: string | null): Promise<number> {
     this.#open();
-    return Promise.resolve(
-      this.#log.length - (position === null ? 0 : Math.min(this.#log.length, parsePosition(position))),
-    );
+    const from = position === null ? 0 : Math.min(this.#log.length, parsePosition(position));
+    let count = 0;
+    for (let i = from; i < this.#log.length; i++) if (this.#log[i] !== undefined) count++;
+    return Promise.resolve(count);
   }
 
   /** Counts and head. */
   stats(): Promise<AdapterStats> {
     this.#open();
-    const head = this.#log.at(-1)?.position ?? null;
-    return Promise.resolve({ events: this.#log.length, streams: this.#streams.size, head });
+    let head: string | null = null;
+    for (let i = this.#log.length - 1; i >= 0 && head === null; i--) head = this.#log[i]?.position ?? null;
+    let streams = 0;
+    for (const count of this.#stored.values()) if (count > 0) streams++;
+    return Promise.resolve({ events: this.#events, streams, head });
   }
 
   /** Forgets nothing (memory ends with the process) but refuses later calls. */

@@ -12,7 +12,7 @@ import { cborCodec, type Codec, jsonCodec } from "../codec.ts";
 import type { Driver, Query } from "./_options.ts";
 
 /** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** How payloads are kept: CBOR (or another binary codec) in `bytea`, JSON in `jsonb`. */
 export type PayloadColumn = "bytea" | "jsonb";
@@ -125,6 +125,22 @@ const MIGRATIONS: readonly Migration[] = [
     async up(tx, schema) {
       // A constant default: PostgreSQL adds the column without rewriting the table.
       await tx`ALTER TABLE ${tx(schema)}.events ADD COLUMN version integer NOT NULL DEFAULT 1`;
+    },
+  },
+  {
+    version: 5,
+    description: "what is known of a stream beyond its events: floor, deletion, tombstone, truncation",
+    async up(tx, schema) {
+      // The stream's row stays when its events are removed. `floor` is the highest revision
+      // it had when events were last removed (appends do not keep it up to date: the current
+      // revision is the greater of it and the highest stored one). Constant defaults:
+      // PostgreSQL adds the columns without rewriting the table.
+      await tx`
+        ALTER TABLE ${tx(schema)}.streams
+          ADD COLUMN floor integer NOT NULL DEFAULT 0,
+          ADD COLUMN deleted_at integer NOT NULL DEFAULT 0,
+          ADD COLUMN tombstoned boolean NOT NULL DEFAULT false,
+          ADD COLUMN truncated_before integer NOT NULL DEFAULT 1`;
     },
   },
 ];

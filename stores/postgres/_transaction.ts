@@ -30,9 +30,11 @@ import {
   type ParkedEvent,
   type RelationChange,
   RevisionConflictError,
+  StreamTombstonedError,
 } from "../../contract/mod.ts";
 import type { PostgresTransactionSql } from "./client.ts";
 import { applyRelations } from "./_relations.ts";
+import { removeStream, truncateStream } from "./_lifecycle.ts";
 import { type Payloads, type Query, textList } from "./_rows.ts";
 import { formatPostgresPosition } from "./position.ts";
 import { parkEvent, setCheckpoint, unparkEvent } from "./_subscriptions.ts";
@@ -142,6 +144,7 @@ export class PostgresTransaction implements AdapterTransaction<PostgresTransacti
     const q = this.#q;
     const list = JSON.stringify(sorted);
     const s = q(this.#context.schema);
+    let tombstoned: string | undefined;
     try {
       // The first statement takes a transaction-level advisory lock per stream, in key
       // order (so two writers never wait on each other in a cycle), waiting for a
@@ -151,7 +154,8 @@ export class PostgresTransaction implements AdapterTransaction<PostgresTransacti
       // after it, and within a stream position order is revision order. (A row lock would
       // assign the id before waiting.) The second statement starts after the first, with a
       // fresh snapshot: it sees what that writer committed, so the loser of a race reads
-      // the true revision.
+      // the true revision. It also reads the stream's row (one index lookup, no round trip
+      // more): the floor left by removed events, and the tombstone.
       const [, rows] = await this.#early(Promise.all([
         q`
           SELECT pg_advisory_xact_lock(${STREAM_LOCK_CLASS}::integer, k.key)
@@ -160,15 +164,22 @@ export class PostgresTransaction implements AdapterTransaction<PostgresTransacti
             FROM json_array_elements_text(${list}::text::json) AS x(stream)
           ) AS k
           ORDER BY k.key`,
-        q<{ stream: string; revision: number }[]>`
-          SELECT x.stream, (SELECT coalesce(max(e.revision), 0) FROM ${s}.events AS e WHERE e.stream = x.stream) AS revision
-          FROM json_array_elements_text(${list}::text::json) AS x(stream)`,
+        q<{ stream: string; revision: number; tombstoned: boolean }[]>`
+          SELECT x.stream,
+                 greatest(coalesce(t.floor, 0),
+                          (SELECT coalesce(max(e.revision), 0) FROM ${s}.events AS e WHERE e.stream = x.stream)) AS revision,
+                 coalesce(t.tombstoned, false) AS tombstoned
+          FROM json_array_elements_text(${list}::text::json) AS x(stream)
+          LEFT JOIN ${s}.streams AS t ON t.stream = x.stream`,
       ]));
       for (const row of rows) out.set(row.stream, row.revision);
-      return out;
+      tombstoned = rows.filter((row) => row.tombstoned).map((row) => row.stream).sort()[0];
     } catch (error) {
       throw raced(error, [], sorted);
     }
+    // Nothing is written yet: the store abandons the transaction.
+    if (tombstoned !== undefined) throw new StreamTombstonedError(tombstoned);
+    return out;
   }
 
   async existing(ids: readonly string[]): Promise<Set<string>> {
@@ -329,6 +340,38 @@ export class PostgresTransaction implements AdapterTransaction<PostgresTransacti
     this.#assertOpen();
     await this.#begun;
     if (changes.length > 0) await applyRelations(this.#q, this.#context.schema, changes);
+  }
+
+  /**
+   * Removes every event, snapshot and relation of `stream` and records `revision` as its
+   * floor (and the tombstone). The stream is locked: the store read its revision with
+   * {@linkcode PostgresTransaction.revisions} first.
+   *
+   * @param stream the stream
+   * @param options its current revision, and whether it takes appends again
+   * @throws {RangeError} for a revision that is not a whole number of 0 or more
+   */
+  async removeStream(
+    stream: string,
+    options: { readonly revision: number; readonly tombstone: boolean },
+  ): Promise<void> {
+    this.#assertOpen();
+    await this.#begun;
+    await removeStream(this.#q, this.#context.schema, stream, options.revision, options.tombstone === true);
+  }
+
+  /**
+   * Removes the events of `stream` below revision `before` (snapshots and relations stay).
+   *
+   * @param stream the stream
+   * @param before the first revision to keep (at least 1)
+   * @returns how many events were removed
+   * @throws {RangeError} for a `before` that is not a whole number of 1 or more
+   */
+  async truncateStream(stream: string, before: number): Promise<number> {
+    this.#assertOpen();
+    await this.#begun;
+    return await truncateStream(this.#q, this.#context.schema, stream, before);
   }
 
   async putCheckpoint(name: string, expected: string | null, next: CheckpointUpdate): Promise<boolean> {

@@ -18,6 +18,7 @@ import type {
   RelationChange,
   Snapshot,
   StreamPageQuery,
+  StreamStatus,
 } from "../../contract/mod.ts";
 import { type Codec, resolveCodec } from "../codec.ts";
 import type { PostgresClient, PostgresOptions, PostgresTransactionSql } from "./client.ts";
@@ -29,6 +30,7 @@ import { type Context, runTransaction } from "./_transaction.ts";
 import { committedReadable, countAfter, type PostgresLag, readLag, readStats } from "./_horizon.ts";
 import { readByIds, readLogPage, readStreamPage } from "./_log_reads.ts";
 import { streamsByKeys } from "./_relations.ts";
+import { readStreamStatus } from "./_lifecycle.ts";
 import { readSnapshot, removeSnapshot, writeSnapshot } from "./_snapshots.ts";
 import {
   listParked,
@@ -111,6 +113,11 @@ const DEFAULT_SCHEMA = "eventfold";
  * capped at one second on clients the adapter makes), and the lease connection and the
  * `LISTEN` of `watch()` are made again (leases held on the lost session are lost:
  * `renew()` answers false).
+ *
+ * **Deleting and truncating** a stream removes its rows (events; on delete also its
+ * snapshots and relations) in the write transaction; its row in `streams` keeps the
+ * highest revision it had, so revisions are never reused, and a tombstone. Log readers
+ * past a position simply no longer see the removed events.
  *
  * **Payloads** are CBOR in `bytea` by default, or JSON in `jsonb` (object keys then come
  * back in `jsonb` order, and strings cannot hold `\u0000`). The codec is recorded in the
@@ -432,6 +439,28 @@ export class PostgresAdapter implements Adapter<PostgresTransactionSql> {
     return this.#guarded("getByIds", async () => {
       const { payloads } = await this.#ready();
       return await readByIds(this.#q, this.schema, payloads, ids);
+    });
+  }
+
+  /**
+   * What is known of each stream beyond its events: its highest revision ever (removed
+   * ones included), when it was deleted, whether with a tombstone, and where truncation
+   * left it. Streams never written and never deleted are left out.
+   *
+   * @param streams the streams
+   * @returns the status of each stream known
+   * @example
+   * ```ts ignore
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * const status = (await adapter.streamStatus(["order-7"])).get("order-7");
+   * if (status?.tombstoned) console.log("order-7 was deleted for good at revision", status.deletedAt);
+   * ```
+   */
+  streamStatus(streams: readonly string[]): Promise<Map<string, StreamStatus>> {
+    return this.#guarded("streamStatus", async () => {
+      await this.#ready();
+      return await readStreamStatus(this.#q, this.schema, streams);
     });
   }
 

@@ -4,6 +4,13 @@ import { dropSchema, freshSchema, PG_URL, pgAvailable } from "../../tests/_postg
 import { PostgresAdapter } from "./mod.ts";
 import { SCHEMA_VERSION } from "./_schema.ts";
 
+/** Takes away what version 5 added: the lifecycle columns of `streams`. */
+async function dropLifecycleColumns(sql: postgres.Sql, schema: string): Promise<void> {
+  await sql`
+    ALTER TABLE ${sql(schema)}.streams
+      DROP COLUMN floor, DROP COLUMN deleted_at, DROP COLUMN tombstoned, DROP COLUMN truncated_before`;
+}
+
 Deno.test({
   name:
     "a version 1 schema is migrated to the current version (parked events, imported flag, versions), keeping its events",
@@ -27,8 +34,10 @@ Deno.test({
         }]);
       });
       await old.close();
-      // Back to what version 1 made: no parked table, no imported or version column, version 1 recorded.
+      // Back to what version 1 made: no parked table, no imported or version column, no
+      // lifecycle columns on streams, version 1 recorded.
       await sql`DROP TABLE ${sql(schema)}.parked`;
+      await dropLifecycleColumns(sql, schema);
       await sql`ALTER TABLE ${sql(schema)}.events DROP COLUMN imported`;
       await sql`ALTER TABLE ${sql(schema)}.events DROP COLUMN version`;
       await sql`DELETE FROM ${sql(schema)}.migrations WHERE version > 1`;
@@ -84,8 +93,9 @@ Deno.test({
         await tx.insert([event("e1", 1), event("e2", 2, { imported: true })]);
       });
       await old.close();
-      // Back to what version 3 made: no version column, version 3 recorded.
+      // Back to what version 3 made: no version column, no lifecycle columns, version 3 recorded.
       await sql`ALTER TABLE ${sql(schema)}.events DROP COLUMN version`;
+      await dropLifecycleColumns(sql, schema);
       await sql`DELETE FROM ${sql(schema)}.migrations WHERE version > 3`;
       await using adapter = new PostgresAdapter(sql, { schema });
       await adapter.transaction(async (tx) => {

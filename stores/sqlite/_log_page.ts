@@ -6,7 +6,7 @@
 
 import type { LogPageQuery } from "../../contract/mod.ts";
 import type { _Connection, SqliteValue } from "./database.ts";
-import { EVENTS, FAR, POSITION_AT, REVISION } from "./_sql.ts";
+import { EVENTS, FAR, POSITION_AT } from "./_sql.ts";
 import { EVENT_COLUMNS } from "./records.ts";
 
 /**
@@ -49,6 +49,7 @@ export function streamsPage(
 }
 
 const streamsPageSql = new Map<string, string>();
+const RANGE = `SELECT min(revision), max(revision) FROM ${EVENTS} WHERE stream = ?`;
 
 /**
  * Forward: the last revision of `stream` at or below position `cursor` (reading resumes
@@ -61,7 +62,8 @@ export function revisionBefore(
   backward: boolean,
 ): number {
   if (cursor === 0) return 0;
-  const last = Number(reader.statement(REVISION, true).row([stream])![0] ?? 0);
+  const range = reader.statement(RANGE, true).row([stream])!;
+  const last = Number(range[1] ?? 0);
   if (cursor >= FAR) return last;
   const at = reader.statement(POSITION_AT, true);
   const before = (revision: number) => {
@@ -69,7 +71,8 @@ export function revisionBefore(
     return backward ? position < cursor : position <= cursor;
   };
   if (last === 0 || before(last)) return last;
-  let low = 0;
+  // Truncation and deletion remove a stream's first revisions: the stored ones start at `first`.
+  let low = Number(range[0]) - 1;
   let high = last - 1;
   while (low < high) {
     const middle = (low + high + 1) >> 1;

@@ -10,6 +10,7 @@ import type { StreamPageQuery } from "../../contract/mod.ts";
 import type { _Connection, SqliteValue } from "./database.ts";
 import { EVENT_COLUMNS } from "./records.ts";
 import { streamsPage } from "./_log_page.ts";
+import { STREAMS } from "./_lifecycle.ts";
 import { EVENTS, FAR, FEW_STREAMS, STREAM_READS } from "./_sql.ts";
 
 /**
@@ -97,14 +98,19 @@ export function countAfterRow(reader: _Connection, after: number): number {
 }
 
 /**
- * Counts events and streams and reads the head position, in one statement.
+ * Counts events and streams and reads the head position, in one statement. A stream is
+ * counted by its first revision (the partial index), or, when it was truncated or deleted
+ * and written again, by its row in `eventfold_streams` while its first stored revision is
+ * above 1. Emptied streams count as none.
  *
  * @param reader the connection
  * @returns the stats
  */
 export function readStats(reader: _Connection): AdapterStats {
   const row = reader.statement(
-    `SELECT (SELECT count(*) FROM ${EVENTS}), (SELECT count(*) FROM ${EVENTS} WHERE revision = 1), ` +
+    `SELECT (SELECT count(*) FROM ${EVENTS}), (SELECT count(*) FROM ${EVENTS} WHERE revision = 1) + ` +
+      `(SELECT count(*) FROM ${STREAMS} AS s ` +
+      `WHERE (SELECT min(revision) FROM ${EVENTS} WHERE stream = s.stream) > 1), ` +
       `(SELECT max(position) FROM ${EVENTS})`,
     true,
   ).row([])!;

@@ -15,7 +15,6 @@ export const EVENTS = "eventfold_events";
 export const INSERT_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 export const INSERT_INTO =
   `INSERT INTO ${EVENTS} (id, stream, type, revision, data, meta, created, recorded, outdated, imported, version) VALUES `;
-export const REVISION = `SELECT max(revision) FROM ${EVENTS} WHERE stream = ?`;
 export const EXISTING = `SELECT id FROM ${EVENTS} WHERE id IN (SELECT value FROM json_each(?))`;
 export const POSITION_AT = `SELECT position FROM ${EVENTS} WHERE stream = ? AND revision = ?`;
 /** Up to this many streams, a filtered log read goes stream by stream (see `streamsPage`). */

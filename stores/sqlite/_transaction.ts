@@ -2,6 +2,11 @@
  * The SQLite write transaction handed to the store's append: every call runs on the
  * write connection, inside `BEGIN IMMEDIATE`.
  *
+ * Positions are the rowid, which SQLite gives as one past the highest one left. When a
+ * removal or truncation takes the last events of the log, the transaction's next insert
+ * therefore names its first position itself, so positions a reader may have seen are
+ * never given again (`deleteStream` always appends its record in the same transaction).
+ *
  * @module
  */
 
@@ -17,11 +22,20 @@ import {
   type RelationChange,
   RevisionConflictError,
 } from "../../contract/mod.ts";
+import { StreamTombstonedError } from "../../contract/signals.ts";
 import type { Codec } from "../codec.ts";
 import type { _Connection, _Statement, SqliteDatabase, SqliteValue } from "./database.ts";
 import { parkEvent, setCheckpoint, unparkEvent } from "./_subscriptions.ts";
 import { applyRelations } from "./_relations.ts";
-import { CHUNK, EVENTS, EXISTING, FAR, INSERT_INTO, INSERT_ROW, LATEST_CREATED, REVISION } from "./_sql.ts";
+import {
+  cutStream,
+  deleteStream,
+  headPosition,
+  keepPositionFloor,
+  streamFloor,
+  takePositionFloor,
+} from "./_lifecycle.ts";
+import { CHUNK, EVENTS, EXISTING, FAR, INSERT_INTO, INSERT_ROW, LATEST_CREATED } from "./_sql.ts";
 
 /** The transaction handed to `work`: every call runs on the write connection, inside `BEGIN IMMEDIATE`. */
 export class SqliteTransaction<THandle extends SqliteDatabase> implements AdapterTransaction<THandle> {
@@ -34,6 +48,8 @@ export class SqliteTransaction<THandle extends SqliteDatabase> implements Adapte
   readonly #source: string;
   /** The position of this transaction's first inserted event (to tell its rows from older ones). */
   #first = -1;
+  /** The position the next insert must start at, after this transaction removed the log's last events (0: none). */
+  #resume = 0;
 
   constructor(owner: object, connection: _Connection, codec: Codec, source: string) {
     this.owner = owner;
@@ -46,15 +62,52 @@ export class SqliteTransaction<THandle extends SqliteDatabase> implements Adapte
     return this.#connection.raw as THandle;
   }
 
+  /**
+   * The current revision of each stream: the highest stored one, or the floor recorded
+   * when its events were removed, whichever is higher.
+   *
+   * @throws {StreamTombstonedError} (as a rejection) when one of the streams is tombstoned
+   */
   revisions(streams: readonly string[]): Promise<Map<string, number>> {
     this.#assertActive();
-    const statement = this.#connection.statement(REVISION, true);
     const revisions = new Map<string, number>();
     for (const stream of streams) {
-      const revision = statement.row([stream])![0];
-      revisions.set(stream, revision === null ? 0 : Number(revision));
+      const floor = streamFloor(this.#connection, stream);
+      if (floor.tombstoned) return Promise.reject(new StreamTombstonedError(stream));
+      revisions.set(stream, floor.revision);
     }
     return Promise.resolve(revisions);
+  }
+
+  /**
+   * Removes the events, snapshots and relations of `stream` and records its floor.
+   *
+   * @param stream the stream
+   * @param options its current revision, and whether it takes appends again
+   */
+  removeStream(
+    stream: string,
+    options: { readonly revision: number; readonly tombstone: boolean },
+  ): Promise<void> {
+    this.#assertActive();
+    // `deleteStream` inserts its record in this same transaction, right after.
+    this.#keepingPositions(
+      () => deleteStream(this.#connection, stream, options.revision, options.tombstone),
+      false,
+    );
+    return Promise.resolve();
+  }
+
+  /**
+   * Removes the events of `stream` below revision `before`.
+   *
+   * @param stream the stream
+   * @param before the first revision to keep
+   * @returns how many events were removed
+   */
+  truncateStream(stream: string, before: number): Promise<number> {
+    this.#assertActive();
+    return Promise.resolve(this.#keepingPositions(() => cutStream(this.#connection, stream, before), true));
   }
 
   existing(ids: readonly string[]): Promise<Set<string>> {
@@ -110,9 +163,19 @@ export class SqliteTransaction<THandle extends SqliteDatabase> implements Adapte
           ),
         );
       }
+      if (this.#first < 0 && this.#resume === 0) {
+        // A truncation of the log's last events in an earlier transaction left a floor.
+        const floor = takePositionFloor(connection);
+        if (floor > 0 && headPosition(connection) < floor) this.#resume = floor + 1;
+      }
       let changes: number;
       try {
-        changes = insertStatement(connection, size).run(params);
+        if (this.#resume > 0) {
+          changes = resumingInsertStatement(connection, size).run([this.#resume, ...params]);
+          this.#resume = 0;
+        } else {
+          changes = insertStatement(connection, size).run(params);
+        }
       } catch (error) {
         return Promise.reject(this.#failure(error, records));
       }
@@ -167,6 +230,21 @@ export class SqliteTransaction<THandle extends SqliteDatabase> implements Adapte
     return Promise.resolve(unparkEvent(this.#connection, name, id));
   }
 
+  /**
+   * Runs a removal; when it took the last events of the log, the next insert continues
+   * after them: this transaction's, or (`later`) the next one's, through the floor kept in
+   * `eventfold_meta`.
+   */
+  #keepingPositions<T>(remove: () => T, later: boolean): T {
+    const head = headPosition(this.#connection);
+    const result = remove();
+    if (head > 0 && headPosition(this.#connection) < head) {
+      this.#resume = Math.max(this.#resume, head + 1);
+      if (later) keepPositionFloor(this.#connection, head);
+    }
+    return result;
+  }
+
   #assertActive(): void {
     if (!this.active) {
       throw new TypeError("This SQLite transaction has ended; use the tx of a running transaction");
@@ -217,5 +295,17 @@ export function insertStatement(connection: _Connection, size: number): _Stateme
   if (statements === undefined) insertStatements.set(connection, statements = []);
   return statements[size] ??= connection.statement(
     INSERT_INTO + Array.from({ length: size }, () => INSERT_ROW).join(", "),
+  );
+}
+
+/**
+ * The INSERT of `size` rows whose first row names its position (the others follow it), for
+ * an insert after the log's last events were removed. Rare: prepared through the
+ * connection's cache.
+ */
+function resumingInsertStatement(connection: _Connection, size: number): _Statement {
+  const rest = INSERT_ROW.slice(1);
+  return connection.statement(
+    INSERT_INTO.replace("(id,", "(position, id,") + `(?, ${rest}` + `, (NULL, ${rest}`.repeat(size - 1),
   );
 }

@@ -12,7 +12,7 @@ import { type Codec, resolveCodec } from "../codec.ts";
 import type { _Connection } from "./database.ts";
 
 /** The schema version this code writes and understands. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** One step of the schema: the SQL that brings a file from `version - 1` to `version`. */
 export interface Migration {
@@ -23,8 +23,9 @@ export interface Migration {
 }
 
 /**
- * Version 1. Positions are the rowid, so insert order is position order and positions are
- * never reused once committed (events are never deleted). `(stream, revision)` is unique,
+ * Version 1. Positions are the rowid, so insert order is position order; positions are
+ * never reused once committed (a transaction that removes the last events of the log
+ * makes its next insert continue after them, see `SqliteTransaction`). `(stream, revision)` is unique,
  * which serves both stream reads and the revision lookup (`max(revision)` reads one index
  * entry); the partial index on first revisions counts and lists streams without a scan.
  */
@@ -108,12 +109,29 @@ const V4 = `
 ALTER TABLE eventfold_events ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 `;
 
+/**
+ * Version 5: what is known of a stream beyond its events, kept only for streams that were
+ * deleted or truncated (appends never write here): the highest revision it ever had (its
+ * floor, so revisions are never reused), the revision it was deleted at, whether it was
+ * tombstoned, and the first revision truncation kept.
+ */
+const V5 = `
+CREATE TABLE eventfold_streams (
+  stream TEXT PRIMARY KEY NOT NULL,
+  revision INTEGER NOT NULL,
+  deleted_at INTEGER NOT NULL DEFAULT 0,
+  tombstoned INTEGER NOT NULL DEFAULT 0,
+  truncated_before INTEGER NOT NULL DEFAULT 1
+) WITHOUT ROWID;
+`;
+
 /** Every step, in order. A new schema version appends one here and bumps {@linkcode SCHEMA_VERSION}. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, sql: V1 },
   { version: 2, sql: V2 },
   { version: 3, sql: V3 },
   { version: 4, sql: V4 },
+  { version: 5, sql: V5 },
 ];
 
 /** The events table's DDL (for the benchmark's raw baseline, which must use the same table). */

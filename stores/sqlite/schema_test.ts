@@ -217,3 +217,38 @@ Deno.test("a version 3 file with events gets the version column: old rows read v
   assert.deepEqual(log.map((r) => r.version), [1, 3, 1, 1]);
   assert.deepEqual((await adapter.getByIds(["e2", read[2].id])).map((r) => r.version), [1, 3]);
 });
+
+Deno.test("a version 4 file gets the stream lifecycle table, keeping its events, and its streams can then be removed", async () => {
+  await using dir = await tempDir();
+  const path = dir.file("events.db");
+  const db = new DatabaseSync(path);
+  prepareSchema(new _Connection(db), { source: path, codec: undefined, migrations: MIGRATIONS.slice(0, 4) });
+  const insert = db.prepare(
+    "INSERT INTO eventfold_events (id, stream, type, revision, created, recorded, version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  );
+  insert.run("e1", "s", "t", 1, "2024-01-01T00:00:00.000Z", "2024-01-01T00:00:00.000Z", 2);
+  insert.run("e2", "s", "t", 2, "2024-01-01T00:00:00.000Z", "2024-01-01T00:00:00.000Z", 1);
+  insert.run("e3", "k", "t", 1, "2024-01-01T00:00:00.000Z", "2024-01-01T00:00:00.000Z", 1);
+  assert.equal(
+    db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'eventfold_streams'").get()!.n,
+    0,
+  );
+  db.close();
+  assert.equal(meta(path).schema_version, "4");
+  await using adapter = new SqliteAdapter(path);
+  assert.equal(meta(path).schema_version, String(SCHEMA_VERSION));
+  assert.equal(SCHEMA_VERSION, 5);
+  const read = await adapter.readStream("s", { direction: "forward", limit: 10 });
+  assert.deepEqual(read.map((r) => [r.id, r.revision, r.version]), [["e1", 1, 2], ["e2", 2, 1]]);
+  assert.deepEqual(await adapter.stats(), { events: 3, streams: 2, head: "0000000000000003" });
+  assert.deepEqual(
+    await adapter.streamStatus(["s"]),
+    new Map([["s", { revision: 2, deletedAt: 0, tombstoned: false, truncatedBefore: 1 }]]),
+  );
+  await adapter.transaction((tx) => tx.removeStream!("s", { revision: 2, tombstone: false }));
+  assert.deepEqual(
+    await adapter.transaction((tx) => tx.revisions(["s", "k"])),
+    new Map([["s", 2], ["k", 1]]),
+  );
+  assert.deepEqual((await adapter.streamStatus(["s"])).get("s")?.deletedAt, 2);
+});

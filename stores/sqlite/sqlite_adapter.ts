@@ -19,6 +19,7 @@ import {
   type RelationChange,
   type Snapshot,
   type StreamPageQuery,
+  type StreamStatus,
 } from "../../contract/mod.ts";
 import type { Codec } from "../codec.ts";
 import type { SqliteDatabase } from "./database.ts";
@@ -27,6 +28,7 @@ import { openStore } from "./_open.ts";
 import { Connections } from "./_connections.ts";
 import { DataVersionWatch } from "./_watch.ts";
 import { countAfterRow, logCursor, logRows, readStats, rowsByIds, streamRows } from "./_log_reads.ts";
+import { readStreamStatus } from "./_lifecycle.ts";
 import { applyRelations, streamsByKeys } from "./_relations.ts";
 import { readSnapshot, removeSnapshot, writeSnapshot } from "./_snapshots.ts";
 import {
@@ -188,6 +190,20 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
     return await this.#connections.read((reader) =>
       toRecords(rowsByIds(reader, ids), this.codec, this.location)
     );
+  }
+
+  /**
+   * What is known of each stream beyond its events: its highest revision ever (removed
+   * ones included), the revision it was deleted at, its tombstone and the first revision
+   * truncation kept. Streams never written nor deleted are left out.
+   *
+   * @param streams the streams
+   * @returns the status of each known stream
+   */
+  async streamStatus(streams: readonly string[]): Promise<Map<string, StreamStatus>> {
+    this.#connections.assertOpen();
+    if (streams.length === 0) return new Map();
+    return await this.#connections.read((reader) => readStreamStatus(reader, streams));
   }
 
   /**

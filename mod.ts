@@ -72,6 +72,7 @@ export {
 export type { DataField, EventInput, EventRecord, MetaField, PendingEvent } from "./events/record.ts";
 export type { StandardSchemaV1 } from "./events/standard_schema.ts";
 export type { Evolution, Upcaster, VersionedPayload } from "./events/evolution.ts";
+export type { PersonalFields, SealedField } from "./events/personal.ts";
 export {
   STREAM_DELETED,
   type StreamDeletedData,
@@ -96,6 +97,7 @@ export {
   formatPosition,
   type InsertableRecord,
   isCommitChecked,
+  type KeyStore,
   isDuplicateIdError,
   isRevisionConflictError,
   isStreamTombstonedError,

@@ -33,6 +33,7 @@ import { checkpoints } from "./commands/checkpoints.ts";
 import { copy } from "./commands/copy.ts";
 import { events } from "./commands/events.ts";
 import { exportCommand } from "./commands/export.ts";
+import { forget } from "./commands/forget.ts";
 import { importCommand } from "./commands/import.ts";
 import { info } from "./commands/info.ts";
 import { replay } from "./commands/replay.ts";
@@ -50,6 +51,7 @@ const COMMANDS: readonly Command[] = [
   copy,
   verify,
   checkpoints,
+  forget,
 ];
 
 function findCommand(name: string): Command {

@@ -36,6 +36,7 @@
 import type { EventLog, EventLogTransaction, Watchable } from "./event_log.ts";
 import type { RelationStorage, RelationTransaction } from "./relation_storage.ts";
 import type { SnapshotStorage } from "./snapshot_storage.ts";
+import type { KeyStore } from "./key_storage.ts";
 import type { StreamLifecycle, StreamLifecycleTransaction } from "./stream_lifecycle.ts";
 import type { SubscriptionStorage, SubscriptionTransaction } from "./subscription_storage.ts";
 
@@ -70,7 +71,8 @@ export interface Adapter<THandle = unknown>
     SnapshotStorage,
     SubscriptionStorage,
     Watchable,
-    Partial<StreamLifecycle> {}
+    Partial<StreamLifecycle>,
+    Partial<KeyStore> {}
 
 /**
  * The transaction handle type of an adapter.

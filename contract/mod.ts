@@ -41,3 +41,4 @@ export type {
   SubscriptionStorage,
   SubscriptionTransaction,
 } from "./subscription_storage.ts";
+export type { KeyStore } from "./key_storage.ts";

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { checkPersonal, type PersonalFields } from "./personal.ts";
 import { checkVersion, type Evolution, FIRST_VERSION, type Upcaster } from "./evolution.ts";
 import type { EventInput, EventRecord } from "./record.ts";
 import type { StandardSchemaV1 } from "./standard_schema.ts";
@@ -43,6 +44,8 @@ export class EventDefinition<
   readonly upcasters: ReadonlyMap<number, Upcaster>;
   /** Names records of this type were stored under before a rename. */
   readonly aliases: readonly string[];
+  /** Its personal fields, stored encrypted under the subject's key (see {@linkcode EventDefinition.personal}). */
+  readonly personalFields?: PersonalFields & { readonly paths: readonly (readonly string[])[] };
   /** Type only: the record this definition produces. */
   declare readonly $record: EventRecord<TType, TData, TMeta>;
   /** Type only: what a producer passes to make one. */
@@ -54,8 +57,14 @@ export class EventDefinition<
    * @param type the event type name
    * @param schemas the schemas (use {@linkcode event} rather than this constructor)
    * @param evolution its version, upcasters and old names
+   * @param personal its personal fields
    */
-  constructor(type: TType, schemas: EventSchemas = {}, evolution: Evolution = FIRST_VERSION) {
+  constructor(
+    type: TType,
+    schemas: EventSchemas = {},
+    evolution: Evolution = FIRST_VERSION,
+    personal?: PersonalFields & { readonly paths: readonly (readonly string[])[] },
+  ) {
     if (typeof type !== "string" || type.length === 0) {
       throw new TypeError(`An event type must be a non-empty string, got ${JSON.stringify(type)}`);
     }
@@ -70,6 +79,7 @@ export class EventDefinition<
     this.currentVersion = evolution.currentVersion;
     this.upcasters = evolution.upcasters;
     this.aliases = evolution.aliases;
+    if (personal !== undefined) this.personalFields = personal;
   }
 
   get #evolution(): Evolution {
@@ -93,7 +103,12 @@ export class EventDefinition<
   data<S extends StandardSchemaV1>(
     schema: S,
   ): EventDefinition<TType, StandardSchemaV1.InferOutput<S>, TMeta, StandardSchemaV1.InferInput<S>, TMetaIn> {
-    return new EventDefinition(this.type, { ...this.schemas, data: schema }, this.#evolution);
+    return new EventDefinition(
+      this.type,
+      { ...this.schemas, data: schema },
+      this.#evolution,
+      this.personalFields,
+    );
   }
 
   /**
@@ -113,7 +128,12 @@ export class EventDefinition<
   meta<S extends StandardSchemaV1>(
     schema: S,
   ): EventDefinition<TType, TData, StandardSchemaV1.InferOutput<S>, TDataIn, StandardSchemaV1.InferInput<S>> {
-    return new EventDefinition(this.type, { ...this.schemas, meta: schema }, this.#evolution);
+    return new EventDefinition(
+      this.type,
+      { ...this.schemas, meta: schema },
+      this.#evolution,
+      this.personalFields,
+    );
   }
 
   /**
@@ -135,7 +155,7 @@ export class EventDefinition<
     return new EventDefinition(this.type, this.schemas, {
       ...this.#evolution,
       currentVersion: checkVersion(n, `version of event "${this.type}"`),
-    });
+    }, this.personalFields);
   }
 
   /**
@@ -179,7 +199,42 @@ export class EventDefinition<
     }
     const upcasters = new Map(this.upcasters);
     upcasters.set(from, upcaster as Upcaster);
-    return new EventDefinition(this.type, this.schemas, { ...this.#evolution, upcasters });
+    return new EventDefinition(
+      this.type,
+      this.schemas,
+      { ...this.#evolution, upcasters },
+      this.personalFields,
+    );
+  }
+
+  /**
+   * Marks fields of `data` as personal data of a subject. They are stored encrypted
+   * (AES-256-GCM, a random IV per value) under a key per subject; `store.forget(subject)`
+   * destroys the key, after which every read returns those fields as `null` and the
+   * record says `forgotten: true`. The rest of the record stays readable. Personal fields
+   * hold JSON values (strings, numbers, booleans, null, arrays, plain objects).
+   *
+   * @param spec `subject` picks the subject from the data; `fields` are paths into data
+   * @returns a new definition with personal fields
+   * @throws {TypeError} for a missing subject function or a bad path
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event } from "@eventfold/eventfold";
+   * import { z } from "zod";
+   * const created = event.type("user:created")
+   *   .data(z.object({ userId: z.string(), email: z.string(), address: z.object({ street: z.string() }) }))
+   *   .personal({ subject: (data) => data.userId, fields: ["email", "address.street"] });
+   * assert.deepEqual(created.personalFields?.fields, ["email", "address.street"]);
+   * ```
+   */
+  personal(spec: PersonalFields<TData>): EventDefinition<TType, TData, TMeta, TDataIn, TMetaIn> {
+    return new EventDefinition(
+      this.type,
+      this.schemas,
+      this.#evolution,
+      checkPersonal(this.type, spec as PersonalFields),
+    );
   }
 
   /**
@@ -210,7 +265,7 @@ export class EventDefinition<
     return new EventDefinition(this.type, this.schemas, {
       ...this.#evolution,
       aliases: [...new Set([...this.aliases, ...names])],
-    });
+    }, this.personalFields);
   }
 }
 

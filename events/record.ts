@@ -45,6 +45,11 @@ export interface EventRecord<TType extends string = string, TData = unknown, TMe
   readonly version?: number;
   /** The version it was written at (set by the store on read). */
   readonly storedVersion?: number;
+  /**
+   * `true` when personal fields of the record were forgotten (`store.forget(subject)`):
+   * they read as `null`; the rest of the record is as written.
+   */
+  readonly forgotten?: boolean;
 }
 
 /**

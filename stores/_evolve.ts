@@ -13,6 +13,8 @@ import type { EventRecord, PendingEvent } from "../events/record.ts";
 import { validateEvent, type ValidPayloads } from "../events/validate.ts";
 import { UnknownEventError } from "../errors.ts";
 import { isSystemType } from "../events/system.ts";
+import type { KeyStore } from "../contract/key_storage.ts";
+import { Sealer } from "./_seal.ts";
 import type { UnknownEventPolicy } from "./event_store_options.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -31,6 +33,7 @@ export class RecordReader {
   readonly #policy: UnknownEventPolicy;
   readonly #validate: boolean;
   readonly #location: () => string;
+  readonly #sealer: Sealer;
 
   /**
    * Creates it.
@@ -39,12 +42,14 @@ export class RecordReader {
    * @param policy what to do with types no definition knows
    * @param validate whether to validate every record read against its current schemas
    * @param location where the store lives, for errors
+   * @param keys where the keys of personal fields live (none: personal fields cannot be written)
    */
   constructor(
     events: AnyEventFactory,
     policy: UnknownEventPolicy,
     validate: boolean,
     location: () => string,
+    keys: () => KeyStore | undefined = () => undefined,
   ) {
     if (policy !== "error" && policy !== "skip" && policy !== "pass") {
       throw new TypeError(`unknownEvents must be "error", "skip" or "pass", got ${JSON.stringify(policy)}`);
@@ -56,6 +61,16 @@ export class RecordReader {
     this.#policy = policy;
     this.#validate = validate;
     this.#location = location;
+    this.#sealer = new Sealer(events, keys, location);
+  }
+
+  /**
+   * Seals the personal fields of events about to be written (see `_seal.ts`).
+   *
+   * @param events validated events
+   */
+  seal(events: PendingEvent[]): PendingEvent[] | Promise<PendingEvent[]> {
+    return this.#sealer.active ? this.#sealer.seal(events) : events;
   }
 
   /**
@@ -78,6 +93,12 @@ export class RecordReader {
    * @throws {EventValidationError} with `validateOnRead`, when a record fails its schemas
    */
   read(page: EventRecord[]): EventRecord[] | Promise<EventRecord[]> {
+    // Personal fields are opened first: upcasters and schemas see the cleartext.
+    if (this.#sealer.active) return this.#sealer.open(page).then((opened) => this.#read(opened));
+    return this.#read(page);
+  }
+
+  #read(page: EventRecord[]): EventRecord[] | Promise<EventRecord[]> {
     let out: EventRecord[] | undefined;
     let waiting: Promise<void>[] | undefined;
     for (let i = 0; i < page.length; i++) {
@@ -88,7 +109,7 @@ export class RecordReader {
         record = isSystemType(stored.type) ? asStored(stored) : this.#unknown(stored);
       } else {
         record = this.#current(stored, definition);
-        if (this.#validate) {
+        if (this.#validate && record.forgotten !== true) {
           const checked = this.#validated(record);
           if (checked instanceof Promise) {
             const at = (out ??= page.slice(0, i)).length;

@@ -154,7 +154,7 @@ export class Writer<TRecord extends EventRecord, THandle> {
     if (options.batch !== undefined && typeof options.batch !== "string") {
       throw new TypeError(`batch must be a string (a key handed to listeners), got ${typeof options.batch}`);
     }
-    const validated = await this.#validate(pending);
+    const validated = await this.#records.seal(await this.#validate(pending));
     const relations: RelationChange[] = (options.relations ?? []).map((r) => ({
       op: r.op ?? "insert",
       key: streamName(r.key, "relation key"),

@@ -56,9 +56,18 @@ import {
   type AdapterStats,
   type Checkpoint,
   isCommitChecked,
+  type KeyStore,
   type StreamStatus,
   type TransactionHandleOf,
 } from "../contract/mod.ts";
+
+/** The adapter as a key store, when it holds keys. */
+function keyStoreOf(adapter: Adapter): KeyStore | undefined {
+  return typeof adapter.getKeys === "function" && typeof adapter.createKey === "function" &&
+      typeof adapter.deleteKey === "function"
+    ? adapter as KeyStore
+    : undefined;
+}
 import type { Projector } from "../projectors/projector.ts";
 import { Subscription } from "../projectors/subscription.ts";
 import type { SubscriptionOptions } from "../projectors/subscription_options.ts";
@@ -130,6 +139,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     reset(name: string): Promise<void>;
   };
   readonly #clock: Clock;
+  readonly #keyStore: KeyStore | undefined;
   readonly #pageSize: number;
   readonly #records: RecordReader;
   readonly #writer: Writer<EventRecordOf<TEvents>, TransactionHandleOf<TAdapter>>;
@@ -163,7 +173,9 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
       options.unknownEvents ?? "error",
       options.validateOnRead ?? false,
       () => this.adapter.location ?? this.adapter.source,
+      () => this.#keyStore,
     );
+    this.#keyStore = options.keyStore ?? keyStoreOf(this.adapter);
     this.#writer = new Writer(this.adapter, this.events, () => this.#open(), this.#records);
     if (options.hooks?.onEventsInserted) this.#writer.hooks.inserted.add(options.hooks.onEventsInserted);
     if (options.hooks?.onError) this.#writer.hooks.errors.add(options.hooks.onError);
@@ -440,6 +452,45 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
   streamStatus(stream: string): Promise<StreamStatus | undefined> {
     this.#open();
     return streamStatus(this.adapter, stream);
+  }
+
+  /**
+   * Forgets a subject: destroys the key its personal fields were sealed with. Afterwards
+   * every read (and export, copy, replay) returns those fields as `null`, with
+   * `forgotten: true` on the record; everything else of the records stays readable.
+   * Idempotent; events with personal fields of the subject written later get a new key.
+   *
+   * @param subject the subject, as the definitions' `personal({ subject })` gives it
+   * @returns true when a key was destroyed, false when the subject had none
+   * @throws {TypeError} for a subject that is not a non-empty string, or a store without a key store
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * import { z } from "zod";
+   * const events = new EventFactory([
+   *   event.type("user:created").data(z.object({ id: z.string(), email: z.string() }))
+   *     .personal({ subject: (data) => data.id, fields: ["email"] }),
+   * ]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * await store.pushEvent(store.event({ type: "user:created", stream: "u1", data: { id: "u1", email: "ada@example.com" } }));
+   * assert(await store.forget("u1"));
+   * const [record] = await store.getEvents();
+   * assert.deepEqual([record.data, record.forgotten], [{ id: "u1", email: null }, true]);
+   * ```
+   */
+  async forget(subject: string): Promise<boolean> {
+    this.#open();
+    if (typeof subject !== "string" || subject === "") {
+      throw new TypeError(`forget needs a subject (a non-empty string), got ${JSON.stringify(subject)}`);
+    }
+    if (this.#keyStore === undefined) {
+      throw new TypeError(
+        `forget needs a key store: the ${this.adapter.kind} adapter holds no keys and no keyStore option was given`,
+      );
+    }
+    return await this.#keyStore.deleteKey(subject);
   }
 
   /**

@@ -11,7 +11,7 @@ import type { AnyEventFactory, EventRecordOf, EventTypeOf } from "../events/fact
 import type { Reducer } from "../reducers/make_reducer.ts";
 import type { FoldScope } from "../reducers/reduce.ts";
 import type { ErrorListener, InsertedContext, InsertedListener } from "./hooks.ts";
-import type { Adapter, TransactionHandleOf } from "../contract/mod.ts";
+import type { Adapter, KeyStore, TransactionHandleOf } from "../contract/mod.ts";
 
 /**
  * The transaction handle type of an adapter.
@@ -61,6 +61,11 @@ export interface EventStoreOptions<TEvents extends AnyEventFactory, TAdapter ext
    * written, so only upcast results can be wrong.
    */
   readonly validateOnRead?: boolean;
+  /**
+   * Where the keys of personal fields live (`event.type(...).personal(...)`). Default:
+   * the adapter (memory, SQLite and PostgreSQL keep them in a table of the store).
+   */
+  readonly keyStore?: KeyStore;
 }
 
 /** What reads do with a stored type no definition knows. */

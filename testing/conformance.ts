@@ -28,6 +28,7 @@ import { closingCases } from "./store/closing.ts";
 import { commandCases } from "./store/commands.ts";
 import { evolutionCases } from "./store/evolution.ts";
 import { lifecycleCases } from "./store/lifecycle.ts";
+import { personalCases } from "./store/personal.ts";
 import { fidelityCases } from "./store/fidelity.ts";
 import { hookCases } from "./store/hooks.ts";
 import { importCases } from "./store/imports.ts";
@@ -109,6 +110,7 @@ const groups: readonly CaseGroup[] = [
   { group: "store/imports", cases: importCases },
   { group: "store/evolution", cases: evolutionCases },
   { group: "store/lifecycle", cases: lifecycleCases },
+  { group: "store/personal", cases: personalCases },
   { group: "store/projectors", cases: projectorCases },
   { group: "store/input", cases: [...inputCases, ...optionCases] },
   { group: "store/closing", cases: closingCases },

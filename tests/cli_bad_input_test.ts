@@ -135,6 +135,7 @@ Deno.test("cli: --help works for the tool and every command, with examples", asy
     "copy",
     "verify",
     "checkpoints",
+    "forget",
   ]);
   for (const name of names) {
     const help = await cli([name, "--help"]);

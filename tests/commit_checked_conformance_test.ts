@@ -8,17 +8,19 @@ import assert from "node:assert/strict";
 import { ConcurrencyError, event, EventFactory, EventStore, isRevisionConflictError } from "../mod.ts";
 import { runConformance } from "../testing/mod.ts";
 import { lifecycleCases } from "../testing/store/lifecycle.ts";
+import { personalCases } from "../testing/store/personal.ts";
 import { CommitCheckedAdapter } from "./_commit_checked_adapter.ts";
 
 runConformance({
   name: "commit-checked",
   open: () => new CommitCheckedAdapter(),
-  // The test adapter has no stream lifecycle part (it is optional in the contract).
-  skip: Object.fromEntries(
-    lifecycleCases.map((
+  // The test adapter has neither a stream lifecycle part nor keys (both optional in the contract).
+  skip: Object.fromEntries([
+    ...lifecycleCases.map((
       c,
     ) => [`store/lifecycle: ${c.name}`, "the test adapter has no stream lifecycle part"]),
-  ),
+    ...personalCases.map((c) => [`store/personal: ${c.name}`, "the test adapter holds no keys"]),
+  ]),
   // A second adapter over the same committed state, as a second process would open.
   reopen: (adapter) => new CommitCheckedAdapter({ inner: (adapter as CommitCheckedAdapter).inner }),
 });

@@ -7,6 +7,7 @@
  */
 
 import { StoreClosedError } from "../../errors.ts";
+import { checkKey, checkSubject } from "../_key_input.ts";
 import type { EventRecord } from "../../events/record.ts";
 import {
   type Adapter,
@@ -97,6 +98,7 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
   /** Events stored per stream (a deleted or truncated stream holds fewer than its revision). */
   #stored: Map<string, number> = new Map();
   #lifecycle: Map<string, Omit<StreamStatus, "revision">> = new Map();
+  #keys: Map<string, Uint8Array> = new Map();
   #relations: Map<string, Set<string>> = new Map();
   #snapshots: Map<string, Snapshot> = new Map();
   #checkpoints: Map<string, Checkpoint> = new Map();
@@ -447,6 +449,36 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
         return Promise.resolve();
       },
     });
+  }
+
+  /** The data keys of the subjects that have one. */
+  getKeys(subjects: readonly string[]): Promise<Map<string, Uint8Array>> {
+    this.#open();
+    const out = new Map<string, Uint8Array>();
+    for (const subject of subjects) {
+      const key = this.#keys.get(subject);
+      if (key !== undefined) out.set(subject, key.slice());
+    }
+    return Promise.resolve(out);
+  }
+
+  /** Stores `key` for `subject` unless it has one; returns the key it has. */
+  createKey(subject: string, key: Uint8Array): Promise<Uint8Array> {
+    this.#open();
+    checkSubject(subject);
+    checkKey(key);
+    if (!this.#keys.has(subject)) this.#keys.set(subject, key.slice());
+    return Promise.resolve(this.#keys.get(subject)!.slice());
+  }
+
+  /** Destroys the key of `subject` (its bytes are overwritten). */
+  deleteKey(subject: string): Promise<boolean> {
+    this.#open();
+    const key = this.#keys.get(subject);
+    if (key === undefined) return Promise.resolve(false);
+    key.fill(0);
+    this.#keys.delete(subject);
+    return Promise.resolve(true);
   }
 
   /** Events after `position`. */

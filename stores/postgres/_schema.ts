@@ -12,7 +12,7 @@ import { cborCodec, type Codec, jsonCodec } from "../codec.ts";
 import type { Driver, Query } from "./_options.ts";
 
 /** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** How payloads are kept: CBOR (or another binary codec) in `bytea`, JSON in `jsonb`. */
 export type PayloadColumn = "bytea" | "jsonb";
@@ -143,6 +143,17 @@ const MIGRATIONS: readonly Migration[] = [
           ADD COLUMN truncated_before integer NOT NULL DEFAULT 1`;
     },
   },
+  {
+    version: 6,
+    description: "the data key of each subject, for crypto-shredding",
+    async up(tx, schema) {
+      await tx`
+        CREATE TABLE ${tx(schema)}.keys (
+          subject text COLLATE "C" PRIMARY KEY,
+          key bytea NOT NULL
+        )`;
+    },
+  },
 ];
 
 function chooseCodec(recorded: string | undefined, requested: Codec | undefined, store: string): Codec {
@@ -193,7 +204,7 @@ async function readRecorded(sql: Driver | Tx, schema: string): Promise<Recorded>
 }
 
 /** Tables a new Eventfold schema creates: another tool's table of that name is in the way. */
-const OWN_TABLES = ["events", "streams", "relations", "snapshots", "checkpoints", "parked"];
+const OWN_TABLES = ["events", "streams", "relations", "snapshots", "checkpoints", "parked", "keys"];
 
 async function refuseForeignTables(tx: Tx, schema: string, store: string): Promise<void> {
   const rows = await tx<{ name: string }[]>`

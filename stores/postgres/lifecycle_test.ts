@@ -250,7 +250,8 @@ test("a version 4 schema is migrated: its streams keep their events and revision
     await grow(old, "s", 2);
     await grow(old, "t", 1);
     await old.close();
-    // Back to what version 4 made: no lifecycle columns on streams, version 4 recorded.
+    // Back to what version 4 made: no lifecycle columns on streams, no key table, version 4 recorded.
+    await sql`DROP TABLE ${sql(schema)}.keys`;
     await sql`
       ALTER TABLE ${sql(schema)}.streams
         DROP COLUMN floor, DROP COLUMN deleted_at, DROP COLUMN tombstoned, DROP COLUMN truncated_before`;
@@ -272,7 +273,7 @@ test("a version 4 schema is migrated: its streams keep their events and revision
     const [{ version }] = await sql<{ version: number }[]>`
       SELECT max(version) AS version FROM ${sql(schema)}.migrations`;
     assert.equal(version, SCHEMA_VERSION);
-    assert.equal(SCHEMA_VERSION, 5);
+    assert.ok(SCHEMA_VERSION >= 5);
   } finally {
     await sql.end({ timeout: 1 });
     await dropSchema(schema);

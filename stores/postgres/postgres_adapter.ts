@@ -32,6 +32,8 @@ import { readByIds, readLogPage, readStreamPage } from "./_log_reads.ts";
 import { streamsByKeys } from "./_relations.ts";
 import { readStreamStatus } from "./_lifecycle.ts";
 import { readSnapshot, removeSnapshot, writeSnapshot } from "./_snapshots.ts";
+import { insertKey, readKeys, removeKey } from "./_keys.ts";
+import { checkKey, checkSubject } from "../_key_input.ts";
 import {
   listParked,
   parkEvent,
@@ -565,6 +567,73 @@ export class PostgresAdapter implements Adapter<PostgresTransactionSql> {
     return this.#guarded("deleteSnapshot", async () => {
       await this.#ready();
       await removeSnapshot(this.#q, this.schema, name, stream);
+    });
+  }
+
+  /**
+   * The data keys of the subjects that have one.
+   *
+   * @param subjects the subjects
+   * @returns subject to key (each a fresh copy); subjects without a key are left out
+   * @example
+   * ```ts ignore
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * const keys = await adapter.getKeys(["user-1", "user-2"]);
+   * if (!keys.has("user-2")) console.log("user-2 has no key (never given one, or forgotten)");
+   * ```
+   */
+  getKeys(subjects: readonly string[]): Promise<Map<string, Uint8Array>> {
+    return this.#guarded("getKeys", async () => {
+      await this.#ready();
+      if (subjects.length === 0) return new Map();
+      return await readKeys(this.#q, this.schema, subjects);
+    });
+  }
+
+  /**
+   * Stores `key` as the data key of `subject` unless it has one, and returns the key it
+   * has now: of two adapters (or processes) racing, both get the key stored first.
+   *
+   * @param subject the subject
+   * @param key 32 random bytes
+   * @returns `key`, or the key stored before
+   * @throws {TypeError} for an empty subject or a key that is not a `Uint8Array` of 32 bytes
+   * @example
+   * ```ts ignore
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * const key = await adapter.createKey("user-1", crypto.getRandomValues(new Uint8Array(32)));
+   * ```
+   */
+  async createKey(subject: string, key: Uint8Array): Promise<Uint8Array> {
+    checkSubject(subject);
+    checkKey(key);
+    return await this.#guarded("createKey", async () => {
+      await this.#ready();
+      return await insertKey(this.#q, this.schema, subject, key);
+    });
+  }
+
+  /**
+   * Destroys the data key of `subject`. After the delete commits, the table is vacuumed
+   * (best effort: a failing `VACUUM` is ignored) so the dead row's space is reclaimed.
+   *
+   * @param subject the subject
+   * @returns true when a key was destroyed, false when there was none
+   * @throws {TypeError} for an empty subject
+   * @example
+   * ```ts ignore
+   * import { PostgresAdapter } from "@eventfold/eventfold/postgres";
+   * await using adapter = new PostgresAdapter("postgres://app@localhost/app");
+   * if (await adapter.deleteKey("user-1")) console.log("user-1's encrypted fields are unreadable now");
+   * ```
+   */
+  async deleteKey(subject: string): Promise<boolean> {
+    checkSubject(subject);
+    return await this.#guarded("deleteKey", async () => {
+      await this.#ready();
+      return await removeKey(this.#q, this.schema, subject);
     });
   }
 

@@ -4,6 +4,11 @@ import { dropSchema, freshSchema, PG_URL, pgAvailable } from "../../tests/_postg
 import { PostgresAdapter } from "./mod.ts";
 import { SCHEMA_VERSION } from "./_schema.ts";
 
+/** Takes away what version 6 added: the key table. */
+async function dropKeyTable(sql: postgres.Sql, schema: string): Promise<void> {
+  await sql`DROP TABLE ${sql(schema)}.keys`;
+}
+
 /** Takes away what version 5 added: the lifecycle columns of `streams`. */
 async function dropLifecycleColumns(sql: postgres.Sql, schema: string): Promise<void> {
   await sql`
@@ -35,8 +40,9 @@ Deno.test({
       });
       await old.close();
       // Back to what version 1 made: no parked table, no imported or version column, no
-      // lifecycle columns on streams, version 1 recorded.
+      // lifecycle columns on streams, no key table, version 1 recorded.
       await sql`DROP TABLE ${sql(schema)}.parked`;
+      await dropKeyTable(sql, schema);
       await dropLifecycleColumns(sql, schema);
       await sql`ALTER TABLE ${sql(schema)}.events DROP COLUMN imported`;
       await sql`ALTER TABLE ${sql(schema)}.events DROP COLUMN version`;
@@ -93,7 +99,9 @@ Deno.test({
         await tx.insert([event("e1", 1), event("e2", 2, { imported: true })]);
       });
       await old.close();
-      // Back to what version 3 made: no version column, no lifecycle columns, version 3 recorded.
+      // Back to what version 3 made: no version column, no lifecycle columns, no key table,
+      // version 3 recorded.
+      await dropKeyTable(sql, schema);
       await sql`ALTER TABLE ${sql(schema)}.events DROP COLUMN version`;
       await dropLifecycleColumns(sql, schema);
       await sql`DELETE FROM ${sql(schema)}.migrations WHERE version > 3`;
@@ -116,6 +124,51 @@ Deno.test({
         sql(schema)
       }.migrations`;
       assert.equal(version, SCHEMA_VERSION);
+    } finally {
+      await sql.end({ timeout: 1 });
+      await dropSchema(schema);
+    }
+  },
+});
+
+Deno.test({
+  name: "a version 5 schema gets the key table, keeping its events and stream status",
+  ignore: !(await pgAvailable()),
+  async fn() {
+    const schema = freshSchema();
+    const sql = postgres(PG_URL, { max: 1, onnotice: () => {} });
+    try {
+      const old = new PostgresAdapter(sql, { schema });
+      await old.transaction(async (tx) => {
+        await tx.revisions(["s"]);
+        await tx.insert([{
+          id: "e1",
+          stream: "s",
+          type: "t",
+          data: { n: 1 },
+          meta: null,
+          revision: 1,
+          created: "2024-01-01T00:00:00.000Z",
+          outdated: false,
+        }]);
+      });
+      await old.close();
+      // Back to what version 5 made: no key table, version 5 recorded.
+      await dropKeyTable(sql, schema);
+      await sql`DELETE FROM ${sql(schema)}.migrations WHERE version > 5`;
+      await using adapter = new PostgresAdapter(sql, { schema });
+      const [first] = await adapter.readStream("s", { direction: "forward", limit: 10 });
+      assert.equal(first.id, "e1");
+      assert.equal((await adapter.streamStatus(["s"])).get("s")?.revision, 1);
+      const [{ version }] = await sql<{ version: number }[]>`SELECT max(version) AS version FROM ${
+        sql(schema)
+      }.migrations`;
+      assert.equal(version, SCHEMA_VERSION);
+      assert.equal(SCHEMA_VERSION, 6);
+      const key = new Uint8Array(32).fill(9);
+      assert.deepEqual(await adapter.createKey("u1", key), key);
+      assert.deepEqual(await adapter.getKeys(["u1"]), new Map([["u1", key]]));
+      assert.equal(await adapter.deleteKey("u1"), true);
     } finally {
       await sql.end({ timeout: 1 });
       await dropSchema(schema);

@@ -169,6 +169,29 @@ export class Connections {
   }
 
   /**
+   * Runs `work` on the write connection between transactions (for what SQLite refuses
+   * inside one, such as a WAL checkpoint), after the transactions and writes called before
+   * it. Called from inside a transaction of this adapter, it does not run.
+   *
+   * @param work what to do, outside any transaction
+   * @returns whether `work` ran
+   * @throws {StoreClosedError} when closed
+   */
+  async betweenTransactions(work: (writer: _Connection) => void): Promise<boolean> {
+    this.assertOpen();
+    if (this.#inside() !== undefined) return false;
+    const wait = this.#lock.acquire();
+    if (wait !== undefined) await wait;
+    try {
+      this.assertOpen();
+      work(this.#writer);
+      return true;
+    } finally {
+      this.#lock.release();
+    }
+  }
+
+  /**
    * Marks the adapter closed, waits for the running transaction, and closes the
    * connections the adapter opened.
    */

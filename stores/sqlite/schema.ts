@@ -12,7 +12,7 @@ import { type Codec, resolveCodec } from "../codec.ts";
 import type { _Connection } from "./database.ts";
 
 /** The schema version this code writes and understands. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** One step of the schema: the SQL that brings a file from `version - 1` to `version`. */
 export interface Migration {
@@ -125,6 +125,17 @@ CREATE TABLE eventfold_streams (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Version 6: the data key of each subject, for crypto-shredding. Deleting a row destroys
+ * the key (see `_keys.ts` for how its bytes are overwritten).
+ */
+const V6 = `
+CREATE TABLE eventfold_keys (
+  subject TEXT PRIMARY KEY NOT NULL,
+  key BLOB NOT NULL
+) WITHOUT ROWID;
+`;
+
 /** Every step, in order. A new schema version appends one here and bumps {@linkcode SCHEMA_VERSION}. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, sql: V1 },
@@ -132,6 +143,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, sql: V3 },
   { version: 4, sql: V4 },
   { version: 5, sql: V5 },
+  { version: 6, sql: V6 },
 ];
 
 /** The events table's DDL (for the benchmark's raw baseline, which must use the same table). */

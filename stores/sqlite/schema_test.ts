@@ -237,7 +237,7 @@ Deno.test("a version 4 file gets the stream lifecycle table, keeping its events,
   assert.equal(meta(path).schema_version, "4");
   await using adapter = new SqliteAdapter(path);
   assert.equal(meta(path).schema_version, String(SCHEMA_VERSION));
-  assert.equal(SCHEMA_VERSION, 5);
+  assert.ok(SCHEMA_VERSION >= 5);
   const read = await adapter.readStream("s", { direction: "forward", limit: 10 });
   assert.deepEqual(read.map((r) => [r.id, r.revision, r.version]), [["e1", 1, 2], ["e2", 2, 1]]);
   assert.deepEqual(await adapter.stats(), { events: 3, streams: 2, head: "0000000000000003" });
@@ -251,4 +251,35 @@ Deno.test("a version 4 file gets the stream lifecycle table, keeping its events,
     new Map([["s", 2], ["k", 1]]),
   );
   assert.deepEqual((await adapter.streamStatus(["s"])).get("s")?.deletedAt, 2);
+});
+
+Deno.test("a version 5 file gets the key table, keeping its events and stream status", async () => {
+  await using dir = await tempDir();
+  const path = dir.file("events.db");
+  const db = new DatabaseSync(path);
+  prepareSchema(new _Connection(db), { source: path, codec: undefined, migrations: MIGRATIONS.slice(0, 5) });
+  db.prepare(
+    "INSERT INTO eventfold_events (id, stream, type, revision, created, recorded) VALUES (?, ?, ?, ?, ?, ?)",
+  ).run("e1", "s", "t", 1, "2024-01-01T00:00:00.000Z", "2024-01-01T00:00:00.000Z");
+  db.prepare("INSERT INTO eventfold_streams (stream, revision, deleted_at) VALUES (?, ?, ?)").run(
+    "gone",
+    3,
+    3,
+  );
+  assert.equal(
+    db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'eventfold_keys'").get()!.n,
+    0,
+  );
+  db.close();
+  assert.equal(meta(path).schema_version, "5");
+  await using adapter = new SqliteAdapter(path);
+  assert.equal(meta(path).schema_version, String(SCHEMA_VERSION));
+  assert.equal(SCHEMA_VERSION, 6);
+  const [old] = await adapter.readStream("s", { direction: "forward", limit: 10 });
+  assert.equal(old.id, "e1");
+  assert.equal((await adapter.streamStatus(["gone"])).get("gone")?.deletedAt, 3);
+  const key = new Uint8Array(32).fill(7);
+  assert.deepEqual(await adapter.createKey("u1", key), key);
+  assert.deepEqual(await adapter.getKeys(["u1"]), new Map([["u1", key]]));
+  assert.equal(await adapter.deleteKey("u1"), true);
 });

@@ -31,6 +31,8 @@ import { countAfterRow, logCursor, logRows, readStats, rowsByIds, streamRows } f
 import { readStreamStatus } from "./_lifecycle.ts";
 import { applyRelations, streamsByKeys } from "./_relations.ts";
 import { readSnapshot, removeSnapshot, writeSnapshot } from "./_snapshots.ts";
+import { checkpointQuietly, insertKey, readKeys, removeKey } from "./_keys.ts";
+import { checkKey, checkSubject } from "../_key_input.ts";
 import {
   dropLease,
   listParked,
@@ -364,6 +366,52 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
         }
       },
     };
+  }
+
+  /**
+   * The data keys of the subjects that have one.
+   *
+   * @param subjects the subjects
+   * @returns subject to key (each a fresh copy); subjects without a key are left out
+   */
+  async getKeys(subjects: readonly string[]): Promise<Map<string, Uint8Array>> {
+    this.#connections.assertOpen();
+    if (subjects.length === 0) return new Map();
+    return await this.#connections.read((reader) => readKeys(reader, subjects));
+  }
+
+  /**
+   * Stores `key` as the data key of `subject` unless it has one, in one transaction on the
+   * write connection, and returns the key it has now: of two adapters (or processes)
+   * racing, both get the key stored first.
+   *
+   * @param subject the subject
+   * @param key 32 random bytes
+   * @returns `key`, or the key stored before
+   * @throws {TypeError} for an empty subject or a key that is not a `Uint8Array` of 32 bytes
+   */
+  async createKey(subject: string, key: Uint8Array): Promise<Uint8Array> {
+    checkSubject(subject);
+    checkKey(key);
+    return await this.#connections.write((writer) => insertKey(writer, subject, key));
+  }
+
+  /**
+   * Destroys the data key of `subject`. The row is deleted with `secure_delete` on, so
+   * SQLite overwrites its bytes, then a WAL checkpoint (`TRUNCATE`) carries the overwritten
+   * page into the file and empties the WAL. The checkpoint is best effort: while another
+   * connection reads an older snapshot, or when called inside a transaction, the WAL keeps
+   * the old frames until a later checkpoint.
+   *
+   * @param subject the subject
+   * @returns true when a key was destroyed, false when there was none
+   * @throws {TypeError} for an empty subject
+   */
+  async deleteKey(subject: string): Promise<boolean> {
+    checkSubject(subject);
+    const deleted = await this.#connections.write((writer) => removeKey(writer, subject));
+    if (deleted) await this.#connections.betweenTransactions(checkpointQuietly);
+    return deleted;
   }
 
   /**

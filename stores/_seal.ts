@@ -1,0 +1,282 @@
+/**
+ * Crypto-shredding: the personal fields of an event (`definition.personal(...)`) are
+ * sealed, each value encrypted with AES-256-GCM (WebCrypto, a random 12-byte IV per value,
+ * the event id and the field path as additional data) under its subject's key, before
+ * anything is written; the cleartext never reaches the adapter. On read a sealed field is
+ * opened with the key; when the key was destroyed (`store.forget`), the field reads as
+ * `null` and the record says `forgotten: true`.
+ *
+ * @module
+ */
+
+import { DecodeError, EventValidationError } from "../errors.ts";
+import type { KeyStore } from "../contract/key_storage.ts";
+import type { AnyEventFactory } from "../events/factory.ts";
+import { isSealed, type SealedField } from "../events/personal.ts";
+import type { EventRecord, PendingEvent } from "../events/record.ts";
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+const IV_BYTES = 12;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function base64(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
+}
+
+function unbase64(text: string): Uint8Array {
+  const raw = atob(text);
+  const bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  return bytes;
+}
+
+/** Whether a value is made of JSON values only, so it survives sealing exactly. */
+function jsonOnly(value: unknown, depth = 0): boolean {
+  if (depth > 64) return false;
+  if (value === null || typeof value === "string" || typeof value === "boolean") return true;
+  if (typeof value === "number") return Number.isFinite(value) && !Object.is(value, -0);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!(i in value) || !jsonOnly(value[i], depth + 1)) return false;
+    return true;
+  }
+  if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.values(value as object).every((item) => item !== undefined && jsonOnly(item, depth + 1));
+  }
+  return false;
+}
+
+function additionalData(id: string, path: string): Uint8Array {
+  return encoder.encode(`${id}\u0000${path}`);
+}
+
+/** Copies the objects along `path` so the caller's data is never changed. */
+function setAt(data: unknown, path: readonly string[], value: unknown): unknown {
+  const [head, ...rest] = path;
+  const copy = { ...(data as Record<string, unknown>) };
+  copy[head] = rest.length === 0 ? value : setAt(copy[head], rest, value);
+  return copy;
+}
+
+function getAt(data: unknown, path: readonly string[]): unknown {
+  let value = data;
+  for (const step of path) {
+    if (typeof value !== "object" || value === null || !Object.hasOwn(value, step)) return undefined;
+    value = (value as Record<string, unknown>)[step];
+  }
+  return value;
+}
+
+/** Walks `data` and calls `visit` for every sealed field, with its path. */
+function sealedFields(
+  data: unknown,
+  visit: (field: SealedField, path: string[]) => void,
+  path: string[] = [],
+) {
+  if (typeof data !== "object" || data === null) return;
+  if (isSealed(data)) return visit(data, path);
+  if (Array.isArray(data)) return data.forEach((item, i) => sealedFields(item, visit, [...path, String(i)]));
+  for (const [key, value] of Object.entries(data)) sealedFields(value, visit, [...path, key]);
+}
+
+/** A subject's key, ready for WebCrypto, with the id sealed values name it by. */
+interface SubjectKey {
+  readonly id: string;
+  readonly encrypt: CryptoKey;
+  readonly decrypt: CryptoKey;
+}
+
+/** The first 8 bytes of the key's SHA-256, in hex: tells keys apart, reveals nothing of them. */
+async function keyId(raw: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", raw as BufferSource));
+  return [...digest.subarray(0, 8)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+function aesKey(raw: Uint8Array, usage: "encrypt" | "decrypt"): Promise<CryptoKey> {
+  return crypto.subtle.importKey("raw", raw as BufferSource, "AES-GCM", false, [usage]);
+}
+
+/** Seals personal fields on write and opens them on read. */
+export class Sealer {
+  readonly #events: AnyEventFactory;
+  readonly #keys: () => KeyStore | undefined;
+  readonly #location: () => string;
+  /** Whether any definition has personal fields: when none has, nothing is ever looked at. */
+  readonly active: boolean;
+
+  /**
+   * @param events the definitions
+   * @param keys where the subjects' keys live (`undefined`: no key store)
+   * @param location where the store lives, for errors
+   */
+  constructor(events: AnyEventFactory, keys: () => KeyStore | undefined, location: () => string) {
+    this.#events = events;
+    this.#keys = keys;
+    this.#location = location;
+    this.active = events.types.some((type) => events.get(type).personalFields !== undefined);
+  }
+
+  #store(): KeyStore {
+    const keys = this.#keys();
+    if (keys === undefined) {
+      throw new TypeError(
+        "events with personal fields need a key store: an adapter with keys (memory, SQLite, PostgreSQL) or the keyStore option",
+      );
+    }
+    return keys;
+  }
+
+  /**
+   * Seals the personal fields of validated events, making subjects' keys where missing.
+   * Fields already sealed (an import of sealed records) stay as they are.
+   *
+   * @param events validated events
+   * @returns the events with sealed fields (the others unchanged)
+   * @throws {EventValidationError} for a subject that is not a non-empty string or a field that is not JSON
+   */
+  async seal(events: PendingEvent[]): Promise<PendingEvent[]> {
+    if (!this.active) return events;
+    const work: { index: number; subject: string; paths: readonly (readonly string[])[] }[] = [];
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i];
+      const personal = this.#events.resolve(event.type)?.personalFields;
+      if (personal === undefined || event.data === null || typeof event.data !== "object") continue;
+      let subject: unknown;
+      try {
+        subject = personal.subject(event.data);
+      } catch (cause) {
+        throw new EventValidationError(event.type, [{
+          path: "data",
+          message: `the subject function threw: ${cause}`,
+        }]);
+      }
+      if (typeof subject !== "string" || subject === "") {
+        throw new EventValidationError(event.type, [{
+          path: "data",
+          message: `the subject of personal fields must be a non-empty string, got ${
+            JSON.stringify(subject)
+          }`,
+        }]);
+      }
+      const paths = personal.paths.filter((path) => {
+        const value = getAt(event.data, path);
+        if (value === undefined || isSealed(value)) return false;
+        if (!jsonOnly(value)) {
+          throw new EventValidationError(event.type, [{
+            path: `data.${path.join(".")}`,
+            message:
+              "a personal field holds JSON values only (strings, numbers, booleans, null, arrays, plain objects)",
+          }]);
+        }
+        return true;
+      });
+      if (paths.length > 0) work.push({ index: i, subject, paths });
+    }
+    if (work.length === 0) return events;
+    const keys = await this.#keysFor(new Set(work.map((item) => item.subject)), true);
+    const out = [...events];
+    for (const { index, subject, paths } of work) {
+      const event = out[index];
+      let data = event.data;
+      for (const path of paths) {
+        const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
+        const plain = encoder.encode(JSON.stringify(getAt(data, path)));
+        const sealed = new Uint8Array(
+          await crypto.subtle.encrypt(
+            { name: "AES-GCM", iv, additionalData: additionalData(event.id, path.join(".")) as BufferSource },
+            keys.get(subject)!.encrypt,
+            plain,
+          ),
+        );
+        const bytes = new Uint8Array(IV_BYTES + sealed.length);
+        bytes.set(iv);
+        bytes.set(sealed, IV_BYTES);
+        const key = keys.get(subject)!;
+        data = setAt(
+          data,
+          path,
+          { $sealed: base64(bytes), $subject: subject, $key: key.id } satisfies SealedField,
+        );
+      }
+      out[index] = { ...event, data };
+    }
+    return out;
+  }
+
+  /**
+   * Opens the sealed fields of records read from the adapter (in place: they are fresh
+   * objects). Fields whose key was destroyed read as `null`, and the record gets
+   * `forgotten: true`.
+   *
+   * @param records records as stored
+   * @returns the same records
+   * @throws {DecodeError} when a sealed field does not open (tampered, or a wrong key)
+   */
+  async open(records: EventRecord[]): Promise<EventRecord[]> {
+    const found: { record: EventRecord; field: SealedField; path: string[] }[] = [];
+    for (const record of records) {
+      if (this.#events.resolve(record.type)?.personalFields === undefined) continue;
+      sealedFields(record.data, (field, path) => void found.push({ record, field, path }));
+    }
+    if (found.length === 0) return records;
+    const keys = await this.#keysFor(new Set(found.map((item) => item.field.$subject)), false);
+    for (const { record, field, path } of found) {
+      const key = keys.get(field.$subject);
+      const mutable = record as Mutable<EventRecord>;
+      // No key, or a newer one made after a forget: the value's own key is gone.
+      if (key === undefined || key.id !== field.$key) {
+        mutable.data = setAt(mutable.data, path, null);
+        mutable.forgotten = true;
+        continue;
+      }
+      try {
+        const bytes = unbase64(field.$sealed);
+        const plain = await crypto.subtle.decrypt(
+          {
+            name: "AES-GCM",
+            iv: bytes.subarray(0, IV_BYTES) as BufferSource,
+            additionalData: additionalData(record.id, path.join(".")) as BufferSource,
+          },
+          key.decrypt,
+          bytes.subarray(IV_BYTES) as BufferSource,
+        );
+        mutable.data = setAt(mutable.data, path, JSON.parse(decoder.decode(plain)));
+      } catch (cause) {
+        throw new DecodeError(record.position, `personal field data.${path.join(".")} of "${record.type}"`, {
+          location: this.#location(),
+          cause,
+        });
+      }
+    }
+    return records;
+  }
+
+  async #keysFor(
+    subjects: Set<string>,
+    create: boolean,
+  ): Promise<Map<string, SubjectKey>> {
+    const store = this.#store();
+    const raw = await store.getKeys([...subjects]);
+    if (create) {
+      for (const subject of subjects) {
+        if (!raw.has(subject)) {
+          raw.set(subject, await store.createKey(subject, crypto.getRandomValues(new Uint8Array(32))));
+        }
+      }
+    }
+    const out = new Map<string, SubjectKey>();
+    for (const [subject, key] of raw) {
+      out.set(subject, {
+        id: await keyId(key),
+        encrypt: await aesKey(key, "encrypt"),
+        decrypt: await aesKey(key, "decrypt"),
+      });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * Conformance cases about crypto-shredding: personal fields are sealed before anything
+ * reaches the adapter, read back as written through every read path, and read as `null`
+ * with `forgotten: true` once the subject is forgotten, while the rest of each record
+ * stays readable.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { z } from "zod";
+import { EventValidationError } from "../../errors.ts";
+import { event } from "../../events/event.ts";
+import { EventFactory } from "../../events/factory.ts";
+import { Projector } from "../../projectors/projector.ts";
+import { makeReducer } from "../../reducers/make_reducer.ts";
+import { EventStore } from "../../stores/event_store.ts";
+import { type Case, type CaseContext, collect, rejects } from "../_fixture.ts";
+import { QUICK } from "./_subscription_helpers.ts";
+
+const people = new EventFactory([
+  event.type("person:registered")
+    .data(z.object({
+      personId: z.string(),
+      email: z.string(),
+      name: z.string(),
+      address: z.object({ street: z.string(), city: z.string() }),
+      plan: z.string(),
+    }))
+    .personal({ subject: (data) => data.personId, fields: ["email", "name", "address.street"] }),
+  event.type("person:moved").data(z.object({ personId: z.string(), street: z.string() }))
+    .personal({ subject: (data) => data.personId, fields: ["street"] }),
+  event.type("person:upgraded").data(z.object({ plan: z.string() })),
+]);
+
+const ADA = {
+  personId: "p-ada",
+  email: "ada.lovelace@example.com",
+  name: "Ada Lovelace",
+  address: { street: "12 St James's Square", city: "London" },
+  plan: "pro",
+};
+const ALAN = {
+  personId: "p-alan",
+  email: "alan.turing@example.com",
+  name: "Alan Turing",
+  address: { street: "2 Bletchley Park", city: "Milton Keynes" },
+  plan: "free",
+};
+const CLEARTEXT = [ADA.email, ADA.name, ADA.address.street, ALAN.email, "99 Baker Street"];
+
+async function written(ctx: CaseContext) {
+  const adapter = await ctx.adapter();
+  const store = new EventStore({ adapter, events: people });
+  await store.pushManyEvents([
+    store.event({ type: "person:registered", stream: "ada", data: ADA }),
+    store.event({ type: "person:registered", stream: "alan", data: ALAN }),
+    store.event({ type: "person:upgraded", stream: "ada", data: { plan: "team" } }),
+    store.event({
+      type: "person:moved",
+      stream: "ada",
+      data: { personId: "p-ada", street: "99 Baker Street" },
+    }),
+  ]);
+  return { adapter, store };
+}
+
+/** What the adapter holds, as text, to look for cleartext in. */
+async function stored(store: EventStore<typeof people>): Promise<string> {
+  const records = await store.adapter.readLog({ direction: "forward", limit: 1000 });
+  return JSON.stringify(records.map((record) => [record.data, record.meta]));
+}
+
+const streets = makeReducer<typeof people, string[]>((list, record) => {
+  if (record.type === "person:registered") return [...list, String(record.data.address.street)];
+  if (record.type === "person:moved") return [...list, String(record.data.street)];
+  return list;
+}, []);
+
+/** Cases about personal fields and forgetting a subject. */
+export const personalCases: readonly Case[] = [
+  {
+    name: "personal fields never reach the adapter in cleartext, and read back as written through every path",
+    async run(ctx) {
+      const { store } = await written(ctx);
+      await using _ = store;
+      const raw = await stored(store);
+      for (const text of CLEARTEXT) assert.ok(!raw.includes(text), `the adapter holds no ${text}`);
+      assert.ok(
+        raw.includes("London") && raw.includes("p-ada"),
+        "fields that are not personal stay as they are",
+      );
+      const all = await store.getEvents();
+      assert.deepEqual(all[0].data, ADA);
+      assert.deepEqual(all[1].data, ALAN);
+      assert.equal(all[0].forgotten, undefined);
+      assert.deepEqual((await collect(store.readStream("ada"))).map((r) => r.type), [
+        "person:registered",
+        "person:upgraded",
+        "person:moved",
+      ]);
+      assert.deepEqual((await collect(store.readAll({ streams: ["alan"] })))[0].data, ALAN);
+      assert.deepEqual(await store.reduce({ name: "streets", stream: "ada", reducer: streets }), [
+        ADA.address.street,
+        "99 Baker Street",
+      ]);
+      const seen: string[] = [];
+      const projector = new Projector<typeof people>();
+      projector.on("person:registered", (record) => void seen.push(record.data.email));
+      await using subscription = store.subscribe("emails", projector, QUICK);
+      await subscription.waitFor(all.at(-1)!.position);
+      assert.deepEqual(seen, [ADA.email, ALAN.email]);
+    },
+  },
+  {
+    name:
+      "forget makes a subject's personal fields read as null with forgotten: true on every path; the rest stays",
+    async run(ctx) {
+      const { store } = await written(ctx);
+      await using _ = store;
+      assert.equal(await store.forget("p-ada"), true);
+      assert.equal(await store.forget("p-ada"), false, "forgetting twice is a no-op");
+      const [ada, alan, upgraded, moved] = await store.getEvents();
+      assert.deepEqual(ada.data, {
+        ...ADA,
+        email: null,
+        name: null,
+        address: { street: null, city: "London" },
+      });
+      assert.equal(ada.forgotten, true);
+      assert.deepEqual([ada.id, ada.stream, ada.revision, ada.type], [ada.id, "ada", 1, "person:registered"]);
+      assert.deepEqual(alan.data, ALAN, "other subjects are untouched");
+      assert.equal(alan.forgotten, undefined);
+      assert.deepEqual(upgraded.data, { plan: "team" });
+      assert.deepEqual([moved.data, moved.forgotten], [{ personId: "p-ada", street: null }, true]);
+      assert.deepEqual(await store.reduce({ name: "streets", stream: "ada", reducer: streets }), [
+        "null",
+        "null",
+      ]);
+      // A projector rebuilt from the log sees the forgotten records too.
+      const rebuilt: unknown[] = [];
+      const projector = new Projector<typeof people>();
+      projector.on("person:registered", (record) => void rebuilt.push([record.data.email, record.forgotten]));
+      await using subscription = store.subscribe("rebuild", projector, QUICK);
+      await subscription.waitFor(moved.position);
+      assert.deepEqual(rebuilt, [[null, true], [ALAN.email, undefined]]);
+      // Events of the subject written later get a new key and read back.
+      const again = await store.pushEvent(store.event({
+        type: "person:moved",
+        stream: "ada",
+        data: { personId: "p-ada", street: "1 New Road" },
+      }));
+      assert.deepEqual(again.data, { personId: "p-ada", street: "1 New Road" });
+      assert.equal((await store.getEvents()).at(-2)?.forgotten, true, "the old records stay forgotten");
+    },
+  },
+  {
+    name: "bad personal input is a typed error and stores nothing",
+    async run(ctx) {
+      const { store } = await written(ctx);
+      await using _ = store;
+      const before = await store.stats();
+      await rejects(
+        () =>
+          store.pushEvent(
+            store.event({ type: "person:registered", stream: "x", data: { ...ADA, personId: "" } }),
+          ),
+        EventValidationError,
+        (error) => assert.match(error.message, /subject of personal fields must be a non-empty string/),
+      );
+      const dated = new EventFactory([
+        event.type("person:dated").data(z.object({ id: z.string(), born: z.date() }))
+          .personal({ subject: (data) => data.id, fields: ["born"] }),
+      ]);
+      await using other = new EventStore({ adapter: store.adapter, events: dated });
+      await rejects(
+        () =>
+          other.pushEvent(
+            other.event({ type: "person:dated", stream: "d", data: { id: "d", born: new Date(0) } }),
+          ),
+        EventValidationError,
+        (error) => assert.equal(error.issues[0].path, "data.born"),
+      );
+      assert.deepEqual(await store.stats(), before);
+      await rejects(() => store.forget(""), TypeError);
+      await rejects(() => store.forget(7 as unknown as string), TypeError);
+      assert.throws(() => event.type("t").personal({ subject: "id" as never, fields: ["a"] }), TypeError);
+      assert.throws(() => event.type("t").personal({ subject: () => "s", fields: [] }), TypeError);
+      assert.throws(() => event.type("t").personal({ subject: () => "s", fields: ["a..b"] }), TypeError);
+    },
+  },
+];

@@ -8,20 +8,23 @@
  *
  * The guard marks such a rejection handled, and only such a one: a connection error made
  * by the driver's own connection code (`CONNECTION_CLOSED`, `CONNECTION_ENDED`,
- * `CONNECTION_DESTROYED`, or the socket's `EPIPE` after the server hung up) while a client
- * made by a `PostgresAdapter` to that address is open. Every call of the adapter awaits
- * its queries, so such a rejection can only come from inside the driver; the loss itself
- * is reported through the adapter's calls (`ConnectionLostError`). Clients a user passes
- * in are never watched. The listener is installed when this module loads, so it runs
- * before listeners added later.
+ * `CONNECTION_DESTROYED`, or the socket's `EPIPE` after the server hung up) to an address
+ * a `PostgresAdapter` made a client for. Every call of the adapter awaits its queries, so
+ * such a rejection comes from inside the driver; the loss itself is reported through the
+ * adapter's calls (`ConnectionLostError`). An address stays watched after its adapter
+ * closed: the rejection of a connection that died while the client ended arrives after
+ * `end()` has returned. (A rejection of the same kind from an unawaited query of the
+ * application's own postgres.js client to that server is then also marked handled.)
+ * Clients a user passes in to an adapter never add an address. The listener is installed
+ * when this module loads, so it runs before listeners added later.
  *
  * @module
  */
 
 const CONNECTION_CODES = new Set(["CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "EPIPE"]);
 
-/** Addresses (`host:port`, or the socket path) of the open clients adapters made, with counts. */
-const watched = new Map<string, number>();
+/** Addresses (`host:port`, or the socket path) adapters made clients for. */
+const watched = new Set<string>();
 
 function addressOf(error: { address?: unknown; port?: unknown }): string | undefined {
   if (typeof error.address !== "string") return undefined;
@@ -44,25 +47,13 @@ export function isDriverConnectionNoise(reason: unknown): boolean {
 }
 
 /**
- * Watches the connections of a client an adapter made.
+ * Watches the connections of a client an adapter made, for the rest of the process.
  *
  * @param hosts the client's hosts
  * @param ports the client's ports (one for all hosts, or one each)
- * @returns a function that stops watching them (call it once the client has ended)
  */
-export function watchDriverConnections(hosts: readonly string[], ports: readonly number[]): () => void {
-  const addresses = hosts.map((host, i) => host.startsWith("/") ? host : `${host}:${ports[i] ?? ports[0]}`);
-  for (const address of addresses) watched.set(address, (watched.get(address) ?? 0) + 1);
-  let stopped = false;
-  return () => {
-    if (stopped) return;
-    stopped = true;
-    for (const address of addresses) {
-      const left = (watched.get(address) ?? 1) - 1;
-      if (left > 0) watched.set(address, left);
-      else watched.delete(address);
-    }
-  };
+export function watchDriverConnections(hosts: readonly string[], ports: readonly number[]): void {
+  hosts.forEach((host, i) => watched.add(host.startsWith("/") ? host : `${host}:${ports[i] ?? ports[0]}`));
 }
 
 globalThis.addEventListener?.("unhandledrejection", (event: PromiseRejectionEvent) => {

@@ -153,7 +153,6 @@ export class PostgresAdapter implements Adapter<PostgresTransactionSql> {
   readonly channel: string;
   readonly #sql: Driver;
   readonly #owned: boolean;
-  #unwatch: () => void = () => {};
   readonly #secrets: readonly string[];
   readonly #codec: Codec | undefined;
   readonly #watcher: Watcher;
@@ -195,7 +194,7 @@ export class PostgresAdapter implements Adapter<PostgresTransactionSql> {
     this.#owned = connection.owned;
     if (connection.owned) {
       const options = this.#sql.options as { host?: string[]; port?: number[]; path?: string | false };
-      this.#unwatch = watchDriverConnections(
+      watchDriverConnections(
         options.path ? [options.path] : options.host ?? [],
         options.port ?? [],
       );
@@ -924,11 +923,7 @@ export class PostgresAdapter implements Adapter<PostgresTransactionSql> {
       // postgres.js never counts a connection that died in the middle of a query as idle,
       // so `end` waits its whole timeout for it: after a loss, wait less.
       if (this.#owned) {
-        try {
-          await this.#sql.end({ timeout: this.#reservations.lossSeen ? 1 : 5 });
-        } finally {
-          this.#unwatch();
-        }
+        await this.#sql.end({ timeout: this.#reservations.lossSeen ? 1 : 5 });
       }
     })();
     return this.#closing;

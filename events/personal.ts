@@ -61,3 +61,10 @@ export function isSealed(value: unknown): value is SealedField {
     typeof (value as SealedField).$subject === "string" &&
     typeof (value as SealedField).$key === "string" && Object.keys(value).length === 3;
 }
+
+/**
+ * The records a store handed out with personal fields opened (or forgotten). A fold that
+ * folds one of them never saves a snapshot: the state could keep the cleartext, beyond
+ * the reach of `forget`.
+ */
+export const PERSONAL_RECORDS: WeakSet<object> = new WeakSet();

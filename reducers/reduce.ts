@@ -10,6 +10,7 @@ import type { RelationStorage } from "../contract/relation_storage.ts";
 import type { SnapshotStorage } from "../contract/snapshot_storage.ts";
 import type { StreamLifecycle } from "../contract/stream_lifecycle.ts";
 import { TruncatedStreamError } from "../errors.ts";
+import { PERSONAL_RECORDS } from "../events/personal.ts";
 import type { SnapshotPolicy } from "./make_reducer.ts";
 
 /** What a fold spans: one stream, or the streams linked to a relation key. */
@@ -142,13 +143,17 @@ export async function fold<TState>(
   let folded = 0;
   // One await per page, not per record: folding is the hot path of loading state.
   let checked = scope.stream === undefined;
+  let personal = false;
   for await (const page of pages) {
     if (!checked) {
       checked = true;
       if (page[0].revision > revision + 1) await refuseTruncated(adapter, scope.stream!, spec.name, revision);
     }
     if (state === undefined) state = spec.initial();
-    for (const record of page) state = spec.step(state, record);
+    for (const record of page) {
+      state = spec.step(state, record);
+      personal ||= PERSONAL_RECORDS.has(record);
+    }
     const last = page[page.length - 1];
     if (scope.stream !== undefined) revision = last.revision;
     position = last.position;
@@ -159,7 +164,13 @@ export async function fold<TState>(
 
   const policy = spec.snapshot;
   const due = policy !== "never" && policy !== "manual" && folded >= policy.every;
-  if (force || due) {
+  if (personal && force) {
+    throw new TypeError(
+      `Snapshot "${spec.name}" of ${key} is not saved: the fold read personal fields, and a snapshot would keep ` +
+        "them beyond the reach of forget",
+    );
+  }
+  if ((force || due) && !personal) {
     const kept = spec.save ? spec.save(state) : state;
     await adapter.putSnapshot({
       name: spec.name,

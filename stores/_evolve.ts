@@ -13,6 +13,7 @@ import type { EventRecord, PendingEvent } from "../events/record.ts";
 import { validateEvent, type ValidPayloads } from "../events/validate.ts";
 import { UnknownEventError } from "../errors.ts";
 import { isSystemType } from "../events/system.ts";
+import { PERSONAL_RECORDS } from "../events/personal.ts";
 import type { KeyStore } from "../contract/key_storage.ts";
 import { Sealer } from "./_seal.ts";
 import type { UnknownEventPolicy } from "./event_store_options.ts";
@@ -94,8 +95,19 @@ export class RecordReader {
    */
   read(page: EventRecord[]): EventRecord[] | Promise<EventRecord[]> {
     // Personal fields are opened first: upcasters and schemas see the cleartext.
-    if (this.#sealer.active) return this.#sealer.open(page).then((opened) => this.#read(opened));
+    if (this.#sealer.active) {
+      return this.#sealer.open(page).then((opened) => this.#marked(this.#read(opened)));
+    }
     return this.#read(page);
+  }
+
+  /** Marks the records of types with personal fields (see `PERSONAL_RECORDS`). */
+  async #marked(records: EventRecord[] | Promise<EventRecord[]>): Promise<EventRecord[]> {
+    const out = await records;
+    for (const record of out) {
+      if (this.#events.resolve(record.type)?.personalFields !== undefined) PERSONAL_RECORDS.add(record);
+    }
+    return out;
   }
 
   #read(page: EventRecord[]): EventRecord[] | Promise<EventRecord[]> {
@@ -153,14 +165,16 @@ export class RecordReader {
         ),
       });
     }
-    const { data, meta } = this.#upcast(
-      definition,
-      stored.type,
-      version,
-      stored.data,
-      stored.meta,
-      stored.position,
-    );
+    let upcast: { data: unknown; meta: unknown };
+    try {
+      upcast = this.#upcast(definition, stored.type, version, stored.data, stored.meta, stored.position);
+    } catch (error) {
+      // An upcaster may need a field that was forgotten (now null): the record is handed
+      // out as stored, at its stored version, rather than failing every read around it.
+      if (stored.forgotten === true) return { ...asStored(stored), type: definition.type };
+      throw error;
+    }
+    const { data, meta } = upcast;
     return { ...stored, type: definition.type, data, meta, version: current, storedVersion: version };
   }
 

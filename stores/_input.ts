@@ -5,6 +5,7 @@
  * @module
  */
 
+import { SYSTEM_STREAM } from "../events/system.ts";
 import type { ExpectedRevision } from "../events/expected_revision.ts";
 import type { AnyEventFactory } from "../events/factory.ts";
 import type { PendingEvent } from "../events/record.ts";
@@ -105,6 +106,9 @@ export function checkEvent(
   const definition = known ?? events.get(e.type as string);
   const label = `${where} ("${e.type}")`;
   checkName(e.stream, `"stream" of ${label}`);
+  if (!imported && e.stream === SYSTEM_STREAM) {
+    throw new TypeError(`"stream" of ${label} is "${SYSTEM_STREAM}", where the store keeps its own records`);
+  }
   checkName(e.id, `"id" of ${label}`);
   checkCreated(e.created, label, clock);
   if (!imported) {

@@ -10,7 +10,7 @@
 
 import type { Adapter, StreamStatus } from "../contract/mod.ts";
 import type { ExpectedRevision } from "../events/expected_revision.ts";
-import type { StreamDeletedRecord } from "../events/system.ts";
+import { type StreamDeletedRecord, SYSTEM_STREAM } from "../events/system.ts";
 import type { EventRecord } from "../events/record.ts";
 import type { Clock } from "../events/clock.ts";
 import { checkExpected } from "./_input.ts";
@@ -50,6 +50,14 @@ function lifecycleOf(adapter: Adapter, call: string): Required<Pick<Adapter, "st
   return adapter as Required<Pick<Adapter, "streamStatus">>;
 }
 
+/** Refuses the stream the store keeps its own records in. */
+function notSystem(stream: string, call: string): string {
+  if (stream === SYSTEM_STREAM) {
+    throw new TypeError(`${call} cannot touch "${SYSTEM_STREAM}": the store keeps its own records there`);
+  }
+  return stream;
+}
+
 function optionsObject(options: unknown, call: string): Record<string, unknown> {
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw new TypeError(`${call} options must be an object, got ${describe(options)}`);
@@ -75,7 +83,7 @@ export async function deleteStream(
   options: DeleteStreamOptions = {},
   clock: Clock,
 ): Promise<StreamDeletedRecord> {
-  const name = streamName(stream);
+  const name = notSystem(streamName(stream), "deleteStream");
   lifecycleOf(adapter, "deleteStream");
   const given = optionsObject(options, "deleteStream");
   const tombstone = given.tombstone ?? false;
@@ -103,7 +111,7 @@ export async function truncateStream(
   stream: unknown,
   options: TruncateStreamOptions,
 ): Promise<TruncateResult> {
-  const name = streamName(stream);
+  const name = notSystem(streamName(stream), "truncateStream");
   lifecycleOf(adapter, "truncateStream");
   const before = optionsObject(options, "truncateStream").before;
   if (typeof before !== "number" || !Number.isSafeInteger(before) || before < 1) {

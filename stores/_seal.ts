@@ -144,8 +144,20 @@ export class Sealer {
     const work: { index: number; subject: string; paths: readonly (readonly string[])[] }[] = [];
     for (let i = 0; i < events.length; i++) {
       const event = events[i];
-      const personal = this.#events.resolve(event.type)?.personalFields;
+      const definition = this.#events.resolve(event.type);
+      const personal = definition?.personalFields;
       if (personal === undefined || event.data === null || typeof event.data !== "object") continue;
+      if (event.version !== undefined && event.version < definition!.currentVersion) {
+        // The paths name the current shape; an older one may hold the data elsewhere.
+        let sealed = false;
+        sealedFields(event.data, () => void (sealed = true));
+        if (sealed) continue; // a copy of sealed records: kept as it is
+        throw new EventValidationError(event.type, [{
+          path: "data",
+          message: `an event with personal fields can only be imported at its current version ` +
+            `(${definition!.currentVersion}), or sealed already; this one is at version ${event.version}`,
+        }]);
+      }
       let subject: unknown;
       try {
         subject = personal.subject(event.data);

@@ -166,7 +166,10 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
         return Promise.resolve();
       },
       truncateStream: (stream, before) => {
-        const records = this.#streams.get(stream) ?? [];
+        const records = this.#streams.get(stream);
+        // A stream never written stays unknown; past its end, truncation stops at its revision.
+        if (records === undefined) return Promise.resolve(0);
+        before = Math.min(before, records.length + 1);
         const removed = records.slice(0, before - 1).filter((record) => record !== undefined).length;
         removals.push(() => this.#remove(stream, before - 1, undefined, false));
         return Promise.resolve(removed);

@@ -163,10 +163,11 @@ export class SqliteTransaction<THandle extends SqliteDatabase> implements Adapte
           ),
         );
       }
-      if (this.#first < 0 && this.#resume === 0) {
-        // A truncation of the log's last events in an earlier transaction left a floor.
+      if (this.#first < 0) {
+        // A truncation of the log's last events in an earlier transaction left a floor; a
+        // removal in this one may have lowered the head further: continue after both.
         const floor = takePositionFloor(connection);
-        if (floor > 0 && headPosition(connection) < floor) this.#resume = floor + 1;
+        if (floor > 0 && headPosition(connection) < floor) this.#resume = Math.max(this.#resume, floor + 1);
       }
       let changes: number;
       try {

@@ -137,7 +137,17 @@ export const lifecycleCases: readonly Case[] = [
       }
       await rejects(() => store.truncateStream("s", { before: "2" as unknown as number }), RangeError);
       await rejects(() => store.truncateStream("s", undefined as never), TypeError);
+      await rejects(() => store.deleteStream(SYSTEM_STREAM, { tombstone: true }), TypeError);
+      await rejects(() => store.truncateStream(SYSTEM_STREAM, { before: 2 }), TypeError);
+      await rejects(() => store.pushEvent(added(store, SYSTEM_STREAM, 1)), TypeError);
       assert.deepEqual(await contents(store), before);
+      assert.deepEqual(await store.truncateStream("never", { before: 100 }), { removed: 0 });
+      assert.equal(
+        await store.streamStatus("never"),
+        undefined,
+        "truncating a stream never written changes nothing",
+      );
+      assert.equal((await store.pushEvent(added(store, "never", 1))).revision, 1);
     },
   },
   {
@@ -221,6 +231,13 @@ export const lifecycleCases: readonly Case[] = [
       const later = await store.pushEvent(added(store, "u", 1));
       assert.ok(later.position > deleted.position);
       assert.deepEqual((await store.getEvents()).map((r) => r.id), [deleted.id, later.id]);
+      // A truncation of the newest events, then a delete of the ones before them.
+      await items(store, "a", 1, 3);
+      await items(store, "b", 1, 2);
+      const seen = await head(store);
+      await store.truncateStream("b", { before: 3 });
+      const second = await store.deleteStream("a");
+      assert.ok(second.position > seen, `truncate then delete: ${second.position} > ${seen}`);
     },
   },
 ];

@@ -4,6 +4,25 @@ import { dropSchema, freshSchema, PG_URL, pgAvailable } from "../../tests/_postg
 import { PostgresAdapter } from "./mod.ts";
 import { SCHEMA_VERSION } from "./_schema.ts";
 
+/** Makes the current schema with one event (`e1`, stream `s`), for a test to take back to an older version. */
+async function writeOneEvent(sql: postgres.Sql, schema: string): Promise<void> {
+  const old = new PostgresAdapter(sql, { schema });
+  await old.transaction(async (tx) => {
+    await tx.revisions(["s"]);
+    await tx.insert([{
+      id: "e1",
+      stream: "s",
+      type: "t",
+      data: { n: 1 },
+      meta: null,
+      revision: 1,
+      created: "2024-01-01T00:00:00.000Z",
+      outdated: false,
+    }]);
+  });
+  await old.close();
+}
+
 /** Takes away what version 6 added: the key table. */
 async function dropKeyTable(sql: postgres.Sql, schema: string): Promise<void> {
   await sql`DROP TABLE ${sql(schema)}.keys`;
@@ -24,21 +43,7 @@ Deno.test({
     const schema = freshSchema();
     const sql = postgres(PG_URL, { max: 1, onnotice: () => {} });
     try {
-      const old = new PostgresAdapter(sql, { schema });
-      await old.transaction(async (tx) => {
-        await tx.revisions(["s"]);
-        await tx.insert([{
-          id: "e1",
-          stream: "s",
-          type: "t",
-          data: { n: 1 },
-          meta: null,
-          revision: 1,
-          created: "2024-01-01T00:00:00.000Z",
-          outdated: false,
-        }]);
-      });
-      await old.close();
+      await writeOneEvent(sql, schema);
       // Back to what version 1 made: no parked table, no imported or version column, no
       // lifecycle columns on streams, no key table, version 1 recorded.
       await sql`DROP TABLE ${sql(schema)}.parked`;
@@ -138,21 +143,7 @@ Deno.test({
     const schema = freshSchema();
     const sql = postgres(PG_URL, { max: 1, onnotice: () => {} });
     try {
-      const old = new PostgresAdapter(sql, { schema });
-      await old.transaction(async (tx) => {
-        await tx.revisions(["s"]);
-        await tx.insert([{
-          id: "e1",
-          stream: "s",
-          type: "t",
-          data: { n: 1 },
-          meta: null,
-          revision: 1,
-          created: "2024-01-01T00:00:00.000Z",
-          outdated: false,
-        }]);
-      });
-      await old.close();
+      await writeOneEvent(sql, schema);
       // Back to what version 5 made: no key table, version 5 recorded.
       await dropKeyTable(sql, schema);
       await sql`DELETE FROM ${sql(schema)}.migrations WHERE version > 5`;

@@ -253,24 +253,31 @@ export class TruncatedStreamError extends EventStoreError {
   readonly stream: string;
   /** The reducer's (or aggregate's) snapshot name. */
   readonly snapshot: string;
-  /** The first revision the stream still holds. */
+  /** The first revision the stream still shows. */
   readonly truncatedBefore: number;
+  /** True when the stream's retention rules (`maxAge`, `maxCount`) hide the older events, not a truncation. */
+  readonly retained: boolean;
 
   /**
    * Creates it.
    *
    * @param stream the stream
    * @param snapshot the snapshot name the fold looked for
-   * @param truncatedBefore the first revision still stored
+   * @param truncatedBefore the first revision still shown
+   * @param retained whether the stream's retention rules hide the events before it
    */
-  constructor(stream: string, snapshot: string, truncatedBefore: number) {
+  constructor(stream: string, snapshot: string, truncatedBefore: number, retained = false) {
     super(
-      `Stream "${stream}" was truncated before revision ${truncatedBefore}, and no snapshot "${snapshot}" at ` +
-        `revision ${truncatedBefore - 1} or later exists to fold from (save one before truncating)`,
+      (retained
+        ? `Stream "${stream}" shows only revisions from ${truncatedBefore} on (its retention rules hide the older ones)`
+        : `Stream "${stream}" was truncated before revision ${truncatedBefore}`) +
+        `, and no snapshot "${snapshot}" at revision ${truncatedBefore - 1} or later exists to fold from ` +
+        `(save one before ${retained ? "the events expire" : "truncating"})`,
     );
     this.stream = stream;
     this.snapshot = snapshot;
     this.truncatedBefore = truncatedBefore;
+    this.retained = retained;
   }
 }
 

@@ -82,6 +82,7 @@ export {
   type SystemRecord,
 } from "./events/system.ts";
 export type { DeleteStreamOptions, TruncateResult, TruncateStreamOptions } from "./stores/_lifecycle.ts";
+export type { ScavengeOptions, ScavengeProgress, ScavengeResult } from "./stores/_scavenge.ts";
 export { validateEvent, type ValidPayloads } from "./events/validate.ts";
 export { uuidv7 } from "./events/id.ts";
 export { type Clock, type FakeClock, fakeClock, isIsoTime, systemClock } from "./events/clock.ts";
@@ -113,6 +114,7 @@ export {
   type SnapshotStorage,
   type StreamLifecycle,
   type StreamLifecycleTransaction,
+  type StreamMetadata,
   type StreamPageQuery,
   type StreamStatus,
   StreamTombstonedError,

@@ -7,7 +7,7 @@
 
 import type { AnyEventFactory } from "../events/factory.ts";
 import type { EventRecord } from "../events/record.ts";
-import type { FoldResult } from "../reducers/reduce.ts";
+import type { FoldReader, FoldResult } from "../reducers/reduce.ts";
 import { fold } from "../reducers/reduce.ts";
 import type { AggregateStore } from "./aggregate_store.ts";
 import type { AggregateClass, AggregateRoot } from "./aggregate_root.ts";
@@ -38,17 +38,26 @@ import type { SnapshotPolicy } from "../reducers/make_reducer.ts";
  */
 export class AggregateRepository<TEvents extends AnyEventFactory> {
   readonly #store: AggregateStore<TEvents>;
+  readonly #reader: FoldReader;
   readonly #autoSnapshot: boolean;
 
   /**
    * Creates it. The store makes its own; use `store.aggregate`.
    *
    * @param store the store
-   * @param options `autoSnapshot`: the store was built with `snapshot: "auto"`
+   * @param options `autoSnapshot`: the store was built with `snapshot: "auto"`; `reader`:
+   * how folds read (default: the store's stream and log pages)
    */
-  constructor(store: AggregateStore<TEvents>, options: { readonly autoSnapshot?: boolean } = {}) {
+  constructor(
+    store: AggregateStore<TEvents>,
+    options: { readonly autoSnapshot?: boolean; readonly reader?: FoldReader } = {},
+  ) {
     this.#store = store;
     this.#autoSnapshot = options.autoSnapshot === true;
+    this.#reader = options.reader ?? {
+      stream: (stream, fromRevision) => store.readStreamPages(stream, { fromRevision }),
+      log: (streams, after) => store.readAllPages({ streams, after }),
+    };
   }
 
   /**
@@ -339,10 +348,7 @@ export class AggregateRepository<TEvents extends AnyEventFactory> {
   ): Promise<FoldResult<TAggregate>> {
     return fold(
       this.#store.adapter,
-      {
-        stream: (stream, fromRevision) => this.#store.readStreamPages(stream, { fromRevision }),
-        log: (streams, after) => this.#store.readAllPages({ streams, after }),
-      },
+      this.#reader,
       source,
       {
         name: Class.name,

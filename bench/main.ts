@@ -2,7 +2,7 @@
  * `deno task bench`: runs each store's benchmark and prints one Markdown table. Every
  * ratio compares the store with the raw driver doing the same work in the same run.
  *
- * Usage: `deno task bench [sqlite] [postgres] [--quick]`
+ * Usage: `deno task bench [sqlite] [postgres] [cli] [subscriptions] [lifecycle] [--quick]`
  *
  * @module
  */
@@ -17,6 +17,7 @@ const suites: Record<string, () => Promise<BenchModule>> = {
   postgres: () => import("./postgres.ts"),
   cli: () => import("./cli.ts"),
   subscriptions: () => import("./subscriptions.ts"),
+  lifecycle: () => import("./lifecycle.ts"),
 };
 
 const args = Deno.args.filter((arg) => !arg.startsWith("--"));

@@ -37,6 +37,7 @@ import { forget } from "./commands/forget.ts";
 import { importCommand } from "./commands/import.ts";
 import { info } from "./commands/info.ts";
 import { replay } from "./commands/replay.ts";
+import { scavenge } from "./commands/scavenge.ts";
 import { streams } from "./commands/streams.ts";
 import { VERSION } from "./_version.ts";
 import { verify } from "./commands/verify.ts";
@@ -52,6 +53,7 @@ const COMMANDS: readonly Command[] = [
   verify,
   checkpoints,
   forget,
+  scavenge,
 ];
 
 function findCommand(name: string): Command {

@@ -31,7 +31,12 @@ export {
   RevisionConflictError,
   StreamTombstonedError,
 } from "./signals.ts";
-export type { StreamLifecycle, StreamLifecycleTransaction, StreamStatus } from "./stream_lifecycle.ts";
+export type {
+  StreamLifecycle,
+  StreamLifecycleTransaction,
+  StreamMetadata,
+  StreamStatus,
+} from "./stream_lifecycle.ts";
 export type { Snapshot, SnapshotStorage } from "./snapshot_storage.ts";
 export type {
   Checkpoint,

@@ -13,9 +13,23 @@
  *   anything of the transaction is written.
  * - Removal and truncation happen inside the write transaction they are called in: with
  *   the `"$stream:deleted"` record the store appends, or not at all.
+ * - A stream's metadata (its retention rules) is stored as given and survives deletes and
+ *   truncations; the adapter applies none of it itself: the store hides what the rules
+ *   say in its reads and removes it with truncations when it scavenges.
  *
  * @module
  */
+
+/**
+ * The retention rules of a stream. Reads of the stream hide the events the rules say are
+ * gone, from the moment they are set; `scavenge` removes them for good.
+ */
+export interface StreamMetadata {
+  /** Keep events created less than this many milliseconds ago (a whole number from 1). */
+  readonly maxAge?: number;
+  /** Keep only the newest this many events (a whole number from 1). */
+  readonly maxCount?: number;
+}
 
 /** What an adapter knows of a stream beyond its events. */
 export interface StreamStatus {
@@ -27,6 +41,8 @@ export interface StreamStatus {
   readonly tombstoned: boolean;
   /** The first revision truncation kept (1: never truncated). Revisions below it are gone. */
   readonly truncatedBefore: number;
+  /** Its retention rules; absent when it has none. */
+  readonly metadata?: StreamMetadata;
 }
 
 /** The lifecycle part of one write transaction. */
@@ -53,14 +69,31 @@ export interface StreamLifecycleTransaction {
    * @returns how many events were removed
    */
   truncateStream(stream: string, before: number): Promise<number>;
+  /**
+   * Stores the metadata of `stream`, replacing what it had; an empty object (no rule)
+   * removes it. A stream never written may be given metadata: it then has a status.
+   *
+   * @param stream the stream
+   * @param metadata its rules, checked by the store
+   */
+  setStreamMetadata?(stream: string, metadata: StreamMetadata): Promise<void>;
 }
 
 /** The lifecycle part of an adapter, outside transactions. */
 export interface StreamLifecycle {
   /**
-   * What is known of each stream: the ones never written (and never deleted) are left out.
+   * What is known of each stream: the ones never written, deleted or given metadata are
+   * left out.
    *
    * @param streams the streams
    */
   streamStatus(streams: readonly string[]): Promise<Map<string, StreamStatus>>;
+  /**
+   * The streams that have metadata, in name order, one page at a time: `scavenge` walks
+   * them. Any order of names does that is total and agrees with `after`.
+   *
+   * @param after only names that sort after this one in that order (none: from the start)
+   * @param limit at most this many names
+   */
+  streamsWithMetadata?(after: string | undefined, limit: number): Promise<string[]>;
 }

@@ -26,6 +26,7 @@ export type {
   SnapshotStorage,
   StreamLifecycle,
   StreamLifecycleTransaction,
+  StreamMetadata,
   StreamPageQuery,
   StreamStatus,
   SubscriptionStorage,

@@ -8,8 +8,6 @@
 import type { EventRecord } from "../events/record.ts";
 import type { RelationStorage } from "../contract/relation_storage.ts";
 import type { SnapshotStorage } from "../contract/snapshot_storage.ts";
-import type { StreamLifecycle } from "../contract/stream_lifecycle.ts";
-import { TruncatedStreamError } from "../errors.ts";
 import { PERSONAL_RECORDS } from "../events/personal.ts";
 import type { SnapshotPolicy } from "./make_reducer.ts";
 
@@ -55,6 +53,13 @@ export interface FoldReader {
     after: string | undefined,
     types?: readonly string[],
   ): AsyncIterable<EventRecord[]>;
+  /**
+   * Throws (`TruncatedStreamError`) when a stream fold that covered revisions up to `from`
+   * would miss later events the stream no longer shows (truncated, or hidden by its
+   * retention rules). Asked only when the first event read is not the next revision, or
+   * none was read: folds of whole streams pay nothing.
+   */
+  checkFold?(stream: string, snapshot: string, from: number, first: number | undefined): Promise<void>;
 }
 
 /** The outcome of a fold. */
@@ -75,24 +80,6 @@ interface RelationSnapshotState {
 }
 
 /**
- * Throws when events a stream fold needs after `from` were removed by truncation (and
- * not by a delete, after which the stream starts anew). Asked only when the first event
- * read is not the next revision, or none was read: folds of whole streams pay nothing.
- */
-async function refuseTruncated(
-  adapter: Partial<StreamLifecycle>,
-  stream: string,
-  name: string,
-  from: number,
-): Promise<void> {
-  const status = (await adapter.streamStatus?.([stream]))?.get(stream);
-  if (status === undefined) return;
-  if (status.truncatedBefore - 1 > Math.max(from, status.deletedAt)) {
-    throw new TruncatedStreamError(stream, name, status.truncatedBefore);
-  }
-}
-
-/**
  * Folds a stream or relation, using and refreshing snapshots by the spec's policy.
  *
  * @param adapter where snapshots live
@@ -103,7 +90,7 @@ async function refuseTruncated(
  * @returns the state and what it covers
  */
 export async function fold<TState>(
-  adapter: SnapshotStorage & Pick<RelationStorage, "getStreamsByKeys"> & Partial<StreamLifecycle>,
+  adapter: SnapshotStorage & Pick<RelationStorage, "getStreamsByKeys">,
   reader: FoldReader,
   scope: FoldScope,
   spec: FoldSpec<TState>,
@@ -147,7 +134,9 @@ export async function fold<TState>(
   for await (const page of pages) {
     if (!checked) {
       checked = true;
-      if (page[0].revision > revision + 1) await refuseTruncated(adapter, scope.stream!, spec.name, revision);
+      if (page[0].revision > revision + 1) {
+        await reader.checkFold?.(scope.stream!, spec.name, revision, page[0].revision);
+      }
     }
     if (state === undefined) state = spec.initial();
     for (const record of page) {
@@ -159,7 +148,7 @@ export async function fold<TState>(
     position = last.position;
     folded += page.length;
   }
-  if (!checked) await refuseTruncated(adapter, scope.stream!, spec.name, revision);
+  if (!checked) await reader.checkFold?.(scope.stream!, spec.name, revision, undefined);
   if (state === undefined) return { state, revision, position, folded };
 
   const policy = spec.snapshot;

@@ -89,14 +89,16 @@ export class RecordReader {
    * under `"skip"`, so the page may come back shorter.
    *
    * @param page records as an adapter returned them (fresh objects; they may be changed)
+   * @param written the cleartext data of records this store just sealed and wrote, by id
+   * (their personal fields need no decrypting)
    * @throws {UnknownEventError} for an unknown type under `"error"`
    * @throws {DecodeError} when an upcaster throws or a record is newer than its definition
    * @throws {EventValidationError} with `validateOnRead`, when a record fails its schemas
    */
-  read(page: EventRecord[]): EventRecord[] | Promise<EventRecord[]> {
+  read(page: EventRecord[], written?: ReadonlyMap<string, unknown>): EventRecord[] | Promise<EventRecord[]> {
     // Personal fields are opened first: upcasters and schemas see the cleartext.
     if (this.#sealer.active) {
-      return this.#sealer.open(page).then((opened) => this.#marked(this.#read(opened)));
+      return this.#sealer.open(page, written).then((opened) => this.#marked(this.#read(opened)));
     }
     return this.#read(page);
   }

@@ -1,6 +1,7 @@
 /**
  * The lifecycle calls of `EventStore`: deleting a stream (with or without a tombstone),
- * truncating its early revisions, and what is known of a stream beyond its events. The
+ * truncating its early revisions, setting its retention rules, and what is known of a
+ * stream beyond its events. The
  * adapter does the storage part (`contract/stream_lifecycle.ts`); this checks input and
  * puts the `"$stream:deleted"` record into the log through the normal append path, so
  * hooks, projectors and subscriptions see it in order.
@@ -15,6 +16,7 @@ import type { EventRecord } from "../events/record.ts";
 import type { Clock } from "../events/clock.ts";
 import { checkExpected } from "./_input.ts";
 import { streamName } from "./_pages.ts";
+import { checkMetadata } from "./_retention.ts";
 import type { Writer } from "./_writer.ts";
 
 /** Options of `store.deleteStream`. */
@@ -122,6 +124,15 @@ export async function truncateStream(
     );
   }
   if (before === 1) return { removed: 0 };
+  const status = (await lifecycleOf(adapter, "truncateStream").streamStatus([name])).get(name);
+  // A stream never written has nothing to remove; revisions only grow, so the bound holds.
+  if (status === undefined || status.revision === 0) return { removed: 0 };
+  if (before > status.revision + 1) {
+    throw new RangeError(
+      `before must be at most ${status.revision + 1} for stream "${name}" at revision ${status.revision} ` +
+        `(${status.revision + 1} removes every event), got ${before}`,
+    );
+  }
   const removed = await adapter.transaction((tx) => {
     if (typeof tx.truncateStream !== "function") {
       throw new TypeError(`the ${adapter.kind} adapter's transactions cannot truncate streams`);
@@ -141,4 +152,30 @@ export async function truncateStream(
 export async function streamStatus(adapter: Adapter, stream: unknown): Promise<StreamStatus | undefined> {
   const name = streamName(stream);
   return (await lifecycleOf(adapter, "streamStatus").streamStatus([name])).get(name);
+}
+
+/**
+ * Sets the retention rules of a stream, replacing the ones it had.
+ *
+ * @param adapter the storage
+ * @param stream the stream
+ * @param metadata the rules, checked here
+ * @param clock the store's clock (`maxAge` needs one whose times are dates)
+ */
+export async function setStreamMetadata(
+  adapter: Adapter,
+  stream: unknown,
+  metadata: unknown,
+  clock: Clock,
+): Promise<void> {
+  const name = notSystem(streamName(stream), "setStreamMetadata");
+  const rules = checkMetadata(metadata, clock);
+  await adapter.transaction(async (tx) => {
+    if (typeof tx.setStreamMetadata !== "function") {
+      throw new TypeError(
+        `setStreamMetadata needs an adapter with stream metadata; the ${adapter.kind} adapter has none`,
+      );
+    }
+    await tx.setStreamMetadata(name, rules);
+  });
 }

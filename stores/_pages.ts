@@ -1,6 +1,7 @@
 /**
- * Paged reads of a stream and of the log: argument checks, page sizes, and the exclusive
- * `after` bound carried from page to page.
+ * Paged reads of a stream and of the log: argument checks, page sizes, the exclusive
+ * `after` bound carried from page to page, and the retention rules of the streams a read
+ * names (reads of the whole log show every stored event, as subscriptions need).
  *
  * @module
  */
@@ -8,6 +9,7 @@
 import type { EventLog } from "../contract/event_log.ts";
 import type { EventRecord } from "../events/record.ts";
 import type { RecordReader } from "./_evolve.ts";
+import { type Hidden, isHidden, type Retention } from "./_retention.ts";
 import { checkLimit, checkName, checkNames, checkRevision } from "./_input.ts";
 import type { ReadAllOptions, ReadOptions, ReadStreamOptions } from "./event_store_options.ts";
 
@@ -55,11 +57,24 @@ export function streamName(stream: unknown, what = "stream"): string {
   return checkName(stream, what);
 }
 
+const NONE: Map<string, Hidden> = new Map();
+
+/** The records of a page its streams' rules do not hide. */
+function shown(page: EventRecord[], hidden: Map<string, Hidden>): EventRecord[] {
+  if (hidden.size === 0) return page;
+  return page.filter((record) => {
+    const rules = hidden.get(record.stream);
+    return rules === undefined || !isHidden(record, rules);
+  });
+}
+
 /**
- * Pages of one stream in revision order (or reversed).
+ * Pages of one stream in revision order (or reversed), without what its retention rules
+ * hide.
  *
  * @param access the adapter, once the store is known to be open
  * @param reader turns stored records into current ones
+ * @param retention what the stream's rules hide
  * @param pageSize the largest page asked of the adapter
  * @param stream the stream
  * @param options first revision, direction, limit, types
@@ -67,6 +82,7 @@ export function streamName(stream: unknown, what = "stream"): string {
 export async function* streamPages(
   access: LogAccess,
   reader: RecordReader,
+  retention: Retention,
   pageSize: number,
   stream: string,
   options: ReadStreamOptions,
@@ -84,28 +100,37 @@ export async function* streamPages(
   const types = reader.storedTypes(options.types);
   while (remaining > 0) {
     const limit = Math.min(remaining, pageSize);
-    const page = await access().readStream(stream, { fromRevision: from, direction: dir, limit, types });
-    const records = await reader.read(page);
+    // The rules are looked up beside the read: a stream without them costs no round trip.
+    const [page, hidden] = await Promise.all([
+      access().readStream(stream, { fromRevision: from, direction: dir, limit, types }),
+      retention.hidden([stream]),
+    ]);
+    const records = await reader.read(shown(page, hidden));
     if (records.length > 0) yield records;
     remaining -= records.length;
     if (page.length < limit) return;
     const last = page[page.length - 1].revision;
-    from = dir === "forward" ? last + 1 : last - 1;
-    if (from < 1) return;
+    const below = hidden.get(stream)?.below ?? 1;
+    // Forward, skip straight past what `maxCount` hides; backward, nothing older shows.
+    from = dir === "forward" ? Math.max(last + 1, below) : last - 1;
+    if (from < Math.max(1, below)) return;
   }
 }
 
 /**
- * Pages of the log in position order (or reversed), after an exclusive position.
+ * Pages of the log in position order (or reversed), after an exclusive position. A read
+ * that names `streams` leaves out what their retention rules hide.
  *
  * @param access the adapter, once the store is known to be open
  * @param reader turns stored records into current ones
+ * @param retention what the streams' rules hide
  * @param pageSize the largest page asked of the adapter
  * @param options `after`, direction, limit, types, streams, settle
  */
 export async function* logPages(
   access: LogAccess,
   reader: RecordReader,
+  retention: Retention,
   pageSize: number,
   options: ReadAllOptions,
 ): AsyncIterable<EventRecord[]> {
@@ -123,18 +148,21 @@ export async function* logPages(
   const types = reader.storedTypes(options.types);
   while (remaining > 0) {
     const limit = Math.min(remaining, pageSize);
-    const page = await access().readLog({
-      after,
-      // Sent too for adapters written against 0.1, which read `cursor`.
-      cursor: after,
-      direction: dir,
-      limit,
-      types,
-      streams: options.streams,
-      settle,
-    });
+    const [page, hidden] = await Promise.all([
+      access().readLog({
+        after,
+        // Sent too for adapters written against 0.1, which read `cursor`.
+        cursor: after,
+        direction: dir,
+        limit,
+        types,
+        streams: options.streams,
+        settle,
+      }),
+      options.streams === undefined ? NONE : retention.hidden(options.streams),
+    ]);
     settle = false;
-    const records = await reader.read(page);
+    const records = await reader.read(shown(page, hidden));
     if (records.length > 0) yield records;
     remaining -= records.length;
     if (page.length < limit) return;

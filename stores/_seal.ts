@@ -18,6 +18,8 @@ import type { EventRecord, PendingEvent } from "../events/record.ts";
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const IV_BYTES = 12;
+/** What `open` finds for a value whose key was destroyed. */
+const FORGOTTEN: unique symbol = Symbol("forgotten");
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -84,11 +86,10 @@ function sealedFields(
   for (const [key, value] of Object.entries(data)) sealedFields(value, visit, [...path, key]);
 }
 
-/** A subject's key, ready for WebCrypto, with the id sealed values name it by. */
+/** A subject's key, ready for WebCrypto (to encrypt or to decrypt), with the id sealed values name it by. */
 interface SubjectKey {
   readonly id: string;
-  readonly encrypt: CryptoKey;
-  readonly decrypt: CryptoKey;
+  readonly key: CryptoKey;
 }
 
 /** The first 8 bytes of the key's SHA-256, in hex: tells keys apart, reveals nothing of them. */
@@ -192,31 +193,29 @@ export class Sealer {
     if (work.length === 0) return events;
     const keys = await this.#keysFor(new Set(work.map((item) => item.subject)), true);
     const out = [...events];
-    for (const { index, subject, paths } of work) {
+    // Every value of the call is encrypted at once: WebCrypto's calls overlap.
+    await Promise.all(work.map(async ({ index, subject, paths }) => {
       const event = out[index];
-      let data = event.data;
-      for (const path of paths) {
+      const key = keys.get(subject)!;
+      const sealed = await Promise.all(paths.map(async (path) => {
         const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
-        const plain = encoder.encode(JSON.stringify(getAt(data, path)));
-        const sealed = new Uint8Array(
+        const plain = encoder.encode(JSON.stringify(getAt(event.data, path)));
+        const cipher = new Uint8Array(
           await crypto.subtle.encrypt(
             { name: "AES-GCM", iv, additionalData: additionalData(event.id, path.join(".")) as BufferSource },
-            keys.get(subject)!.encrypt,
+            key.key,
             plain,
           ),
         );
-        const bytes = new Uint8Array(IV_BYTES + sealed.length);
+        const bytes = new Uint8Array(IV_BYTES + cipher.length);
         bytes.set(iv);
-        bytes.set(sealed, IV_BYTES);
-        const key = keys.get(subject)!;
-        data = setAt(
-          data,
-          path,
-          { $sealed: base64(bytes), $subject: subject, $key: key.id } satisfies SealedField,
-        );
-      }
+        bytes.set(cipher, IV_BYTES);
+        return { $sealed: base64(bytes), $subject: subject, $key: key.id } satisfies SealedField;
+      }));
+      let data = event.data;
+      paths.forEach((path, i) => data = setAt(data, path, sealed[i]));
       out[index] = { ...event, data };
-    }
+    }));
     return out;
   }
 
@@ -226,26 +225,28 @@ export class Sealer {
    * `forgotten: true`.
    *
    * @param records records as stored
+   * @param written the cleartext data of records this store just sealed and wrote, by id
    * @returns the same records
    * @throws {DecodeError} when a sealed field does not open (tampered, or a wrong key)
    */
-  async open(records: EventRecord[]): Promise<EventRecord[]> {
+  async open(records: EventRecord[], written?: ReadonlyMap<string, unknown>): Promise<EventRecord[]> {
     const found: { record: EventRecord; field: SealedField; path: string[] }[] = [];
     for (const record of records) {
       if (this.#events.resolve(record.type)?.personalFields === undefined) continue;
+      if (written?.has(record.id)) {
+        // Just sealed by this call: its cleartext is known, nothing to decrypt.
+        (record as Mutable<EventRecord>).data = written.get(record.id);
+        continue;
+      }
       sealedFields(record.data, (field, path) => void found.push({ record, field, path }));
     }
     if (found.length === 0) return records;
     const keys = await this.#keysFor(new Set(found.map((item) => item.field.$subject)), false);
-    for (const { record, field, path } of found) {
+    // Every value of the page is decrypted at once; each is set in place once all are.
+    const opened = await Promise.all(found.map(async ({ record, field, path }) => {
       const key = keys.get(field.$subject);
-      const mutable = record as Mutable<EventRecord>;
       // No key, or a newer one made after a forget: the value's own key is gone.
-      if (key === undefined || key.id !== field.$key) {
-        mutable.data = setAt(mutable.data, path, null);
-        mutable.forgotten = true;
-        continue;
-      }
+      if (key === undefined || key.id !== field.$key) return FORGOTTEN;
       try {
         const bytes = unbase64(field.$sealed);
         const plain = await crypto.subtle.decrypt(
@@ -254,17 +255,23 @@ export class Sealer {
             iv: bytes.subarray(0, IV_BYTES) as BufferSource,
             additionalData: additionalData(record.id, path.join(".")) as BufferSource,
           },
-          key.decrypt,
+          key.key,
           bytes.subarray(IV_BYTES) as BufferSource,
         );
-        mutable.data = setAt(mutable.data, path, JSON.parse(decoder.decode(plain)));
+        return JSON.parse(decoder.decode(plain));
       } catch (cause) {
         throw new DecodeError(record.position, `personal field data.${path.join(".")} of "${record.type}"`, {
           location: this.#location(),
           cause,
         });
       }
-    }
+    }));
+    found.forEach(({ record, path }, i) => {
+      const mutable = record as Mutable<EventRecord>;
+      const value = opened[i];
+      if (value === FORGOTTEN) mutable.forgotten = true;
+      mutable.data = setAt(mutable.data, path, value === FORGOTTEN ? null : value);
+    });
     return records;
   }
 
@@ -281,14 +288,13 @@ export class Sealer {
         }
       }
     }
-    const out = new Map<string, SubjectKey>();
-    for (const [subject, key] of raw) {
-      out.set(subject, {
-        id: await keyId(key),
-        encrypt: await aesKey(key, "encrypt"),
-        decrypt: await aesKey(key, "decrypt"),
-      });
-    }
-    return out;
+    const usage = create ? "encrypt" : "decrypt";
+    return new Map(
+      await Promise.all(
+        [...raw].map(async ([subject, key]) =>
+          [subject, { id: await keyId(key), key: await aesKey(key, usage) }] as const
+        ),
+      ),
+    );
   }
 }

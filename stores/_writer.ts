@@ -154,7 +154,13 @@ export class Writer<TRecord extends EventRecord, THandle> {
     if (options.batch !== undefined && typeof options.batch !== "string") {
       throw new TypeError(`batch must be a string (a key handed to listeners), got ${typeof options.batch}`);
     }
-    const validated = await this.#records.seal(await this.#validate(pending));
+    const clear = await this.#validate(pending);
+    const validated = await this.#records.seal(clear);
+    // What was sealed here reads back from its cleartext, without decrypting it again.
+    let written: Map<string, unknown> | undefined;
+    for (let i = 0; i < clear.length; i++) {
+      if (validated[i] !== clear[i]) (written ??= new Map()).set(clear[i].id, clear[i].data);
+    }
     const relations: RelationChange[] = (options.relations ?? []).map((r) => ({
       op: r.op ?? "insert",
       key: streamName(r.key, "relation key"),
@@ -172,7 +178,7 @@ export class Writer<TRecord extends EventRecord, THandle> {
       removal,
       inTransaction: listeners.length === 0 ? undefined : async (records, handle) => {
         const context = { batch: options.batch, hydrated, tx: handle as THandle };
-        const current = await this.#records.read(records) as TRecord[];
+        const current = await this.#records.read(records, written) as TRecord[];
         for (const listener of listeners) await listener(current, context);
       },
     };
@@ -187,7 +193,7 @@ export class Writer<TRecord extends EventRecord, THandle> {
     let stored: TRecord[];
     try {
       outcome = await append(this.#adapter, plan);
-      stored = await this.#records.read(outcome.stored) as TRecord[];
+      stored = await this.#records.read(outcome.stored, written) as TRecord[];
       // Queued before the stream locks are released: listeners see each stream in commit order.
       if (stored.length > 0 && options.emit !== false) {
         dispatched = this.hooks.dispatch(stored, { batch: options.batch, hydrated });

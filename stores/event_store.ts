@@ -22,6 +22,7 @@ import type { StreamDeletedRecord } from "../events/system.ts";
 import {
   deleteStream,
   type DeleteStreamOptions,
+  setStreamMetadata,
   streamStatus,
   type TruncateResult,
   truncateStream,
@@ -33,6 +34,8 @@ import type { EventRecord, PendingEvent } from "../events/record.ts";
 import { makeReducer, type Reducer, type ReducerOptions } from "../reducers/make_reducer.ts";
 import { fold, type FoldReader, type FoldResult, type FoldScope } from "../reducers/reduce.ts";
 import { logPages, readOptions, streamName, streamPages } from "./_pages.ts";
+import { Retention } from "./_retention.ts";
+import { scavenge, type ScavengeOptions, type ScavengeResult } from "./_scavenge.ts";
 import { refusedListeners } from "./_append.ts";
 import { Writer } from "./_writer.ts";
 import { RecordReader } from "./_evolve.ts";
@@ -57,6 +60,7 @@ import {
   type Checkpoint,
   isCommitChecked,
   type KeyStore,
+  type StreamMetadata,
   type StreamStatus,
   type TransactionHandleOf,
 } from "../contract/mod.ts";
@@ -144,6 +148,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
   readonly #records: RecordReader;
   readonly #writer: Writer<EventRecordOf<TEvents>, TransactionHandleOf<TAdapter>>;
   readonly #reader: FoldReader;
+  readonly #retention: Retention;
   readonly #subscriptions: Set<{ stop(): Promise<void> }> = new Set();
   readonly #autoSnapshot: boolean;
   #closed = false;
@@ -187,13 +192,16 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
       );
     }
     this.#autoSnapshot = snapshot === "auto";
-    this.aggregate = new AggregateRepository<TEvents>(this, {
-      autoSnapshot: this.#autoSnapshot,
-    });
+    this.#retention = new Retention(() => this.#opened(), this.#clock);
     this.#reader = {
       stream: (stream, fromRevision, types) => this.readStreamPages(stream, { fromRevision, types }),
       log: (streams, after, types) => this.readAllPages({ streams, after, types }),
+      checkFold: (stream, snapshot, from, first) => this.#retention.checkFold(stream, snapshot, from, first),
     };
+    this.aggregate = new AggregateRepository<TEvents>(this, {
+      autoSnapshot: this.#autoSnapshot,
+      reader: this.#reader,
+    });
     const relate = async (pairs: readonly { key: string; stream: string }[], op: "insert" | "remove") => {
       this.#open();
       await this.adapter.updateRelations(
@@ -455,6 +463,61 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
   }
 
   /**
+   * Sets the retention rules of a stream, replacing the ones it had (`{}` removes them):
+   * keep only the newest `maxCount` events, or only those created less than `maxAge`
+   * milliseconds ago (by the store's clock), or both. Reads of the stream (`readStream`,
+   * `getEventsByStreams`, relation reads, folds) hide the rest from now on; reads of the
+   * whole log and subscriptions still show them until {@linkcode EventStore.scavenge}
+   * removes them. A fold that would miss hidden events needs a snapshot past them, as
+   * after a truncation, or throws `TruncatedStreamError`. Rules survive a delete.
+   *
+   * @param stream the stream (it need not exist yet)
+   * @param metadata `maxAge` (ms) and `maxCount`, whole numbers from 1
+   * @throws {TypeError} for an unknown rule, the `"$streams"` stream, or an adapter without stream metadata
+   * @throws {RangeError} for a rule that is not a whole number from 1
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * const events = new EventFactory([event.type("seen")]);
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * for (let i = 0; i < 5; i++) await store.pushEvent(store.event({ type: "seen", stream: "s" }));
+   * await store.setStreamMetadata("s", { maxCount: 2 });
+   * assert.deepEqual((await store.getEventsByStreams(["s"])).map((r) => r.revision), [4, 5]);
+   * assert.equal((await store.scavenge()).removed, 3);
+   * ```
+   */
+  async setStreamMetadata(stream: string, metadata: StreamMetadata): Promise<void> {
+    this.#open();
+    await setStreamMetadata(this.adapter, stream, metadata, this.#clock);
+  }
+
+  /**
+   * The retention rules of a stream (`{}` when it has none).
+   *
+   * @param stream the stream
+   * @returns its `maxAge` and `maxCount`, where set
+   */
+  async getStreamMetadata(stream: string): Promise<StreamMetadata> {
+    return (await this.streamStatus(stream))?.metadata ?? {};
+  }
+
+  /**
+   * Removes for good what the streams' retention rules hide now, stream by stream, in
+   * transactions of at most `batchSize` events (default 1000). An aborted `signal` stops it
+   * between two transactions (`complete: false`); nothing it keeps is lost, and a later
+   * run goes on from there.
+   *
+   * @param options `signal`, `batchSize`, `onProgress`
+   * @returns streams looked at, streams truncated, events removed, transactions, and whether it finished
+   * @throws {TypeError} for an adapter without stream metadata, or bad options
+   */
+  async scavenge(options: ScavengeOptions = {}): Promise<ScavengeResult> {
+    return await scavenge(this.#opened(), () => this.#retention.now(), options);
+  }
+
+  /**
    * Forgets a subject: destroys the key its personal fields were sealed with. Afterwards
    * every read (and export, copy, replay) returns those fields as `null`, with
    * `forgotten: true` on the record; everything else of the records stays readable.
@@ -543,7 +606,14 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     stream: string,
     options: ReadStreamOptions = {},
   ): AsyncIterable<EventRecordOf<TEvents>[]> {
-    yield* streamPages(this.#access, this.#records, this.#pageSize, stream, options) as AsyncIterable<
+    yield* streamPages(
+      this.#access,
+      this.#records,
+      this.#retention,
+      this.#pageSize,
+      stream,
+      options,
+    ) as AsyncIterable<
       EventRecordOf<TEvents>[]
     >;
   }
@@ -593,7 +663,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * ```
    */
   async *readAllPages(options: ReadAllOptions = {}): AsyncIterable<EventRecordOf<TEvents>[]> {
-    yield* logPages(this.#access, this.#records, this.#pageSize, options) as AsyncIterable<
+    yield* logPages(this.#access, this.#records, this.#retention, this.#pageSize, options) as AsyncIterable<
       EventRecordOf<TEvents>[]
     >;
   }

@@ -29,6 +29,7 @@ import { commandCases } from "./store/commands.ts";
 import { evolutionCases } from "./store/evolution.ts";
 import { lifecycleCases } from "./store/lifecycle.ts";
 import { personalCases } from "./store/personal.ts";
+import { retentionCases } from "./store/retention.ts";
 import { fidelityCases } from "./store/fidelity.ts";
 import { hookCases } from "./store/hooks.ts";
 import { importCases } from "./store/imports.ts";
@@ -111,6 +112,7 @@ const groups: readonly CaseGroup[] = [
   { group: "store/evolution", cases: evolutionCases },
   { group: "store/lifecycle", cases: lifecycleCases },
   { group: "store/personal", cases: personalCases },
+  { group: "store/retention", cases: retentionCases },
   { group: "store/projectors", cases: projectorCases },
   { group: "store/input", cases: [...inputCases, ...optionCases] },
   { group: "store/closing", cases: closingCases },

@@ -136,6 +136,7 @@ Deno.test("cli: --help works for the tool and every command, with examples", asy
     "verify",
     "checkpoints",
     "forget",
+    "scavenge",
   ]);
   for (const name of names) {
     const help = await cli([name, "--help"]);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { ROOT, tempDir } from "../cli/_test_helpers.ts";
+import { ROOT, seedSqlite, tempDir } from "../cli/_test_helpers.ts";
 import { delay } from "../async.ts";
 
 const COUNT = 100_000;
@@ -155,4 +155,44 @@ Deno.test("cli: Ctrl-C during copy and export says how far it got and exits 130"
     assert.equal(lines.length, Number(match[1].replaceAll(",", "")), "every event it counted is in the file");
     assert.equal(Number(match[2]), lines.length, "--after names the last position written");
   });
+});
+
+Deno.test("cli: Ctrl-C during scavenge stops between transactions, exits 130, and a re-run finishes", async () => {
+  await using dir = await tempDir();
+  const db = `${dir.path}/r.db`;
+  const total = 50_000;
+  await seedSqlite(db, async (store) => {
+    for (let i = 0; i < total; i += 5000) {
+      await store.pushManyEvents(
+        Array.from(
+          { length: 5000 },
+          () => store.event({ type: "account:deposited", stream: "s", data: 1, meta: { by: "ada" } }),
+        ),
+      );
+    }
+    await store.setStreamMetadata("s", { maxCount: 10 });
+  });
+  const run = await interrupted(
+    ["scavenge", "--store", `sqlite:${db}`, "--batch", "1"],
+    () => Promise.resolve(storedEvents(db) < total),
+  );
+  assert.equal(run.code, 130, run.stderr);
+  const match = /scavenge of sqlite:.* interrupted after removing ([\d,]+) events .* run it again to go on/
+    .exec(
+      run.stderr,
+    );
+  assert(match !== null, run.stderr);
+  const removed = Number(match[1].replaceAll(",", ""));
+  assert(removed > 0 && removed < total - 10, `interrupted midway: ${removed}`);
+  assert.equal(storedEvents(db), total - removed, "what it says it removed is what is gone");
+
+  const rerun = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "cli/mod.ts", "scavenge", "--store", `sqlite:${db}`, "--json"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(rerun.code, 0, new TextDecoder().decode(rerun.stderr));
+  assert.equal(JSON.parse(new TextDecoder().decode(rerun.stdout)).removed, total - 10 - removed);
+  assert.equal(storedEvents(db), 10);
 });

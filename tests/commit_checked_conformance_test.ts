@@ -9,6 +9,7 @@ import { ConcurrencyError, event, EventFactory, EventStore, isRevisionConflictEr
 import { runConformance } from "../testing/mod.ts";
 import { lifecycleCases } from "../testing/store/lifecycle.ts";
 import { personalCases } from "../testing/store/personal.ts";
+import { retentionCases } from "../testing/store/retention.ts";
 import { CommitCheckedAdapter } from "./_commit_checked_adapter.ts";
 
 runConformance({
@@ -20,6 +21,7 @@ runConformance({
       c,
     ) => [`store/lifecycle: ${c.name}`, "the test adapter has no stream lifecycle part"]),
     ...personalCases.map((c) => [`store/personal: ${c.name}`, "the test adapter holds no keys"]),
+    ...retentionCases.map((c) => [`store/retention: ${c.name}`, "the test adapter has no stream metadata"]),
   ]),
   // A second adapter over the same committed state, as a second process would open.
   reopen: (adapter) => new CommitCheckedAdapter({ inner: (adapter as CommitCheckedAdapter).inner }),

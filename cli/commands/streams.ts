@@ -32,6 +32,9 @@ interface StreamRow {
   status?: "deleted" | "tombstoned";
   /** The first revision kept, when the stream was truncated. */
   truncatedBefore?: number;
+  /** Its retention rules, when it has any. */
+  maxAge?: number;
+  maxCount?: number;
 }
 
 function emptyRow(stream: string): StreamRow {
@@ -51,6 +54,27 @@ function deletedStream(data: unknown): { stream: string; revision: number; tombs
   const value = data as { stream?: unknown; revision?: unknown; tombstone?: unknown } | null;
   if (typeof value?.stream !== "string" || typeof value.revision !== "number") return undefined;
   return { stream: value.stream, revision: value.revision, tombstone: value.tombstone === true };
+}
+
+const UNITS: readonly [string, number][] = [["d", 86_400_000], ["h", 3_600_000], ["min", 60_000], [
+  "s",
+  1000,
+]];
+
+/** A `maxAge` in the largest unit that divides it: `30d`, `90min`, `1500ms`. */
+function age(ms: number): string {
+  const unit = UNITS.find(([, size]) => ms % size === 0);
+  return unit === undefined ? `${ms}ms` : `${ms / unit[1]}${unit[0]}`;
+}
+
+/** What the STATUS column says: deleted or truncated, and the retention rules. */
+function statusText(row: StreamRow): string {
+  const parts = [
+    row.status ?? (row.truncatedBefore === undefined ? "" : `truncated before ${count(row.truncatedBefore)}`),
+    row.maxCount === undefined ? "" : `maxCount ${count(row.maxCount)}`,
+    row.maxAge === undefined ? "" : `maxAge ${age(row.maxAge)}`,
+  ];
+  return parts.filter((part) => part !== "").join(", ");
 }
 
 async function run(args: ParsedArgs, io: Io): Promise<number> {
@@ -91,9 +115,12 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
     progress.finish();
     if (adapter.streamStatus !== undefined && found.size > 0) {
       for (const [stream, status] of await adapter.streamStatus([...found.keys()])) {
+        const row = found.get(stream)!;
         if (status.truncatedBefore > 1 && status.truncatedBefore - 1 > status.deletedAt) {
-          found.get(stream)!.truncatedBefore = status.truncatedBefore;
+          row.truncatedBefore = status.truncatedBefore;
         }
+        if (status.metadata?.maxAge !== undefined) row.maxAge = status.metadata.maxAge;
+        if (status.metadata?.maxCount !== undefined) row.maxCount = status.metadata.maxCount;
       }
     }
     if (found.size === 0 && prefix !== "") await hintNoMatch(adapter, { prefix });
@@ -108,8 +135,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
     ...rows.map((row) => [
       row.stream,
       count(row.revision),
-      row.status ??
-        (row.truncatedBefore === undefined ? "" : `truncated before ${count(row.truncatedBefore)}`),
+      statusText(row),
       row.lastType,
       row.lastCreated,
       row.lastRecorded,
@@ -126,8 +152,8 @@ export const streams: Command = {
   usage: ["streams --store URL [--prefix TEXT] [--limit N] [--json]"],
   description: "Reads the log once and lists every stream in order of its first event, with its revision\n" +
     "(its last), its status (deleted, tombstoned: deleted and closed for appends, or truncated before a\n" +
-    "revision), the type and times of its last event. Deleted streams are listed from their\n" +
-    "$stream:deleted record. --json prints one object per stream.",
+    "revision, and its retention rules maxCount and maxAge), the type and times of its last event.\n" +
+    "Deleted streams are listed from their $stream:deleted record. --json prints one object per stream.",
   flags: {
     ...STORE_FLAG,
     prefix: { type: "string", value: "TEXT", description: "only streams whose id starts with TEXT" },

@@ -24,6 +24,7 @@ import {
   parsePosition,
   type RelationChange,
   type Snapshot,
+  type StreamMetadata,
   type StreamPageQuery,
   type StreamStatus,
   StreamTombstonedError,
@@ -97,7 +98,8 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
   #streams: Map<string, (EventRecord | undefined)[]> = new Map();
   /** Events stored per stream (a deleted or truncated stream holds fewer than its revision). */
   #stored: Map<string, number> = new Map();
-  #lifecycle: Map<string, Omit<StreamStatus, "revision">> = new Map();
+  #lifecycle: Map<string, Omit<StreamStatus, "revision" | "metadata">> = new Map();
+  #metadata: Map<string, StreamMetadata> = new Map();
   #keys: Map<string, Uint8Array> = new Map();
   #relations: Map<string, Set<string>> = new Map();
   #snapshots: Map<string, Snapshot> = new Map();
@@ -173,6 +175,14 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
         const removed = records.slice(0, before - 1).filter((record) => record !== undefined).length;
         removals.push(() => this.#remove(stream, before - 1, undefined, false));
         return Promise.resolve(removed);
+      },
+      setStreamMetadata: (stream, metadata) => {
+        const kept = Object.freeze({ ...metadata });
+        removals.push(() => {
+          if (Object.keys(kept).length === 0) this.#metadata.delete(stream);
+          else this.#metadata.set(stream, kept);
+        });
+        return Promise.resolve();
       },
       putCheckpoint: (name, expected, next) => {
         this.#open();
@@ -280,9 +290,19 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
     for (const stream of streams) {
       const revision = this.#streams.get(stream)?.length ?? 0;
       const status = this.#lifecycle.get(stream) ?? { deletedAt: 0, tombstoned: false, truncatedBefore: 1 };
-      if (revision > 0 || this.#lifecycle.has(stream)) out.set(stream, { revision, ...status });
+      const metadata = this.#metadata.get(stream);
+      if (revision > 0 || this.#lifecycle.has(stream) || metadata !== undefined) {
+        out.set(stream, metadata === undefined ? { revision, ...status } : { revision, ...status, metadata });
+      }
     }
     return Promise.resolve(out);
+  }
+
+  /** The streams with metadata, in name order, after `after`. */
+  streamsWithMetadata(after: string | undefined, limit: number): Promise<string[]> {
+    this.#open();
+    const names = [...this.#metadata.keys()].filter((name) => after === undefined || name > after).sort();
+    return Promise.resolve(names.slice(0, limit));
   }
 
   #applyRelations(changes: readonly RelationChange[]): void {

@@ -12,7 +12,7 @@ import { cborCodec, type Codec, jsonCodec } from "../codec.ts";
 import type { Driver, Query } from "./_options.ts";
 
 /** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** How payloads are kept: CBOR (or another binary codec) in `bytea`, JSON in `jsonb`. */
 export type PayloadColumn = "bytea" | "jsonb";
@@ -152,6 +152,20 @@ const MIGRATIONS: readonly Migration[] = [
           subject text COLLATE "C" PRIMARY KEY,
           key bytea NOT NULL
         )`;
+    },
+  },
+  {
+    version: 7,
+    description: "the retention rules of a stream (its metadata)",
+    async up(tx, schema) {
+      // NULL where a rule is not set; the partial index lists the streams scavenge walks.
+      await tx`
+        ALTER TABLE ${tx(schema)}.streams
+          ADD COLUMN max_age bigint,
+          ADD COLUMN max_count integer`;
+      await tx`
+        CREATE INDEX streams_with_metadata ON ${tx(schema)}.streams (stream)
+          WHERE max_age IS NOT NULL OR max_count IS NOT NULL`;
     },
   },
 ];

@@ -30,11 +30,12 @@ import {
   type ParkedEvent,
   type RelationChange,
   RevisionConflictError,
+  type StreamMetadata,
   StreamTombstonedError,
 } from "../../contract/mod.ts";
 import type { PostgresTransactionSql } from "./client.ts";
 import { applyRelations } from "./_relations.ts";
-import { removeStream, truncateStream } from "./_lifecycle.ts";
+import { removeStream, truncateStream, writeStreamMetadata } from "./_lifecycle.ts";
 import { type Payloads, type Query, textList } from "./_rows.ts";
 import { formatPostgresPosition } from "./position.ts";
 import { parkEvent, setCheckpoint, unparkEvent } from "./_subscriptions.ts";
@@ -372,6 +373,18 @@ export class PostgresTransaction implements AdapterTransaction<PostgresTransacti
     this.#assertOpen();
     await this.#begun;
     return await truncateStream(this.#q, this.#context.schema, stream, before);
+  }
+
+  /**
+   * Stores the metadata of `stream` on its row, replacing what it had.
+   *
+   * @param stream the stream
+   * @param metadata its rules
+   */
+  async setStreamMetadata(stream: string, metadata: StreamMetadata): Promise<void> {
+    this.#assertOpen();
+    await this.#begun;
+    await writeStreamMetadata(this.#q, this.#context.schema, stream, metadata);
   }
 
   async putCheckpoint(name: string, expected: string | null, next: CheckpointUpdate): Promise<boolean> {

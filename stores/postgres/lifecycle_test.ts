@@ -4,6 +4,7 @@ import { dropSchema, freshSchema, PG_URL } from "../../tests/_postgres_env.ts";
 import { isStreamTombstonedError } from "../../contract/mod.ts";
 import { PostgresAdapter } from "./mod.ts";
 import { SCHEMA_VERSION } from "./_schema.ts";
+import { rewindSchema } from "../../tests/_pg_rewind.ts";
 import { append, row, test, withAdapter } from "./_test_helpers.ts";
 
 /** Appends `count` events to `stream` after its current revision. */
@@ -250,12 +251,8 @@ test("a version 4 schema is migrated: its streams keep their events and revision
     await grow(old, "s", 2);
     await grow(old, "t", 1);
     await old.close();
-    // Back to what version 4 made: no lifecycle columns on streams, no key table, version 4 recorded.
-    await sql`DROP TABLE ${sql(schema)}.keys`;
-    await sql`
-      ALTER TABLE ${sql(schema)}.streams
-        DROP COLUMN floor, DROP COLUMN deleted_at, DROP COLUMN tombstoned, DROP COLUMN truncated_before`;
-    await sql`DELETE FROM ${sql(schema)}.migrations WHERE version > 4`;
+    // Back to what version 4 made: no lifecycle or retention columns on streams, no key table.
+    await rewindSchema(sql, schema, 4);
     await using adapter = new PostgresAdapter(sql, { schema });
     assert.deepEqual(await revisionsRead(adapter, "s"), [1, 2]);
     assert.equal(await revisionOf(adapter, "s"), 2);

@@ -30,7 +30,7 @@ import { type Context, runTransaction } from "./_transaction.ts";
 import { committedReadable, countAfter, type PostgresLag, readLag, readStats } from "./_horizon.ts";
 import { readByIds, readLogPage, readStreamPage } from "./_log_reads.ts";
 import { streamsByKeys } from "./_relations.ts";
-import { readStreamStatus } from "./_lifecycle.ts";
+import { readStreamStatus, streamsWithMetadata } from "./_lifecycle.ts";
 import { readSnapshot, removeSnapshot, writeSnapshot } from "./_snapshots.ts";
 import { insertKey, readKeys, removeKey } from "./_keys.ts";
 import { checkKey, checkSubject } from "../_key_input.ts";
@@ -446,7 +446,8 @@ export class PostgresAdapter implements Adapter<PostgresTransactionSql> {
   /**
    * What is known of each stream beyond its events: its highest revision ever (removed
    * ones included), when it was deleted, whether with a tombstone, and where truncation
-   * left it. Streams never written and never deleted are left out.
+   * left it, and its retention rules. Streams never written, deleted or given metadata are
+   * left out.
    *
    * @param streams the streams
    * @returns the status of each stream known
@@ -462,6 +463,20 @@ export class PostgresAdapter implements Adapter<PostgresTransactionSql> {
     return this.#guarded("streamStatus", async () => {
       await this.#ready();
       return await readStreamStatus(this.#q, this.schema, streams);
+    });
+  }
+
+  /**
+   * The streams that have metadata, in name order, after `after`.
+   *
+   * @param after the last name of the previous page
+   * @param limit at most this many
+   * @returns their names
+   */
+  streamsWithMetadata(after: string | undefined, limit: number): Promise<string[]> {
+    return this.#guarded("streamsWithMetadata", async () => {
+      await this.#ready();
+      return await streamsWithMetadata(this.#q, this.schema, after, limit);
     });
   }
 

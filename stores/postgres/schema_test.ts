@@ -3,6 +3,7 @@ import postgres from "postgres";
 import { dropSchema, freshSchema, PG_URL, pgAvailable } from "../../tests/_postgres_env.ts";
 import { PostgresAdapter } from "./mod.ts";
 import { SCHEMA_VERSION } from "./_schema.ts";
+import { rewindSchema } from "../../tests/_pg_rewind.ts";
 
 /** Makes the current schema with one event (`e1`, stream `s`), for a test to take back to an older version. */
 async function writeOneEvent(sql: postgres.Sql, schema: string): Promise<void> {
@@ -23,18 +24,6 @@ async function writeOneEvent(sql: postgres.Sql, schema: string): Promise<void> {
   await old.close();
 }
 
-/** Takes away what version 6 added: the key table. */
-async function dropKeyTable(sql: postgres.Sql, schema: string): Promise<void> {
-  await sql`DROP TABLE ${sql(schema)}.keys`;
-}
-
-/** Takes away what version 5 added: the lifecycle columns of `streams`. */
-async function dropLifecycleColumns(sql: postgres.Sql, schema: string): Promise<void> {
-  await sql`
-    ALTER TABLE ${sql(schema)}.streams
-      DROP COLUMN floor, DROP COLUMN deleted_at, DROP COLUMN tombstoned, DROP COLUMN truncated_before`;
-}
-
 Deno.test({
   name:
     "a version 1 schema is migrated to the current version (parked events, imported flag, versions), keeping its events",
@@ -44,14 +33,8 @@ Deno.test({
     const sql = postgres(PG_URL, { max: 1, onnotice: () => {} });
     try {
       await writeOneEvent(sql, schema);
-      // Back to what version 1 made: no parked table, no imported or version column, no
-      // lifecycle columns on streams, no key table, version 1 recorded.
-      await sql`DROP TABLE ${sql(schema)}.parked`;
-      await dropKeyTable(sql, schema);
-      await dropLifecycleColumns(sql, schema);
-      await sql`ALTER TABLE ${sql(schema)}.events DROP COLUMN imported`;
-      await sql`ALTER TABLE ${sql(schema)}.events DROP COLUMN version`;
-      await sql`DELETE FROM ${sql(schema)}.migrations WHERE version > 1`;
+      // Back to what version 1 made, with version 1 recorded.
+      await rewindSchema(sql, schema, 1);
       await using adapter = new PostgresAdapter(sql, { schema });
       const [old1] = await adapter.readStream("s", { direction: "forward", limit: 10 });
       assert.deepEqual([old1.id, old1.imported, old1.version], ["e1", false, 1]);
@@ -104,12 +87,8 @@ Deno.test({
         await tx.insert([event("e1", 1), event("e2", 2, { imported: true })]);
       });
       await old.close();
-      // Back to what version 3 made: no version column, no lifecycle columns, no key table,
-      // version 3 recorded.
-      await dropKeyTable(sql, schema);
-      await sql`ALTER TABLE ${sql(schema)}.events DROP COLUMN version`;
-      await dropLifecycleColumns(sql, schema);
-      await sql`DELETE FROM ${sql(schema)}.migrations WHERE version > 3`;
+      // Back to what version 3 made, with version 3 recorded.
+      await rewindSchema(sql, schema, 3);
       await using adapter = new PostgresAdapter(sql, { schema });
       await adapter.transaction(async (tx) => {
         await tx.revisions(["s"]);
@@ -137,16 +116,16 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a version 5 schema gets the key table, keeping its events and stream status",
+  name:
+    "a version 5 schema gets the key table and the retention columns, keeping its events and stream status",
   ignore: !(await pgAvailable()),
   async fn() {
     const schema = freshSchema();
     const sql = postgres(PG_URL, { max: 1, onnotice: () => {} });
     try {
       await writeOneEvent(sql, schema);
-      // Back to what version 5 made: no key table, version 5 recorded.
-      await dropKeyTable(sql, schema);
-      await sql`DELETE FROM ${sql(schema)}.migrations WHERE version > 5`;
+      // Back to what version 5 made: no key table, no retention columns.
+      await rewindSchema(sql, schema, 5);
       await using adapter = new PostgresAdapter(sql, { schema });
       const [first] = await adapter.readStream("s", { direction: "forward", limit: 10 });
       assert.equal(first.id, "e1");
@@ -155,7 +134,10 @@ Deno.test({
         sql(schema)
       }.migrations`;
       assert.equal(version, SCHEMA_VERSION);
-      assert.equal(SCHEMA_VERSION, 6);
+      assert.equal(SCHEMA_VERSION, 7);
+      await adapter.transaction((tx) => tx.setStreamMetadata!("s", { maxAge: 60_000 }));
+      assert.deepEqual((await adapter.streamStatus(["s"])).get("s")?.metadata, { maxAge: 60_000 });
+      assert.deepEqual(await adapter.streamsWithMetadata(undefined, 10), ["s"]);
       const key = new Uint8Array(32).fill(9);
       assert.deepEqual(await adapter.createKey("u1", key), key);
       assert.deepEqual(await adapter.getKeys(["u1"]), new Map([["u1", key]]));

@@ -1,17 +1,17 @@
 /**
  * The SQL behind the stream lifecycle on SQLite: the floor and tombstone a transaction's
  * `revisions()` reads, removing and truncating a stream, and its status. Only streams
- * that were deleted or truncated have a row in `eventfold_streams`; appends never write
- * there, so the common path pays one primary-key lookup in a small table.
+ * that were deleted, truncated or given metadata have a row in `eventfold_streams`; appends
+ * never write there, so the common path pays one primary-key lookup in a small table.
  *
  * @module
  */
 
-import type { StreamStatus } from "../../contract/mod.ts";
+import type { StreamMetadata, StreamStatus } from "../../contract/mod.ts";
 import type { _Connection } from "./database.ts";
 import { EVENTS } from "./_sql.ts";
 
-/** The table of deleted and truncated streams. */
+/** The table of deleted, truncated and retained streams. */
 export const STREAMS = "eventfold_streams";
 
 /** A stream's highest stored revision, its recorded floor and whether it is tombstoned: one query. */
@@ -19,7 +19,7 @@ const FLOOR = `SELECT (SELECT max(revision) FROM ${EVENTS} WHERE stream = k.v), 
   `FROM (SELECT ? AS v) AS k LEFT JOIN ${STREAMS} AS s ON s.stream = k.v`;
 
 const STATUS = `SELECT k.value, (SELECT max(revision) FROM ${EVENTS} WHERE stream = k.value), ` +
-  `s.revision, s.deleted_at, s.tombstoned, s.truncated_before ` +
+  `s.revision, s.deleted_at, s.tombstoned, s.truncated_before, s.max_age, s.max_count ` +
   `FROM json_each(?) AS k LEFT JOIN ${STREAMS} AS s ON s.stream = k.value`;
 
 const HEAD = `SELECT max(position) FROM ${EVENTS}`;
@@ -122,14 +122,53 @@ export function readStreamStatus(reader: _Connection, streams: readonly string[]
   if (streams.length === 0) return status;
   for (const row of reader.statement(STATUS, true).rows([JSON.stringify(streams)])) {
     if (row[1] === null && row[2] === null) continue;
-    status.set(row[0] as string, {
+    const known: StreamStatus = {
       revision: Math.max(Number(row[1] ?? 0), Number(row[2] ?? 0)),
       deletedAt: Number(row[3] ?? 0),
       tombstoned: row[4] !== null && Number(row[4]) !== 0,
       truncatedBefore: Number(row[5] ?? 1),
-    });
+    };
+    const metadata = metadataOf(row[6], row[7]);
+    status.set(row[0] as string, metadata === undefined ? known : { ...known, metadata });
   }
   return status;
+}
+
+function metadataOf(maxAge: unknown, maxCount: unknown): StreamMetadata | undefined {
+  if (maxAge === null && maxCount === null) return undefined;
+  return {
+    ...(maxAge === null ? {} : { maxAge: Number(maxAge) }),
+    ...(maxCount === null ? {} : { maxCount: Number(maxCount) }),
+  };
+}
+
+/**
+ * Stores the metadata of `stream`, replacing what it had (`NULL` for a rule not given).
+ *
+ * @param writer the write connection, in a transaction
+ * @param stream the stream
+ * @param metadata its rules
+ */
+export function writeStreamMetadata(writer: _Connection, stream: string, metadata: StreamMetadata): void {
+  writer.statement(
+    `INSERT INTO ${STREAMS} (stream, revision, max_age, max_count) VALUES (?, 0, ?, ?) ` +
+      "ON CONFLICT (stream) DO UPDATE SET max_age = excluded.max_age, max_count = excluded.max_count",
+  ).run([stream, metadata.maxAge ?? null, metadata.maxCount ?? null]);
+}
+
+/**
+ * The streams with metadata after `after`, in name order (SQLite's binary order).
+ *
+ * @param reader the connection
+ * @param after the last name of the previous page
+ * @param limit at most this many
+ */
+export function streamsWithMetadata(reader: _Connection, after: string | undefined, limit: number): string[] {
+  return reader.statement(
+    `SELECT stream FROM ${STREAMS} WHERE (max_age IS NOT NULL OR max_count IS NOT NULL) AND stream > ? ` +
+      "ORDER BY stream LIMIT ?",
+    true,
+  ).rows([after ?? "", limit]).map((row) => row[0] as string);
 }
 
 /**

@@ -21,6 +21,7 @@ import {
   type ParkedEvent,
   type RelationChange,
   RevisionConflictError,
+  type StreamMetadata,
 } from "../../contract/mod.ts";
 import { StreamTombstonedError } from "../../contract/signals.ts";
 import type { Codec } from "../codec.ts";
@@ -34,6 +35,7 @@ import {
   keepPositionFloor,
   streamFloor,
   takePositionFloor,
+  writeStreamMetadata,
 } from "./_lifecycle.ts";
 import { CHUNK, EVENTS, EXISTING, FAR, INSERT_INTO, INSERT_ROW, LATEST_CREATED } from "./_sql.ts";
 
@@ -108,6 +110,18 @@ export class SqliteTransaction<THandle extends SqliteDatabase> implements Adapte
   truncateStream(stream: string, before: number): Promise<number> {
     this.#assertActive();
     return Promise.resolve(this.#keepingPositions(() => cutStream(this.#connection, stream, before), true));
+  }
+
+  /**
+   * Stores the metadata of `stream`, replacing what it had.
+   *
+   * @param stream the stream
+   * @param metadata its rules
+   */
+  setStreamMetadata(stream: string, metadata: StreamMetadata): Promise<void> {
+    this.#assertActive();
+    writeStreamMetadata(this.#connection, stream, metadata);
+    return Promise.resolve();
   }
 
   existing(ids: readonly string[]): Promise<Set<string>> {

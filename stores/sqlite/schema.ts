@@ -12,7 +12,7 @@ import { type Codec, resolveCodec } from "../codec.ts";
 import type { _Connection } from "./database.ts";
 
 /** The schema version this code writes and understands. */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** One step of the schema: the SQL that brings a file from `version - 1` to `version`. */
 export interface Migration {
@@ -136,6 +136,16 @@ CREATE TABLE eventfold_keys (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Version 7: the retention rules of a stream (its metadata), on its row in
+ * `eventfold_streams`; `NULL` where a rule is not set. A stream given metadata has a row
+ * even when it was never deleted or truncated.
+ */
+const V7 = `
+ALTER TABLE eventfold_streams ADD COLUMN max_age INTEGER;
+ALTER TABLE eventfold_streams ADD COLUMN max_count INTEGER;
+`;
+
 /** Every step, in order. A new schema version appends one here and bumps {@linkcode SCHEMA_VERSION}. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, sql: V1 },
@@ -144,6 +154,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, sql: V4 },
   { version: 5, sql: V5 },
   { version: 6, sql: V6 },
+  { version: 7, sql: V7 },
 ];
 
 /** The events table's DDL (for the benchmark's raw baseline, which must use the same table). */

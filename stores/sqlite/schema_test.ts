@@ -253,7 +253,7 @@ Deno.test("a version 4 file gets the stream lifecycle table, keeping its events,
   assert.deepEqual((await adapter.streamStatus(["s"])).get("s")?.deletedAt, 2);
 });
 
-Deno.test("a version 5 file gets the key table, keeping its events and stream status", async () => {
+Deno.test("a version 5 file gets the key table and the retention columns, keeping its events and stream status", async () => {
   await using dir = await tempDir();
   const path = dir.file("events.db");
   const db = new DatabaseSync(path);
@@ -274,10 +274,18 @@ Deno.test("a version 5 file gets the key table, keeping its events and stream st
   assert.equal(meta(path).schema_version, "5");
   await using adapter = new SqliteAdapter(path);
   assert.equal(meta(path).schema_version, String(SCHEMA_VERSION));
-  assert.equal(SCHEMA_VERSION, 6);
+  assert.equal(SCHEMA_VERSION, 7);
   const [old] = await adapter.readStream("s", { direction: "forward", limit: 10 });
   assert.equal(old.id, "e1");
-  assert.equal((await adapter.streamStatus(["gone"])).get("gone")?.deletedAt, 3);
+  assert.deepEqual((await adapter.streamStatus(["gone"])).get("gone"), {
+    revision: 3,
+    deletedAt: 3,
+    tombstoned: false,
+    truncatedBefore: 1,
+  });
+  await adapter.transaction((tx) => tx.setStreamMetadata!("gone", { maxCount: 2 }));
+  assert.deepEqual((await adapter.streamStatus(["gone"])).get("gone")?.metadata, { maxCount: 2 });
+  assert.deepEqual(await adapter.streamsWithMetadata(undefined, 10), ["gone"]);
   const key = new Uint8Array(32).fill(7);
   assert.deepEqual(await adapter.createKey("u1", key), key);
   assert.deepEqual(await adapter.getKeys(["u1"]), new Map([["u1", key]]));

@@ -28,7 +28,7 @@ import { openStore } from "./_open.ts";
 import { Connections } from "./_connections.ts";
 import { DataVersionWatch } from "./_watch.ts";
 import { countAfterRow, logCursor, logRows, readStats, rowsByIds, streamRows } from "./_log_reads.ts";
-import { readStreamStatus } from "./_lifecycle.ts";
+import { readStreamStatus, streamsWithMetadata } from "./_lifecycle.ts";
 import { applyRelations, streamsByKeys } from "./_relations.ts";
 import { readSnapshot, removeSnapshot, writeSnapshot } from "./_snapshots.ts";
 import { checkpointQuietly, insertKey, readKeys, removeKey } from "./_keys.ts";
@@ -197,7 +197,8 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
   /**
    * What is known of each stream beyond its events: its highest revision ever (removed
    * ones included), the revision it was deleted at, its tombstone and the first revision
-   * truncation kept. Streams never written nor deleted are left out.
+   * truncation kept, and its metadata. Streams never written, deleted or given metadata are
+   * left out.
    *
    * @param streams the streams
    * @returns the status of each known stream
@@ -206,6 +207,17 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
     this.#connections.assertOpen();
     if (streams.length === 0) return new Map();
     return await this.#connections.read((reader) => readStreamStatus(reader, streams));
+  }
+
+  /**
+   * The streams that have metadata, in name order, after `after`.
+   *
+   * @param after the last name of the previous page
+   * @param limit at most this many
+   */
+  async streamsWithMetadata(after: string | undefined, limit: number): Promise<string[]> {
+    this.#connections.assertOpen();
+    return await this.#connections.read((reader) => streamsWithMetadata(reader, after, limit));
   }
 
   /**

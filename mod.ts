@@ -101,6 +101,7 @@ export {
   isDuplicateIdError,
   isRevisionConflictError,
   isStreamTombstonedError,
+  type KeyStorageTransaction,
   type KeyStore,
   type Lease,
   type LogPageQuery,

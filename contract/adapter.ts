@@ -36,7 +36,7 @@
 import type { EventLog, EventLogTransaction, Watchable } from "./event_log.ts";
 import type { RelationStorage, RelationTransaction } from "./relation_storage.ts";
 import type { SnapshotStorage } from "./snapshot_storage.ts";
-import type { KeyStore } from "./key_storage.ts";
+import type { KeyStorageTransaction, KeyStore } from "./key_storage.ts";
 import type { StreamLifecycle, StreamLifecycleTransaction } from "./stream_lifecycle.ts";
 import type { SubscriptionStorage, SubscriptionTransaction } from "./subscription_storage.ts";
 
@@ -52,7 +52,8 @@ export interface AdapterTransaction<THandle = unknown>
     EventLogTransaction,
     RelationTransaction,
     SubscriptionTransaction,
-    Partial<StreamLifecycleTransaction> {
+    Partial<StreamLifecycleTransaction>,
+    KeyStorageTransaction {
   /** The driver's handle for this transaction (SQLite database, postgres.js `sql`, memory staging). */
   readonly handle: THandle;
 }

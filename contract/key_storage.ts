@@ -13,6 +13,10 @@
  *   the table after the delete).
  * - A key made after a delete is a new key: records written under the old one stay
  *   unreadable.
+ * - An adapter that holds keys also creates them inside its write transactions
+ *   ({@linkcode KeyStorageTransaction}), so a subject's key commits with its first event
+ *   or not at all. A `keyStore` other than the adapter (a KMS) is asked with `createKey`
+ *   before the append instead.
  *
  * @module
  */
@@ -41,4 +45,16 @@ export interface KeyStore {
    * @returns true when a key was destroyed, false when there was none
    */
   deleteKey(subject: string): Promise<boolean>;
+}
+
+/** The key part of one write transaction, of an adapter that holds keys. */
+export interface KeyStorageTransaction {
+  /**
+   * Stores each key unless its subject has one already (interactive adapters: at once,
+   * seeing what committed transactions stored), in this transaction.
+   *
+   * @param keys subject to 32 random bytes
+   * @returns the key each subject has now: the one given, or the one stored before
+   */
+  createKeys?(keys: ReadonlyMap<string, Uint8Array>): Promise<Map<string, Uint8Array>>;
 }

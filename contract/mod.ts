@@ -46,4 +46,4 @@ export type {
   SubscriptionStorage,
   SubscriptionTransaction,
 } from "./subscription_storage.ts";
-export type { KeyStore } from "./key_storage.ts";
+export type { KeyStorageTransaction, KeyStore } from "./key_storage.ts";

@@ -15,6 +15,7 @@ export type {
   EventLog,
   EventLogTransaction,
   InsertableRecord,
+  KeyStorageTransaction,
   KeyStore,
   Lease,
   LogPageQuery,

@@ -8,6 +8,8 @@
 import type { EventRecord } from "../events/record.ts";
 import type { RelationStorage } from "../contract/relation_storage.ts";
 import type { SnapshotStorage } from "../contract/snapshot_storage.ts";
+import type { StreamLifecycle } from "../contract/stream_lifecycle.ts";
+import { TruncatedStreamError } from "../errors.ts";
 import { PERSONAL_RECORDS } from "../events/personal.ts";
 import type { SnapshotPolicy } from "./make_reducer.ts";
 
@@ -56,8 +58,9 @@ export interface FoldReader {
   /**
    * Throws (`TruncatedStreamError`) when a stream fold that covered revisions up to `from`
    * would miss later events the stream no longer shows (truncated, or hidden by its
-   * retention rules). Asked only when the first event read is not the next revision, or
-   * none was read: folds of whole streams pay nothing.
+   * retention rules). Asked only when the first event read (`first`) is not the next
+   * revision, or none was read: folds of whole streams pay nothing. Without it, a gap in
+   * what a whole-stream fold reads is refused as such.
    */
   checkFold?(stream: string, snapshot: string, from: number, first: number | undefined): Promise<void>;
 }
@@ -80,6 +83,29 @@ interface RelationSnapshotState {
 }
 
 /**
+ * The check of a reader that has none of its own (`FoldReader.checkFold`): the events a
+ * whole-stream fold reads follow the revision it covered (or the stream's delete); a gap
+ * means they were removed or hidden. A filtered fold has gaps of its own, so only a
+ * truncation past what it covered counts.
+ */
+async function refuseGap(
+  adapter: Partial<StreamLifecycle>,
+  stream: string,
+  spec: Pick<FoldSpec<unknown>, "name" | "types">,
+  from: number,
+  first: number | undefined,
+): Promise<void> {
+  const status = (await adapter.streamStatus?.([stream]))?.get(stream);
+  if (status === undefined) return;
+  const covered = Math.max(from, status.deletedAt);
+  let shownFrom = status.truncatedBefore;
+  if (spec.types === undefined) shownFrom = Math.max(shownFrom, first ?? status.revision + 1);
+  if (shownFrom - 1 > covered) {
+    throw new TruncatedStreamError(stream, spec.name, shownFrom, shownFrom > status.truncatedBefore);
+  }
+}
+
+/**
  * Folds a stream or relation, using and refreshing snapshots by the spec's policy.
  *
  * @param adapter where snapshots live
@@ -90,7 +116,7 @@ interface RelationSnapshotState {
  * @returns the state and what it covers
  */
 export async function fold<TState>(
-  adapter: SnapshotStorage & Pick<RelationStorage, "getStreamsByKeys">,
+  adapter: SnapshotStorage & Pick<RelationStorage, "getStreamsByKeys"> & Partial<StreamLifecycle>,
   reader: FoldReader,
   scope: FoldScope,
   spec: FoldSpec<TState>,
@@ -127,6 +153,9 @@ export async function fold<TState>(
       : (async function* () {})();
   }
 
+  const checkFold = reader.checkFold?.bind(reader) ??
+    ((stream: string, _name: string, from: number, first: number | undefined) =>
+      refuseGap(adapter, stream, spec, from, first));
   let folded = 0;
   // One await per page, not per record: folding is the hot path of loading state.
   let checked = scope.stream === undefined;
@@ -135,7 +164,7 @@ export async function fold<TState>(
     if (!checked) {
       checked = true;
       if (page[0].revision > revision + 1) {
-        await reader.checkFold?.(scope.stream!, spec.name, revision, page[0].revision);
+        await checkFold(scope.stream!, spec.name, revision, page[0].revision);
       }
     }
     if (state === undefined) state = spec.initial();
@@ -148,7 +177,7 @@ export async function fold<TState>(
     position = last.position;
     folded += page.length;
   }
-  if (!checked) await reader.checkFold?.(scope.stream!, spec.name, revision, undefined);
+  if (!checked) await checkFold(scope.stream!, spec.name, revision, undefined);
   if (state === undefined) return { state, revision, position, folded };
 
   const policy = spec.snapshot;

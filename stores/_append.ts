@@ -37,6 +37,46 @@ export interface AppendPlan {
   readonly inTransaction?: (records: EventRecord[], handle: unknown) => Promise<void>;
   /** A stream to remove in the same transaction (`deleteStream`); its expectation is in `expected`. */
   readonly removal?: Removal;
+  /** Keys of new subjects the events were sealed with, stored in the same transaction. */
+  readonly keys?: ReadonlyMap<string, Uint8Array>;
+}
+
+/**
+ * Thrown inside the transaction when a subject got a key from another writer after the
+ * events were sealed with a new one: nothing is written, and the caller seals again.
+ */
+export class KeyTakenError extends Error {
+  /** The subject. */
+  readonly subject: string;
+
+  /** @param subject the subject whose key another writer stored first */
+  constructor(subject: string) {
+    super(`Subject "${subject}" got a key from another writer while its events were sealed`);
+    this.name = "KeyTakenError";
+    this.subject = subject;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+/** Stores the keys new subjects were sealed with; another writer's key, stored first, wins. */
+async function storeKeys(
+  adapter: Adapter,
+  tx: AdapterTransaction,
+  keys: ReadonlyMap<string, Uint8Array>,
+): Promise<void> {
+  if (typeof tx.createKeys !== "function") {
+    throw new TypeError(
+      `the ${adapter.kind} adapter holds keys, but its transactions cannot create them (createKeys)`,
+    );
+  }
+  const held = await tx.createKeys(keys);
+  for (const [subject, key] of keys) {
+    const stored = held.get(subject);
+    if (stored === undefined || !sameBytes(stored, key)) throw new KeyTakenError(subject);
+  }
 }
 
 /** What `deleteStream` asks of the append: the stream to remove with the `"$stream:deleted"` record. */
@@ -167,6 +207,9 @@ async function attempt(
     if (conflict !== undefined) throw conflict;
   }
   if (plan.removal !== undefined) fresh = await remove(tx, plan.removal, revisions, fresh);
+  if (plan.keys !== undefined && plan.keys.size > 0 && fresh.length > 0) {
+    await storeKeys(adapter, tx, plan.keys);
+  }
   const flags = plan.imported ? await outdatedFlags(tx, fresh) : undefined;
   const next = new Map(revisions);
   const rows: InsertableRecord[] = fresh.map((event, i) => {

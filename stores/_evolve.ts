@@ -15,7 +15,7 @@ import { UnknownEventError } from "../errors.ts";
 import { isSystemType } from "../events/system.ts";
 import { PERSONAL_RECORDS } from "../events/personal.ts";
 import type { KeyStore } from "../contract/key_storage.ts";
-import { Sealer } from "./_seal.ts";
+import { type Sealed, Sealer } from "./_seal.ts";
 import type { UnknownEventPolicy } from "./event_store_options.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -35,6 +35,7 @@ export class RecordReader {
   readonly #validate: boolean;
   readonly #location: () => string;
   readonly #sealer: Sealer;
+  readonly #keys: () => KeyStore | undefined;
 
   /**
    * Creates it.
@@ -63,6 +64,7 @@ export class RecordReader {
     this.#validate = validate;
     this.#location = location;
     this.#sealer = new Sealer(events, keys, location);
+    this.#keys = keys;
   }
 
   /**
@@ -70,8 +72,13 @@ export class RecordReader {
    *
    * @param events validated events
    */
-  seal(events: PendingEvent[]): PendingEvent[] | Promise<PendingEvent[]> {
-    return this.#sealer.active ? this.#sealer.seal(events) : events;
+  seal(events: PendingEvent[], inAppend = false): Sealed | Promise<Sealed> {
+    return this.#sealer.active ? this.#sealer.seal(events, inAppend) : { events, keys: new Map() };
+  }
+
+  /** Where the keys of personal fields live (`undefined`: nowhere). */
+  get keyStore(): KeyStore | undefined {
+    return this.#keys();
   }
 
   /**

@@ -9,7 +9,7 @@
 import type { EventLog } from "../contract/event_log.ts";
 import type { EventRecord } from "../events/record.ts";
 import type { RecordReader } from "./_evolve.ts";
-import { type Hidden, isHidden, type Retention } from "./_retention.ts";
+import type { Floor, Retention } from "./_retention.ts";
 import { checkLimit, checkName, checkNames, checkRevision } from "./_input.ts";
 import type { ReadAllOptions, ReadOptions, ReadStreamOptions } from "./event_store_options.ts";
 
@@ -57,15 +57,12 @@ export function streamName(stream: unknown, what = "stream"): string {
   return checkName(stream, what);
 }
 
-const NONE: Map<string, Hidden> = new Map();
+const NONE: Map<string, Floor> = new Map();
 
-/** The records of a page its streams' rules do not hide. */
-function shown(page: EventRecord[], hidden: Map<string, Hidden>): EventRecord[] {
-  if (hidden.size === 0) return page;
-  return page.filter((record) => {
-    const rules = hidden.get(record.stream);
-    return rules === undefined || !isHidden(record, rules);
-  });
+/** The records of a page at or above their stream's floor. */
+function shown(page: EventRecord[], floors: Map<string, Floor>): EventRecord[] {
+  if (floors.size === 0) return page;
+  return page.filter((record) => record.revision >= (floors.get(record.stream) ?? 0));
 }
 
 /**
@@ -74,7 +71,7 @@ function shown(page: EventRecord[], hidden: Map<string, Hidden>): EventRecord[] 
  *
  * @param access the adapter, once the store is known to be open
  * @param reader turns stored records into current ones
- * @param retention what the stream's rules hide
+ * @param retention the stream's floor (what its rules hide)
  * @param pageSize the largest page asked of the adapter
  * @param stream the stream
  * @param options first revision, direction, limit, types
@@ -100,20 +97,17 @@ export async function* streamPages(
   const types = reader.storedTypes(options.types);
   while (remaining > 0) {
     const limit = Math.min(remaining, pageSize);
-    // The rules are looked up beside the read: a stream without them costs no round trip.
-    const [page, hidden] = await Promise.all([
-      access().readStream(stream, { fromRevision: from, direction: dir, limit, types }),
-      retention.hidden([stream]),
-    ]);
-    const records = await reader.read(shown(page, hidden));
+    // The floor first, then the page: what the page holds is at least what the floor saw.
+    const floor = (await retention.floors([stream])).get(stream) ?? 1;
+    if (dir === "forward" && (from ?? 1) < floor) from = floor;
+    const page = await access().readStream(stream, { fromRevision: from, direction: dir, limit, types });
+    const records = await reader.read(dir === "forward" ? page : page.filter((r) => r.revision >= floor));
     if (records.length > 0) yield records;
     remaining -= records.length;
     if (page.length < limit) return;
     const last = page[page.length - 1].revision;
-    const below = hidden.get(stream)?.below ?? 1;
-    // Forward, skip straight past what `maxCount` hides; backward, nothing older shows.
-    from = dir === "forward" ? Math.max(last + 1, below) : last - 1;
-    if (from < Math.max(1, below)) return;
+    from = dir === "forward" ? last + 1 : last - 1;
+    if (from < floor) return; // backward: nothing older shows
   }
 }
 
@@ -123,7 +117,7 @@ export async function* streamPages(
  *
  * @param access the adapter, once the store is known to be open
  * @param reader turns stored records into current ones
- * @param retention what the streams' rules hide
+ * @param retention the streams' floors (what their rules hide)
  * @param pageSize the largest page asked of the adapter
  * @param options `after`, direction, limit, types, streams, settle
  */
@@ -148,21 +142,19 @@ export async function* logPages(
   const types = reader.storedTypes(options.types);
   while (remaining > 0) {
     const limit = Math.min(remaining, pageSize);
-    const [page, hidden] = await Promise.all([
-      access().readLog({
-        after,
-        // Sent too for adapters written against 0.1, which read `cursor`.
-        cursor: after,
-        direction: dir,
-        limit,
-        types,
-        streams: options.streams,
-        settle,
-      }),
-      options.streams === undefined ? NONE : retention.hidden(options.streams),
-    ]);
+    const floors = options.streams === undefined ? NONE : await retention.floors(options.streams);
+    const page = await access().readLog({
+      after,
+      // Sent too for adapters written against 0.1, which read `cursor`.
+      cursor: after,
+      direction: dir,
+      limit,
+      types,
+      streams: options.streams,
+      settle,
+    });
     settle = false;
-    const records = await reader.read(shown(page, hidden));
+    const records = await reader.read(shown(page, floors));
     if (records.length > 0) yield records;
     remaining -= records.length;
     if (page.length < limit) return;

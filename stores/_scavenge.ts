@@ -1,17 +1,18 @@
 /**
  * Scavenging: removing for good what the streams' retention rules hide. It walks the
- * streams that have metadata and truncates each one below the first event its rules
- * keep, in transactions of at most `batchSize` events, reading the stream's status again
- * before each one, so a rule changed meanwhile or events appended meanwhile are taken
- * into account. It stops between transactions when its signal aborts: what it removed
- * was hidden already, and a later run goes on where it stopped.
+ * streams that have metadata and truncates each one below its floor (`_retention.ts`: the
+ * same floor reads start at), in transactions of at most `batchSize` events, reading the
+ * stream's status again before each one, so a rule changed meanwhile is taken into
+ * account. A stream's floor when the run reaches it bounds the run there. It stops
+ * between transactions when its signal aborts: what it removed was hidden already, and a
+ * later run goes on where it stopped.
  *
  * @module
  */
 
 import { delay } from "../async.ts";
 import type { Adapter } from "../contract/mod.ts";
-import { hiddenAt, isHidden } from "./_retention.ts";
+import { Retention } from "./_retention.ts";
 
 /** Options of `scavenge`. */
 export interface ScavengeOptions {
@@ -70,39 +71,6 @@ function checkOptions(options: unknown): ScavengeOptions {
 }
 
 /**
- * The revision to truncate `stream` before in its next transaction, or `undefined` when
- * nothing more of it is hidden: the first revision its rules keep, at most `batch` events
- * past the first one stored.
- */
-async function nextCut(
-  adapter: Required<Pick<Adapter, "streamStatus">> & Pick<Adapter, "readStream">,
-  stream: string,
-  now: number,
-  batch: number,
-): Promise<number | undefined> {
-  const status = (await adapter.streamStatus([stream])).get(stream);
-  if (status === undefined) return undefined;
-  const hidden = hiddenAt(status, now);
-  if (hidden === undefined) return undefined;
-  const first = Math.max(status.truncatedBefore, status.deletedAt + 1);
-  const limit = first + batch;
-  let cut = Math.min(Math.max(first, hidden.below), limit);
-  if (hidden.olderThan !== undefined && cut < limit) {
-    // By age, the stored events from `cut` on, up to the first one young enough to keep.
-    const page = await adapter.readStream(stream, {
-      fromRevision: cut,
-      direction: "forward",
-      limit: limit - cut,
-    });
-    const kept = page.find((record) => !isHidden(record, hidden));
-    if (kept !== undefined) cut = kept.revision;
-    else if (page.length < limit - cut) cut = status.revision + 1;
-    else cut = page[page.length - 1].revision + 1;
-  }
-  return cut > first ? cut : undefined;
-}
-
-/**
  * Removes what the retention rules of every stream with metadata hide now.
  *
  * @param adapter the storage
@@ -125,10 +93,7 @@ export async function scavenge(
       `scavenge needs an adapter with stream metadata; the ${adapter.kind} adapter has none`,
     );
   }
-  const lifecycle = {
-    streamStatus: streamStatus.bind(adapter),
-    readStream: adapter.readStream.bind(adapter),
-  };
+  const retention = new Retention(() => adapter, now);
   let streams = 0, removed = 0, transactions = 0, truncated = 0;
   const result = (complete: boolean): ScavengeResult => ({
     streams,
@@ -143,23 +108,39 @@ export async function scavenge(
     await delay(0);
     turned = performance.now();
   };
+  /** The next cut of `stream`: its floor now, at most `batch` events on, never past `target`. */
+  const nextCut = async (
+    stream: string,
+    target: number,
+  ): Promise<{ before: number; floor: number } | undefined> => {
+    const status = (await streamStatus.call(adapter, [stream])).get(stream);
+    if (status === undefined || status.metadata === undefined) return undefined;
+    const first = Math.max(1, status.truncatedBefore, status.deletedAt + 1);
+    // Looking no further than this batch reaches: each batch reads only its own events.
+    const floor = Math.min(await retention.floorOf(stream, status, Math.min(target, first + batch)), target);
+    const before = Math.min(floor, first + batch);
+    return before > first ? { before, floor } : undefined;
+  };
   let after: string | undefined;
-  while (true) {
+  for (;;) {
     if (signal?.aborted) return result(false);
     const names = await streamsWithMetadata.call(adapter, after, NAMES_PER_PAGE);
-    if (names.length === 0) return result(true);
     for (const stream of names) {
       streams++;
       let cutHere = 0;
-      while (true) {
+      // The floor when the stream is reached bounds this run: appends meanwhile move the
+      // floor of a busy stream on, and the next run takes what they hide.
+      let target = Infinity;
+      for (;;) {
         if (signal?.aborted) return result(false);
-        const before = await nextCut(lifecycle, stream, now(), batch);
-        if (before === undefined) break;
+        const cut = await nextCut(stream, target);
+        if (cut === undefined) break;
+        target = Math.min(target, cut.floor);
         const gone = await adapter.transaction(async (tx) => {
           if (typeof tx.truncateStream !== "function") {
             throw new TypeError(`the ${adapter.kind} adapter's transactions cannot truncate streams`);
           }
-          return await tx.truncateStream(stream, before);
+          return await tx.truncateStream(stream, cut.before);
         });
         removed += gone;
         cutHere += gone;
@@ -169,6 +150,7 @@ export async function scavenge(
       }
       if (cutHere > 0) truncated++;
     }
+    if (names.length < NAMES_PER_PAGE) return result(true);
     after = names[names.length - 1];
   }
 }

@@ -102,6 +102,16 @@ function aesKey(raw: Uint8Array, usage: "encrypt" | "decrypt"): Promise<CryptoKe
   return crypto.subtle.importKey("raw", raw as BufferSource, "AES-GCM", false, [usage]);
 }
 
+/** What `seal` made: the events, and the keys it made for the append to store. */
+export interface Sealed {
+  /** The events, personal fields sealed. */
+  readonly events: PendingEvent[];
+  /** Subject to new key, for the append's transaction (empty when none is to be stored there). */
+  readonly keys: ReadonlyMap<string, Uint8Array>;
+}
+
+const NO_KEYS: ReadonlyMap<string, Uint8Array> = new Map();
+
 /** Seals personal fields on write and opens them on read. */
 export class Sealer {
   readonly #events: AnyEventFactory;
@@ -133,15 +143,18 @@ export class Sealer {
   }
 
   /**
-   * Seals the personal fields of validated events, making subjects' keys where missing.
-   * Fields already sealed (an import of sealed records) stay as they are.
+   * Seals the personal fields of validated events. A subject without a key gets a new
+   * one: stored at once in the key store, or (with `inAppend`) only made, for the append
+   * to store in its own transaction (`Sealed.keys`). Fields already sealed (an import of
+   * sealed records) stay as they are.
    *
    * @param events validated events
-   * @returns the events with sealed fields (the others unchanged)
+   * @param inAppend leave the new keys to the append's transaction
+   * @returns the events with sealed fields (the others unchanged), and the keys made
    * @throws {EventValidationError} for a subject that is not a non-empty string or a field that is not JSON
    */
-  async seal(events: PendingEvent[]): Promise<PendingEvent[]> {
-    if (!this.active) return events;
+  async seal(events: PendingEvent[], inAppend = false): Promise<Sealed> {
+    if (!this.active) return { events, keys: NO_KEYS };
     const work: { index: number; subject: string; paths: readonly (readonly string[])[] }[] = [];
     for (let i = 0; i < events.length; i++) {
       const event = events[i];
@@ -190,8 +203,9 @@ export class Sealer {
       });
       if (paths.length > 0) work.push({ index: i, subject, paths });
     }
-    if (work.length === 0) return events;
-    const keys = await this.#keysFor(new Set(work.map((item) => item.subject)), true);
+    if (work.length === 0) return { events, keys: NO_KEYS };
+    const made = new Map<string, Uint8Array>();
+    const keys = await this.#keysFor(new Set(work.map((item) => item.subject)), inAppend ? made : "store");
     const out = [...events];
     // Every value of the call is encrypted at once: WebCrypto's calls overlap.
     await Promise.all(work.map(async ({ index, subject, paths }) => {
@@ -216,7 +230,7 @@ export class Sealer {
       paths.forEach((path, i) => data = setAt(data, path, sealed[i]));
       out[index] = { ...event, data };
     }));
-    return out;
+    return { events: out, keys: made };
   }
 
   /**
@@ -241,7 +255,7 @@ export class Sealer {
       sealedFields(record.data, (field, path) => void found.push({ record, field, path }));
     }
     if (found.length === 0) return records;
-    const keys = await this.#keysFor(new Set(found.map((item) => item.field.$subject)), false);
+    const keys = await this.#keysFor(new Set(found.map((item) => item.field.$subject)), "read");
     // Every value of the page is decrypted at once; each is set in place once all are.
     const opened = await Promise.all(found.map(async ({ record, field, path }) => {
       const key = keys.get(field.$subject);
@@ -275,20 +289,29 @@ export class Sealer {
     return records;
   }
 
+  /**
+   * The keys of `subjects`, ready to use. `"read"`: only those stored (to decrypt);
+   * `"store"`: missing ones are made and stored at once; a map: missing ones are made and
+   * put there, for the append to store.
+   */
   async #keysFor(
     subjects: Set<string>,
-    create: boolean,
+    missing: "read" | "store" | Map<string, Uint8Array>,
   ): Promise<Map<string, SubjectKey>> {
     const store = this.#store();
     const raw = await store.getKeys([...subjects]);
-    if (create) {
+    if (missing !== "read") {
       for (const subject of subjects) {
-        if (!raw.has(subject)) {
-          raw.set(subject, await store.createKey(subject, crypto.getRandomValues(new Uint8Array(32))));
+        if (raw.has(subject)) continue;
+        const key = crypto.getRandomValues(new Uint8Array(32));
+        if (missing === "store") raw.set(subject, await store.createKey(subject, key));
+        else {
+          missing.set(subject, key);
+          raw.set(subject, key);
         }
       }
     }
-    const usage = create ? "encrypt" : "decrypt";
+    const usage = missing === "read" ? "decrypt" : "encrypt";
     return new Map(
       await Promise.all(
         [...raw].map(async ([subject, key]) =>

@@ -11,7 +11,8 @@ import type { RelationChange } from "../contract/relation_storage.ts";
 import type { AnyEventFactory } from "../events/factory.ts";
 import type { EventRecord, PendingEvent } from "../events/record.ts";
 import { validateEvent } from "../events/validate.ts";
-import { append, type AppendOutcome, type AppendPlan, type Removal } from "./_append.ts";
+import { append, type AppendOutcome, type AppendPlan, KeyTakenError, type Removal } from "./_append.ts";
+import { EventInsertionError } from "../errors.ts";
 import { uuidv7 } from "../events/id.ts";
 import { isSystemType, STREAM_DELETED, SYSTEM_STREAM } from "../events/system.ts";
 import type { RecordReader } from "./_evolve.ts";
@@ -21,6 +22,8 @@ import { streamName } from "./_pages.ts";
 import { StreamLocks } from "./_stream_locks.ts";
 import type { InsertingListener, PushOptions } from "./event_store_options.ts";
 
+/** How often an append is sealed again when other writers keep giving its new subjects keys first. */
+const KEY_ATTEMPTS = 8;
 /** What one write stored, returned (stored earlier) and skipped. */
 export interface WriteResult<TRecord> {
   /** The records of the call, stored now or before, in call order. */
@@ -155,7 +158,10 @@ export class Writer<TRecord extends EventRecord, THandle> {
       throw new TypeError(`batch must be a string (a key handed to listeners), got ${typeof options.batch}`);
     }
     const clear = await this.#validate(pending);
-    const validated = await this.#records.seal(clear);
+    // The adapter holding the keys stores a new subject's key with its first events.
+    const keysInAppend = this.#records.keyStore === (this.#adapter as unknown);
+    const sealed = await this.#records.seal(clear, keysInAppend);
+    const validated = sealed.events;
     // What was sealed here reads back from its cleartext, without decrypting it again.
     let written: Map<string, unknown> | undefined;
     for (let i = 0; i < clear.length; i++) {
@@ -168,8 +174,9 @@ export class Writer<TRecord extends EventRecord, THandle> {
     }));
     const hydrated = imported;
     const listeners = [...this.inserting];
-    const plan: AppendPlan = {
+    let plan: AppendPlan = {
       events: validated,
+      keys: sealed.keys,
       expected: removal === undefined
         ? expectations(options.expectedRevision, validated.map((event) => event.stream))
         : new Map([[removal.stream, removal.expected ?? "any"]]),
@@ -192,7 +199,23 @@ export class Writer<TRecord extends EventRecord, THandle> {
     let dispatched: Promise<void> | undefined;
     let stored: TRecord[];
     try {
-      outcome = await append(this.#adapter, plan);
+      for (let attempt = 1;; attempt++) {
+        try {
+          outcome = await append(this.#adapter, plan);
+          break;
+        } catch (error) {
+          if (!(error instanceof KeyTakenError)) throw error;
+          if (attempt === KEY_ATTEMPTS) {
+            throw new EventInsertionError(
+              `The key of subject "${error.subject}" kept changing while appending (${KEY_ATTEMPTS} attempts)`,
+              { cause: error },
+            );
+          }
+          // Sealed again with the key the other writer stored.
+          const again = await this.#records.seal(clear, keysInAppend);
+          plan = { ...plan, events: again.events, keys: again.keys };
+        }
+      }
       stored = await this.#records.read(outcome.stored, written) as TRecord[];
       // Queued before the stream locks are released: listeners see each stream in commit order.
       if (stored.length > 0 && options.emit !== false) {

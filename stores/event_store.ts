@@ -196,7 +196,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     this.#reader = {
       stream: (stream, fromRevision, types) => this.readStreamPages(stream, { fromRevision, types }),
       log: (streams, after, types) => this.readAllPages({ streams, after, types }),
-      checkFold: (stream, snapshot, from, first) => this.#retention.checkFold(stream, snapshot, from, first),
+      checkFold: (stream, snapshot, from) => this.#retention.checkFold(stream, snapshot, from),
     };
     this.aggregate = new AggregateRepository<TEvents>(this, {
       autoSnapshot: this.#autoSnapshot,

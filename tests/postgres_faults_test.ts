@@ -411,8 +411,10 @@ Deno.test({
         );
         return { ms: performance.now() - begun, pids: new Set(pids).size };
       };
-      await parallel(); // reconnects the pool
-      const { ms: parallelMs, pids } = await parallel();
+      // The first rounds reconnect the pool; under a loaded machine a reconnect may still be
+      // under way in the second. A lost connection never comes back, so three rounds suffice.
+      let { ms: parallelMs, pids } = await parallel();
+      for (let round = 0; round < 3 && pids < max; round++) ({ ms: parallelMs, pids } = await parallel());
       assert.equal(pids, max, `${max} parallel transactions ran on ${pids} connections: the others are lost`);
       assert.equal(
         (await bounded(adapter.readStream("ok", { direction: "forward", limit: 1000 }), "a read")).length,

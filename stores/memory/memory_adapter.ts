@@ -133,6 +133,7 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
     const checkpoints = new Map<string, Checkpoint>();
     const parked = new Map<string, ParkedEvent | undefined>();
     const removals: (() => void)[] = [];
+    const keys = new Map<string, Uint8Array>();
     const revisionOf = (stream: string) => {
       if (this.#lifecycle.get(stream)?.tombstoned) throw new StreamTombstonedError(stream);
       let revision = this.#streams.get(stream)?.length ?? 0;
@@ -184,6 +185,18 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
         });
         return Promise.resolve();
       },
+      createKeys: (given) => {
+        const out = new Map<string, Uint8Array>();
+        for (const [subject, key] of given) {
+          checkSubject(subject);
+          checkKey(key);
+          // Transactions (and createKey, which is one) run one at a time: nothing else adds keys meanwhile.
+          const held = this.#keys.get(subject) ?? keys.get(subject);
+          if (held === undefined) keys.set(subject, key.slice());
+          out.set(subject, (held ?? key).slice());
+        }
+        return Promise.resolve(out);
+      },
       putCheckpoint: (name, expected, next) => {
         this.#open();
         const current = checkpoints.has(name) ? checkpoints.get(name) : this.#checkpoints.get(name);
@@ -202,6 +215,7 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
     const result = await work(tx);
     this.#open();
     for (const remove of removals) remove();
+    for (const [subject, key] of keys) this.#keys.set(subject, key);
     for (const record of staged) {
       this.#log.push(record);
       this.#events++;
@@ -485,13 +499,14 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
     return Promise.resolve(out);
   }
 
-  /** Stores `key` for `subject` unless it has one; returns the key it has. */
-  createKey(subject: string, key: Uint8Array): Promise<Uint8Array> {
+  /** Stores `key` for `subject` unless it has one; returns the key it has. A transaction of its own. */
+  async createKey(subject: string, key: Uint8Array): Promise<Uint8Array> {
     this.#open();
     checkSubject(subject);
     checkKey(key);
-    if (!this.#keys.has(subject)) this.#keys.set(subject, key.slice());
-    return Promise.resolve(this.#keys.get(subject)!.slice());
+    return await this.transaction(async (tx) =>
+      (await tx.createKeys!(new Map([[subject, key]]))).get(subject)!
+    );
   }
 
   /** Destroys the key of `subject` (its bytes are overwritten). */

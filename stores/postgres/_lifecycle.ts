@@ -90,7 +90,7 @@ export async function truncateStream(
         DELETE FROM ${s}.events WHERE stream = ${stream} AND revision < ${before}::integer RETURNING 1
       ), kept AS (
         INSERT INTO ${s}.streams AS t (stream, floor, truncated_before)
-        SELECT ${stream}, h.revision, ${before}::integer
+        SELECT ${stream}, coalesce(h.revision, 0), ${before}::integer
         FROM (SELECT max(e.revision) AS revision FROM ${s}.events AS e WHERE e.stream = ${stream}) AS h
         -- A stream never written (no events, no row) stays unknown.
         WHERE h.revision IS NOT NULL OR EXISTS (SELECT 1 FROM ${s}.streams AS o WHERE o.stream = ${stream})

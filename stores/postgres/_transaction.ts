@@ -36,6 +36,8 @@ import {
 import type { PostgresTransactionSql } from "./client.ts";
 import { applyRelations } from "./_relations.ts";
 import { removeStream, truncateStream, writeStreamMetadata } from "./_lifecycle.ts";
+import { insertKey } from "./_keys.ts";
+import { checkKey, checkSubject } from "../_key_input.ts";
 import { type Payloads, type Query, textList } from "./_rows.ts";
 import { formatPostgresPosition } from "./position.ts";
 import { parkEvent, setCheckpoint, unparkEvent } from "./_subscriptions.ts";
@@ -385,6 +387,25 @@ export class PostgresTransaction implements AdapterTransaction<PostgresTransacti
     this.#assertOpen();
     await this.#begun;
     await writeStreamMetadata(this.#q, this.#context.schema, stream, metadata);
+  }
+
+  /**
+   * Stores each key unless its subject has one, in this transaction (a concurrent one
+   * storing the same subject's key is waited for; the first to commit wins).
+   *
+   * @param keys subject to key
+   * @returns the key each subject has now
+   */
+  async createKeys(keys: ReadonlyMap<string, Uint8Array>): Promise<Map<string, Uint8Array>> {
+    this.#assertOpen();
+    await this.#begun;
+    const out = new Map<string, Uint8Array>();
+    for (const [subject, key] of keys) {
+      checkSubject(subject);
+      checkKey(key);
+      out.set(subject, await insertKey(this.#q, this.#context.schema, subject, key));
+    }
+    return out;
   }
 
   async putCheckpoint(name: string, expected: string | null, next: CheckpointUpdate): Promise<boolean> {

@@ -154,6 +154,11 @@ export function writeStreamMetadata(writer: _Connection, stream: string, metadat
     `INSERT INTO ${STREAMS} (stream, revision, max_age, max_count) VALUES (?, 0, ?, ?) ` +
       "ON CONFLICT (stream) DO UPDATE SET max_age = excluded.max_age, max_count = excluded.max_count",
   ).run([stream, metadata.maxAge ?? null, metadata.maxCount ?? null]);
+  // A row that says nothing any more goes: the stream is then as if never given metadata.
+  writer.statement(
+    `DELETE FROM ${STREAMS} WHERE stream = ? AND max_age IS NULL AND max_count IS NULL ` +
+      "AND revision = 0 AND deleted_at = 0 AND tombstoned = 0 AND truncated_before = 1",
+  ).run([stream]);
 }
 
 /**

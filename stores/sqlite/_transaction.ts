@@ -28,6 +28,8 @@ import type { Codec } from "../codec.ts";
 import type { _Connection, _Statement, SqliteDatabase, SqliteValue } from "./database.ts";
 import { parkEvent, setCheckpoint, unparkEvent } from "./_subscriptions.ts";
 import { applyRelations } from "./_relations.ts";
+import { insertKey } from "./_keys.ts";
+import { checkKey, checkSubject } from "../_key_input.ts";
 import {
   cutStream,
   deleteStream,
@@ -122,6 +124,23 @@ export class SqliteTransaction<THandle extends SqliteDatabase> implements Adapte
     this.#assertActive();
     writeStreamMetadata(this.#connection, stream, metadata);
     return Promise.resolve();
+  }
+
+  /**
+   * Stores each key unless its subject has one, in this transaction.
+   *
+   * @param keys subject to key
+   * @returns the key each subject has now
+   */
+  createKeys(keys: ReadonlyMap<string, Uint8Array>): Promise<Map<string, Uint8Array>> {
+    this.#assertActive();
+    const out = new Map<string, Uint8Array>();
+    for (const [subject, key] of keys) {
+      checkSubject(subject);
+      checkKey(key);
+      out.set(subject, insertKey(this.#connection, subject, key));
+    }
+    return Promise.resolve(out);
   }
 
   existing(ids: readonly string[]): Promise<Set<string>> {

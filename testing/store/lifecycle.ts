@@ -148,6 +148,14 @@ export const lifecycleCases: readonly Case[] = [
         "truncating a stream never written changes nothing",
       );
       assert.equal((await store.pushEvent(added(store, "never", 1))).revision, 1);
+      await items(store, "gone", 1, 3);
+      await store.deleteStream("gone");
+      assert.deepEqual(
+        await store.truncateStream("gone", { before: 2 }),
+        { removed: 0 },
+        "nothing left to remove",
+      );
+      assert.equal((await store.pushEvent(added(store, "gone", 4))).revision, 4);
     },
   },
   {

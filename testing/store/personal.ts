@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { EventValidationError } from "../../errors.ts";
+import { ConcurrencyError, EventValidationError } from "../../errors.ts";
 import { event } from "../../events/event.ts";
 import { EventFactory } from "../../events/factory.ts";
 import { Projector } from "../../projectors/projector.ts";
@@ -263,6 +263,48 @@ export const personalCases: readonly Case[] = [
         (error) => assert.match(error.message, /only be imported at its current version/),
       );
       assert.deepEqual(await store.stats(), before);
+    },
+  },
+  {
+    name:
+      "a new subject's key commits with its first events: an append that fails leaves no key, and racing writers share one key",
+    async run(ctx) {
+      const adapter = await ctx.adapter();
+      await using store = new EventStore({ adapter, events: people });
+      await store.pushEvent(store.event({ type: "person:upgraded", stream: "ada", data: { plan: "solo" } }));
+      await rejects(
+        () =>
+          store.pushEvent(store.event({ type: "person:registered", stream: "ada", data: ADA }), {
+            expectedRevision: 0,
+          }),
+        ConcurrencyError,
+      );
+      assert.deepEqual(await adapter.getKeys!([ADA.personId]), new Map(), "the failed append stored no key");
+
+      // Writers racing for a new subject: one key wins, every record reads back.
+      const [second, third] = [
+        new EventStore({ adapter, events: people }),
+        new EventStore({ adapter, events: people }),
+      ];
+      await using _second = second;
+      await using _third = third;
+      const writes = [store, second, third].map((writer, i) =>
+        writer.pushEvent(
+          writer.event({
+            type: "person:moved",
+            stream: `alan-${i}`,
+            data: { personId: ALAN.personId, street: `${i} Bletchley Park` },
+          }),
+        )
+      );
+      await Promise.all(writes);
+      assert.equal((await adapter.getKeys!([ALAN.personId])).size, 1);
+      const moves = (await store.getEvents()).filter((record) => record.type === "person:moved");
+      assert.deepEqual(
+        moves.map((record) => (record.data as { street: string }).street).sort(),
+        ["0 Bletchley Park", "1 Bletchley Park", "2 Bletchley Park"],
+      );
+      assert.ok(moves.every((record) => record.forgotten !== true));
     },
   },
 ];

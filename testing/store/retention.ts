@@ -22,6 +22,7 @@ import {
   type TestStore,
 } from "../_fixture.ts";
 import { Counter } from "./_counter.ts";
+import { AggregateRepository } from "../../aggregates/aggregate_repository.ts";
 
 const sum = makeReducer<Events, number>(
   (total, record) => record.type === "item:added" ? total + record.data.n : total,
@@ -139,6 +140,33 @@ export const retentionCases: readonly Case[] = [
     },
   },
   {
+    name:
+      "maxAge hides the oldest run of expired events: an older event after a younger one stays, and reads, scavenge and folds agree",
+    async run(ctx) {
+      const clock = handClock(1000);
+      await using store = await ctx.store({ clock });
+      await store.pushManyEvents([
+        store.event({ type: "item:added", stream: "s", data: { n: 1 }, created: at(0) }),
+        store.event({ type: "item:added", stream: "s", data: { n: 2 }, created: at(1000) }),
+        store.event({ type: "item:added", stream: "s", data: { n: 4 }, created: at(0) }),
+        store.event({ type: "item:added", stream: "s", data: { n: 8 }, created: at(1000) }),
+      ]);
+      await store.setStreamMetadata("s", { maxAge: 500_000 });
+      assert.deepEqual(await revisions(store.readStream("s")), [2, 3, 4]);
+      assert.deepEqual(await revisions(store.readStream("s", { direction: "backward" })), [4, 3, 2]);
+      await rejects(() => store.reduce({ name: "none", stream: "s", reducer: sum }), TruncatedStreamError);
+      assert.deepEqual(await store.scavenge(), {
+        streams: 1,
+        truncated: 1,
+        removed: 1,
+        transactions: 1,
+        complete: true,
+      });
+      assert.deepEqual(await logOf(store, "s"), [2, 3, 4], "scavenge removed exactly what reads hid");
+      assert.deepEqual(await revisions(store.readStream("s")), [2, 3, 4]);
+    },
+  },
+  {
     name: "a fold of a stream whose rules hide events needs a snapshot past them, as after a truncation",
     async run(ctx) {
       const clock = handClock(0);
@@ -176,8 +204,14 @@ export const retentionCases: readonly Case[] = [
         assert.equal(error.retained, true);
         assert.equal(error.truncatedBefore, 2);
       });
+      const own = new AggregateRepository(store); // made by hand: no reader of the store's own
+      await rejects(() => own.getByStream(Counter, "c"), TruncatedStreamError);
       await store.setStreamMetadata("c", {});
       assert.equal((await store.aggregate.getByStream(Counter, "c"))?.value, 3);
+      await store.truncateStream("c", { before: 2 });
+      await rejects(() => own.getByStream(Counter, "c"), TruncatedStreamError, (error) => {
+        assert.equal(error.retained, false);
+      });
     },
   },
   {
@@ -252,6 +286,17 @@ export const retentionCases: readonly Case[] = [
       assert.deepEqual(await revisions(store.readStream("later")), [5, 6]);
       await store.setStreamMetadata("later", { maxAge: 3_600_000 });
       assert.deepEqual(await store.getStreamMetadata("later"), { maxAge: 3_600_000 }, "replaced, not merged");
+      await store.setStreamMetadata("big", { maxCount: 2 ** 31 - 1, maxAge: Number.MAX_SAFE_INTEGER });
+      assert.deepEqual(await store.getStreamMetadata("big"), {
+        maxCount: 2 ** 31 - 1,
+        maxAge: Number.MAX_SAFE_INTEGER,
+      });
+      await store.setStreamMetadata("big", {});
+      assert.equal(
+        await store.streamStatus("big"),
+        undefined,
+        "a stream never written, its rules gone, is unknown",
+      );
     },
   },
   {
@@ -271,6 +316,8 @@ export const retentionCases: readonly Case[] = [
         await rejects(() => store.setStreamMetadata("s", { maxCount: bad as number }), RangeError);
         await rejects(() => store.setStreamMetadata("s", { maxAge: bad as number }), RangeError);
       }
+      await rejects(() => store.setStreamMetadata("s", { maxCount: 2 ** 31 }), RangeError);
+      await rejects(() => store.setStreamMetadata("s", { maxAge: 2 ** 53 }), RangeError);
       await rejects(() => store.setStreamMetadata("$streams", { maxCount: 1 }), TypeError);
       await rejects(() => store.setStreamMetadata("", { maxCount: 1 }), TypeError);
       await rejects(() => store.scavenge({ batchSize: 0 }), RangeError);

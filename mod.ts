@@ -80,8 +80,26 @@ export {
   SYSTEM_STREAM,
   type SystemEventType,
   type SystemRecord,
+  WORKFLOW_TYPES,
+  type WorkflowRecord,
+  type WorkflowRecordType,
 } from "./events/system.ts";
 export type { DeleteStreamOptions, TruncateResult, TruncateStreamOptions } from "./stores/_lifecycle.ts";
+export { type CausationMeta, causationOf, type Cause, correlationOf } from "./events/correlation.ts";
+export {
+  type TimerSpec,
+  Workflow,
+  type WorkflowContext,
+  type WorkflowSpec,
+  type WorkflowStatus,
+} from "./workflows/workflow.ts";
+export {
+  type WorkflowInstance,
+  type WorkflowPort,
+  WorkflowRun,
+  type WorkflowRunInfo,
+  type WorkflowRunOptions,
+} from "./workflows/workflow_run.ts";
 export type { ScavengeOptions, ScavengeProgress, ScavengeResult } from "./stores/_scavenge.ts";
 export { validateEvent, type ValidPayloads } from "./events/validate.ts";
 export { uuidv7 } from "./events/id.ts";

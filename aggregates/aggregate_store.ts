@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Cause } from "../events/correlation.ts";
 import type { RelationStorage } from "../contract/relation_storage.ts";
 import type { SnapshotStorage } from "../contract/snapshot_storage.ts";
 import type { ExpectedRevision } from "../events/expected_revision.ts";
@@ -68,6 +69,7 @@ export interface AggregateStore<TEvents extends AnyEventFactory> {
     options: {
       readonly expectedRevision?: Readonly<Record<string, ExpectedRevision>>;
       readonly relations?: readonly RelationPair[];
+      readonly causedBy?: Cause;
     },
   ): Promise<EventRecordOf<TEvents>[]>;
   /** Folds a stream with a reducer (snapshots by `name`). */

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Cause } from "../events/correlation.ts";
 import { ConcurrencyError, isConcurrencyError } from "../errors.ts";
 import type { ExpectedRevision } from "../events/expected_revision.ts";
 import type { AnyEventFactory, EventInputOf, EventRecordOf } from "../events/factory.ts";
@@ -84,6 +85,8 @@ export interface HandleOptions {
   readonly attempts?: number;
   /** Snapshot name when the model is a reducer (no snapshots without it). */
   readonly name?: string;
+  /** The record that caused the command: its events carry `meta.$correlation` and `$causation`. */
+  readonly causedBy?: Cause;
 }
 
 /** The outcome of a command. */
@@ -165,7 +168,11 @@ export async function handleCommand<TEvents extends AnyEventFactory>(
     try {
       const records = await store.pushManyEvents(
         events.map((event) => ({ ...event, stream: event.stream ?? stream })) as never,
-        { expectedRevision: { ...intent.expectedRevision, [stream]: revision }, relations: intent.relations },
+        {
+          expectedRevision: { ...intent.expectedRevision, [stream]: revision },
+          relations: intent.relations,
+          causedBy: options.causedBy,
+        },
       );
       const last = records.filter((record) => record.stream === stream).at(-1)?.revision ?? revision;
       return { ok: true, records, revision: last };

@@ -27,8 +27,30 @@ export interface StreamDeletedData {
 /** The record `store.deleteStream` appends to {@linkcode SYSTEM_STREAM}, in log order. */
 export type StreamDeletedRecord = EventRecord<typeof STREAM_DELETED, StreamDeletedData, null>;
 
+/** The types of the records a workflow run writes (see `workflows/`). */
+export const WORKFLOW_TYPES = {
+  /** An instance's state, status, timers and compensations after one input: its stream holds its history. */
+  state: "$workflow:state",
+  /** A new instance, in the workflow's index stream. */
+  started: "$workflow:started",
+  /** A timer set, in the workflow's timer stream. */
+  timerSet: "$workflow:timer-set",
+  /** A timer cancelled. */
+  timerCancelled: "$workflow:timer-cancelled",
+  /** A timer fired: its event was appended in the same transaction. */
+  timerFired: "$workflow:timer-fired",
+} as const;
+
+/** A workflow record type. */
+export type WorkflowRecordType = (typeof WORKFLOW_TYPES)[keyof typeof WORKFLOW_TYPES];
+
+/** A record a workflow run wrote (its data is described in `workflows/_records.ts`). */
+export type WorkflowRecord = EventRecord<WorkflowRecordType, unknown, null>;
+
+const WORKFLOW_TYPE_SET: ReadonlySet<string> = new Set(Object.values(WORKFLOW_TYPES));
+
 /** Every system record. */
-export type SystemRecord = StreamDeletedRecord;
+export type SystemRecord = StreamDeletedRecord | WorkflowRecord;
 
 /** The system record types. */
 export type SystemEventType = SystemRecord["type"];
@@ -39,5 +61,5 @@ export type SystemEventType = SystemRecord["type"];
  * @param type an event type
  */
 export function isSystemType(type: string): type is SystemEventType {
-  return type === STREAM_DELETED;
+  return type === STREAM_DELETED || WORKFLOW_TYPE_SET.has(type);
 }

@@ -1,6 +1,7 @@
 /**
  * Callers of `waitFor`: each waits until the subscription has handled (or parked) a
- * position and every one before it, or until its timeout.
+ * position and every one before it, or until a predicate (over the read model) holds
+ * after a batch was handled, or until its timeout.
  *
  * @module
  */
@@ -14,13 +15,66 @@ interface Waiter {
   readonly timer: ReturnType<typeof setTimeout> | undefined;
 }
 
+interface Watcher {
+  readonly holds: () => boolean | Promise<boolean>;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+  readonly timer: ReturnType<typeof setTimeout> | undefined;
+  /** A check under way: the next one waits for it, so they never overlap. */
+  checking?: Promise<void>;
+}
+
 /** The pending `waitFor` calls of one subscription. */
 export class Waiters {
   readonly #waiting = new Set<Waiter>();
+  readonly #watching = new Set<Watcher>();
 
-  /** Whether anyone waits. */
+  /** How many wait. */
   get size(): number {
-    return this.#waiting.size;
+    return this.#waiting.size + this.#watching.size;
+  }
+
+  /**
+   * Waits until `holds()` is true after a batch was handled ({@linkcode Waiters.advance}).
+   *
+   * @param holds the predicate; its error rejects the wait
+   * @param timeout ms before rejecting with `TimeoutError` (`Infinity`: never)
+   * @param describe what is waited for, for the timeout message
+   */
+  watch(holds: () => boolean | Promise<boolean>, timeout: number, describe: () => string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = Number.isFinite(timeout)
+        ? setTimeout(() => {
+          this.#watching.delete(watcher);
+          reject(new TimeoutError(describe(), timeout));
+        }, timeout)
+        : undefined;
+      const watcher: Watcher = { holds, resolve, reject, timer };
+      this.#watching.add(watcher);
+    });
+  }
+
+  #check(watcher: Watcher): void {
+    const run = async () => {
+      if (!this.#watching.has(watcher)) return;
+      let held: boolean;
+      try {
+        held = await watcher.holds();
+      } catch (error) {
+        this.#settle(watcher);
+        return watcher.reject(error);
+      }
+      if (held && this.#watching.has(watcher)) {
+        this.#settle(watcher);
+        watcher.resolve();
+      }
+    };
+    watcher.checking = (watcher.checking ?? Promise.resolve()).then(run);
+  }
+
+  #settle(watcher: Watcher): void {
+    clearTimeout(watcher.timer);
+    this.#watching.delete(watcher);
   }
 
   /**
@@ -43,8 +97,9 @@ export class Waiters {
     });
   }
 
-  /** Resolves every waiter whose position is at or before `position`. */
+  /** Resolves every waiter whose position is at or before `position`; checks every predicate. */
   advance(position: string | null): void {
+    for (const watcher of this.#watching) this.#check(watcher);
     if (position === null) return;
     for (const waiter of this.#waiting) {
       if (waiter.position <= position) {
@@ -57,10 +112,11 @@ export class Waiters {
 
   /** Rejects every waiter with `error`. */
   fail(error: unknown): void {
-    for (const waiter of this.#waiting) {
+    for (const waiter of [...this.#waiting, ...this.#watching]) {
       clearTimeout(waiter.timer);
       waiter.reject(error);
     }
     this.#waiting.clear();
+    this.#watching.clear();
   }
 }

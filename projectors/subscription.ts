@@ -414,33 +414,50 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
    * `const record = await store.pushEvent(...); await subscription.waitFor(record.position)`.
    * Any position of the store works, also one of an event no handler takes.
    *
-   * @param position a position of the store
-   * @param options `timeout` in ms (default 5000; `Infinity` waits for ever)
+   * Or waits until `predicate()` (over the read model) holds after a batch was handled.
+   * It is tried at once first unless `alreadySatisfied: false` (then only a batch handled
+   * after the call can satisfy it); a predicate that throws rejects the wait.
+   *
+   * @param target a position of the store, or a predicate
+   * @param options `timeout` in ms (default 5000; `Infinity` waits for ever); `alreadySatisfied` (predicates)
    * @returns once handled (at once when it already was)
    * @throws {TimeoutError} when the timeout passes first
    * @throws {SubscriptionStoppedError} when the subscription is not running, or stops first
-   * @throws {TypeError} for a position that is not a string
+   * @throws {TypeError} for a target that is neither a position string nor a function
    * @example
    * ```ts
    * import { event, EventFactory, EventStore, Projector } from "@eventfold/eventfold";
    * import { MemoryAdapter } from "@eventfold/eventfold/memory";
    * const events = new EventFactory([event.type("tick")]);
    * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
-   * await using subscription = store.subscribe("ticks", new Projector<typeof events>());
+   * let ticks = 0;
+   * const projector = new Projector<typeof events>();
+   * projector.on("tick", () => void ticks++);
+   * await using subscription = store.subscribe("ticks", projector);
    * const record = await store.pushEvent(store.event({ type: "tick" }));
    * await subscription.waitFor(record.position, { timeout: 1000 });
+   * await store.pushEvent(store.event({ type: "tick" }));
+   * await subscription.waitFor(() => ticks === 2, { timeout: 1000 });
    * ```
    */
-  waitFor(position: string, options: { readonly timeout?: number } = {}): Promise<void> {
-    if (typeof position !== "string" || position.length === 0) {
+  waitFor(
+    target: string | (() => boolean | Promise<boolean>),
+    options: { readonly timeout?: number; readonly alreadySatisfied?: boolean } = {},
+  ): Promise<void> {
+    if (typeof target !== "function" && (typeof target !== "string" || target.length === 0)) {
       return Promise.reject(
-        new TypeError(`waitFor needs a position string, got ${JSON.stringify(position)}`),
+        new TypeError(`waitFor needs a position string or a predicate, got ${JSON.stringify(target)}`),
       );
     }
     const timeout = options.timeout ?? 5000;
     if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0) {
       return Promise.reject(new RangeError(`timeout must be a number of ms >= 0, got ${timeout}`));
     }
+    if (options.alreadySatisfied !== undefined && typeof options.alreadySatisfied !== "boolean") {
+      return Promise.reject(new TypeError("alreadySatisfied must be true or false"));
+    }
+    if (typeof target === "function") return this.#until(target, timeout, options.alreadySatisfied !== false);
+    const position = target;
     const handled = this.#progress.position;
     if (handled !== null && position <= handled) return Promise.resolve();
     if (this.#run === undefined) {
@@ -451,6 +468,16 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
       timeout,
       () =>
         `waiting for subscription "${this.name}" to handle position ${position} (it is at ${this.#progress.position})`,
+    );
+  }
+
+  async #until(holds: () => boolean | Promise<boolean>, timeout: number, now: boolean): Promise<void> {
+    if (now && await holds()) return;
+    if (this.#run === undefined) throw this.#ending();
+    return await this.#waiters.watch(
+      holds,
+      timeout,
+      () => `waiting for a predicate over subscription "${this.name}" (it is at ${this.#progress.position})`,
     );
   }
 

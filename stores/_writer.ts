@@ -13,6 +13,7 @@ import type { EventRecord, PendingEvent } from "../events/record.ts";
 import { validateEvent } from "../events/validate.ts";
 import { append, type AppendOutcome, type AppendPlan, KeyTakenError, type Removal } from "./_append.ts";
 import { EventInsertionError } from "../errors.ts";
+import { causedMeta, checkCause } from "../events/correlation.ts";
 import { uuidv7 } from "../events/id.ts";
 import { isSystemType, STREAM_DELETED, SYSTEM_STREAM } from "../events/system.ts";
 import type { RecordReader } from "./_evolve.ts";
@@ -157,7 +158,16 @@ export class Writer<TRecord extends EventRecord, THandle> {
     if (options.batch !== undefined && typeof options.batch !== "string") {
       throw new TypeError(`batch must be a string (a key handed to listeners), got ${typeof options.batch}`);
     }
-    const clear = await this.#validate(pending);
+    const cause = options.causedBy === undefined ? undefined : checkCause(options.causedBy);
+    const valid = await this.#validate(pending);
+    // After validation: a meta schema would strip the two keys.
+    const clear = cause === undefined
+      ? valid
+      : valid.map((event, i) =>
+        isSystemType(event.type)
+          ? event
+          : { ...event, meta: causedMeta(event.meta, cause, `event #${i} ("${event.type}")`) }
+      );
     // The adapter holding the keys stores a new subject's key with its first events.
     const keysInAppend = this.#records.keyStore === (this.#adapter as unknown);
     const sealed = await this.#records.seal(clear, keysInAppend);

@@ -35,6 +35,9 @@ import { makeReducer, type Reducer, type ReducerOptions } from "../reducers/make
 import { fold, type FoldReader, type FoldResult, type FoldScope } from "../reducers/reduce.ts";
 import { logPages, readOptions, streamName, streamPages } from "./_pages.ts";
 import { Retention } from "./_retention.ts";
+import { Workflow } from "../workflows/workflow.ts";
+import { WorkflowRun, type WorkflowRunOptions } from "../workflows/workflow_run.ts";
+import { validateEvent } from "../events/validate.ts";
 import { scavenge, type ScavengeOptions, type ScavengeResult } from "./_scavenge.ts";
 import { refusedListeners } from "./_append.ts";
 import { Writer } from "./_writer.ts";
@@ -460,6 +463,73 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
   streamStatus(stream: string): Promise<StreamStatus | undefined> {
     this.#open();
     return streamStatus(this.adapter, stream);
+  }
+
+  /**
+   * Runs a workflow (a process manager, a saga): a durable subscription to its input
+   * types (one active instance per workflow name across processes) hands each input to
+   * its instance, and a timer loop fires the timers due. What one input produces commits
+   * in one append, with ids derived from the input, so nothing is done twice after a
+   * crash; every event it appends carries `meta.$correlation` and `meta.$causation`.
+   *
+   * @param workflow the definition
+   * @param options `clock` (timers and `ctx.now`), `timerInterval` (ms, default 1000), and subscription options
+   * @returns the run: `info()`, `instances()`, `instance(key)`, `fireTimers()`, `stop()`
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event, EventFactory, EventStore, Workflow } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * import { z } from "zod";
+   * const events = new EventFactory([
+   *   event.type("order:placed").data(z.object({ orderId: z.string() })),
+   *   event.type("order:shipped").data(z.object({ orderId: z.string() })),
+   * ]);
+   * const shipping = new Workflow<typeof events, { placed: boolean }, "order:placed">({
+   *   name: "shipping",
+   *   types: ["order:placed"],
+   *   key: (record) => record.data.orderId,
+   *   initial: () => ({ placed: false }),
+   *   evolve: () => ({ placed: true }),
+   *   react: (_state, record, ctx) => {
+   *     ctx.append({ type: "order:shipped", stream: `order-${record.data.orderId}`, data: record.data });
+   *     ctx.complete();
+   *   },
+   * });
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events });
+   * await using run = store.runWorkflow(shipping, { pollInterval: 10 });
+   * const placed = await store.pushEvent(store.event({ type: "order:placed", stream: "order-1", data: { orderId: "1" } }));
+   * await run.subscription.waitFor(placed.position);
+   * assert.equal((await run.instance("1"))?.status, "completed");
+   * ```
+   */
+  runWorkflow<TState, TType extends EventTypeOf<TEvents>>(
+    workflow: Workflow<TEvents, TState, TType>,
+    options: WorkflowRunOptions = {},
+  ): WorkflowRun<TEvents, TState, TType> {
+    this.#open();
+    if (!(workflow instanceof Workflow)) throw new TypeError("runWorkflow needs a Workflow");
+    const clock = options.clock ?? this.#clock;
+    return new WorkflowRun<TEvents, TState, TType>(workflow, {
+      pending: (input, id, created) => {
+        if (typeof input !== "object" || input === null) {
+          throw new TypeError("a workflow's events must be objects");
+        }
+        const given = input as { stream?: string; created?: string };
+        return checkEvent(
+          this.events,
+          { ...this.event(input as EventInputOf<TEvents>), id, created: given.created ?? created },
+          0,
+          false,
+          clock,
+        );
+      },
+      validate: async (event) => void await validateEvent(this.events, event.type, event.data, event.meta),
+      write: async (pending, options) => (await this.#writer.write(pending, options, false)).records,
+      exists: async (ids) => new Set((await this.#opened().getByIds(ids)).map((record) => record.id)),
+      readStream: (stream, options) => this.readStream(stream, options),
+      subscribe: (name, projector, options) => this.subscribe(name, projector, options) as never,
+    }, { ...options, clock });
   }
 
   /**

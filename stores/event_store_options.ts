@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Cause } from "../events/correlation.ts";
 import type { ExpectedRevision } from "../events/expected_revision.ts";
 import type { Clock } from "../events/clock.ts";
 import type { AnyEventFactory, EventRecordOf, EventTypeOf } from "../events/factory.ts";
@@ -117,6 +118,11 @@ export interface PushOptions {
   readonly batch?: string;
   /** Relation changes committed in the same transaction. */
   readonly relations?: readonly { key: string; stream: string; op?: "insert" | "remove" }[];
+  /**
+   * The record that caused these events: each gets `meta.$correlation` (the cause's, or
+   * its id) and `meta.$causation` (its id), after validation.
+   */
+  readonly causedBy?: Cause;
 }
 
 /** Options of reads that return arrays. */

@@ -30,6 +30,7 @@ import { evolutionCases } from "./store/evolution.ts";
 import { lifecycleCases } from "./store/lifecycle.ts";
 import { personalCases } from "./store/personal.ts";
 import { retentionCases } from "./store/retention.ts";
+import { workflowCases } from "./store/workflows.ts";
 import { fidelityCases } from "./store/fidelity.ts";
 import { hookCases } from "./store/hooks.ts";
 import { importCases } from "./store/imports.ts";
@@ -113,6 +114,7 @@ const groups: readonly CaseGroup[] = [
   { group: "store/lifecycle", cases: lifecycleCases },
   { group: "store/personal", cases: personalCases },
   { group: "store/retention", cases: retentionCases },
+  { group: "store/workflows", cases: workflowCases },
   { group: "store/projectors", cases: projectorCases },
   { group: "store/input", cases: [...inputCases, ...optionCases] },
   { group: "store/closing", cases: closingCases },

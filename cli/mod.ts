@@ -41,6 +41,7 @@ import { scavenge } from "./commands/scavenge.ts";
 import { streams } from "./commands/streams.ts";
 import { VERSION } from "./_version.ts";
 import { verify } from "./commands/verify.ts";
+import { workflows } from "./commands/workflows.ts";
 
 const COMMANDS: readonly Command[] = [
   info,
@@ -54,6 +55,7 @@ const COMMANDS: readonly Command[] = [
   checkpoints,
   forget,
   scavenge,
+  workflows,
 ];
 
 function findCommand(name: string): Command {

@@ -137,6 +137,7 @@ Deno.test("cli: --help works for the tool and every command, with examples", asy
     "checkpoints",
     "forget",
     "scavenge",
+    "workflows",
   ]);
   for (const name of names) {
     const help = await cli([name, "--help"]);

@@ -30,6 +30,8 @@ import { loadDefinitions } from "../_user_module.ts";
 import { RecordReader } from "../../stores/_evolve.ts";
 import { recordLine } from "../_ndjson.ts";
 import { watchChanges } from "../_changes.ts";
+import { correlationOf } from "../../events/correlation.ts";
+import type { EventRecord } from "../../events/record.ts";
 
 const PAGE = 1000;
 
@@ -41,6 +43,13 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
   const follow = args.boolean("follow");
   const streams = args.list("stream");
   const types = args.list("type");
+  const correlation = args.string("correlation");
+  if (correlation === "") {
+    throw new UsageError("--correlation needs the id of a flow (the record that started it)");
+  }
+  // A flow: the record that started it, and every record carrying its id as $correlation.
+  const inFlow = (record: EventRecord) =>
+    correlation === undefined || record.id === correlation || correlationOf(record.meta) === correlation;
   const since = args.has("since") ? readTime(args.string("since")!, "--since") : undefined;
   const field = timeField(args.string("time-field"));
   const definitions = args.has("definitions")
@@ -85,7 +94,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
       settle = false;
       for (const record of reader === undefined ? page : await reader.read(page)) {
         if (pastEnd(record, bounds)) return await hint();
-        if (!inTime(record, bounds)) continue;
+        if (!inTime(record, bounds) || !inFlow(record)) continue;
         await io.out.line(recordLine(record, true));
         if (++printed >= limit) return;
       }
@@ -105,7 +114,7 @@ export const events: Command = {
   name: "events",
   summary: "print events as NDJSON, filtered; --follow tails new ones",
   usage: [
-    "events --store URL [--stream ID]... [--type TYPE]... [--after POS] [--before POS]",
+    "events --store URL [--stream ID]... [--type TYPE]... [--correlation ID] [--after POS] [--before POS]",
     "       [--since TIME] [--until POS|TIME] [--time-field created|recorded] [--limit N] [--follow]",
     "       [--definitions FILE [--export NAME]] [--json]",
   ],
@@ -118,12 +127,18 @@ export const events: Command = {
     "Ctrl-C. Records print as stored (their type, version and payloads as written); with\n" +
     "--definitions they print as your application reads them: renamed types under their new name,\n" +
     "older versions upcast (with storedVersion). The output is JSON already: --json changes\n" +
-    "nothing and is accepted like everywhere. When\n" +
+    "nothing and is accepted like everywhere. --correlation ID prints one whole flow: the record ID\n" +
+    "and every record whose meta.$correlation is ID (what workflows and commands caused). When\n" +
     "filters match nothing, a hint on stderr lists what the store holds (the exit code stays 0).",
   flags: {
     ...STORE_FLAG,
     stream: { type: "list", value: "ID", description: "only this stream" },
     type: { type: "list", value: "TYPE", description: "only this event type" },
+    correlation: {
+      type: "string",
+      value: "ID",
+      description: "only one flow: the record with this id and those whose meta.$correlation is it",
+    },
     after: { type: "string", value: "POS", description: "only positions after this one (head: the newest)" },
     before: { type: "string", value: "POS", description: "only positions before this one" },
     since: { type: "string", value: "TIME", description: "only events at or after this ISO-8601 time" },
@@ -157,6 +172,10 @@ export const events: Command = {
     [
       "Two types during January",
       "eventfold events -s sqlite:./events.db --type order:placed --type order:paid --since 2026-01-01 --until 2026-01-31T23:59:59Z",
+    ],
+    [
+      "One whole flow: an order and everything it caused",
+      "eventfold events --store sqlite:./events.db --correlation 0190a000-0000-7000-8000-000000000001",
     ],
     [
       "Tail new events of any process",

@@ -100,6 +100,7 @@ export {
   type WorkflowRunInfo,
   type WorkflowRunOptions,
 } from "./workflows/workflow_run.ts";
+export type { WorkflowWriteOptions } from "./workflows/_records.ts";
 export type { ScavengeOptions, ScavengeProgress, ScavengeResult } from "./stores/_scavenge.ts";
 export { validateEvent, type ValidPayloads } from "./events/validate.ts";
 export { uuidv7 } from "./events/id.ts";

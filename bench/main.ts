@@ -2,7 +2,7 @@
  * `deno task bench`: runs each store's benchmark and prints one Markdown table. Every
  * ratio compares the store with the raw driver doing the same work in the same run.
  *
- * Usage: `deno task bench [sqlite] [postgres] [cli] [subscriptions] [lifecycle] [--quick]`
+ * Usage: `deno task bench [sqlite] [postgres] [cli] [subscriptions] [lifecycle] [workflows] [--quick]`
  *
  * @module
  */
@@ -18,6 +18,7 @@ const suites: Record<string, () => Promise<BenchModule>> = {
   cli: () => import("./cli.ts"),
   subscriptions: () => import("./subscriptions.ts"),
   lifecycle: () => import("./lifecycle.ts"),
+  workflows: () => import("./workflows.ts"),
 };
 
 const args = Deno.args.filter((arg) => !arg.startsWith("--"));

@@ -525,7 +525,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
         );
       },
       validate: async (event) => void await validateEvent(this.events, event.type, event.data, event.meta),
-      write: async (pending, options) => (await this.#writer.write(pending, options, false)).records,
+      write: async (pending, options) => (await this.#writer.write(pending, options, false)).inserted,
       exists: async (ids) => new Set((await this.#opened().getByIds(ids)).map((record) => record.id)),
       readStream: (stream, options) => this.readStream(stream, options),
       subscribe: (name, projector, options) => this.subscribe(name, projector, options) as never,

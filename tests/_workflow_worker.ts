@@ -7,12 +7,14 @@
  *
  * Usage: `deno run -A tests/_workflow_worker.ts <sqlite:PATH | postgres:SCHEMA> <clock file> <instances> [flags]`
  *
- * - `--slow MS`: each reaction waits MS ms after deciding, before its effects commit, so a
- *   run lasts long enough to be killed in the middle of it;
+ * - `--slow MS`: each reaction waits up to MS ms (at random) after deciding, before its
+ *   effects commit, so that commits of the inputs a batch handles concurrently spread out
+ *   and a run can be killed in the middle of them;
  * - `--owner NAME`: the subscription's owner (shown in its lease).
  *
  * Stdout: `ready` once the run is started, `react <type> <key>` as each reaction starts,
- * `done <instances>` (a JSON array of `run.instances()`) before exiting.
+ * `done {fired, instances}` (the timers this process fired, and `run.instances()`)
+ * before exiting.
  *
  * @module
  */
@@ -92,7 +94,7 @@ if (import.meta.main) {
     react: async (state, record, ctx) => {
       console.log(`react ${record.type} ${ctx.key}`);
       await base.react(state, record, ctx);
-      if (slow > 0) await delay(slow);
+      if (slow > 0) await delay(Math.random() * slow);
     },
   });
   const run = store.runWorkflow(workflow, {
@@ -108,8 +110,9 @@ if (import.meta.main) {
   for (;;) {
     const all = await run.instances();
     if (all.length === instances && all.every((instance) => FINAL_STATUSES.has(instance.status))) {
+      const { timers } = await run.info();
       await run.stop();
-      console.log(`done ${JSON.stringify(all)}`);
+      console.log(`done ${JSON.stringify({ fired: timers.fired, instances: all })}`);
       break;
     }
     await delay(50);

@@ -21,6 +21,7 @@ const SOURCE = [
   "aggregates",
   "projectors",
   "stores",
+  "workflows",
 ];
 
 async function copyTree(from: URL, to: string): Promise<void> {

@@ -16,7 +16,7 @@ import type { ExpectedRevision } from "../events/expected_revision.ts";
 import type { WorkflowStatus } from "./workflow.ts";
 
 /** How a run appends: expected revisions per stream, and the record that caused it. */
-export interface WriteOptions {
+export interface WorkflowWriteOptions {
   /** Expected revision per stream. */
   readonly expectedRevision: Readonly<Record<string, ExpectedRevision>>;
   /** The cause: the events get `meta.$correlation` and `meta.$causation`. */

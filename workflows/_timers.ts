@@ -12,14 +12,20 @@
 import { isConcurrencyError } from "../errors.ts";
 import type { EventRecord, PendingEvent } from "../events/record.ts";
 import { WORKFLOW_TYPES } from "../events/system.ts";
-import { derivedId, type TimerRow, timerStream, workflowRecord, type WriteOptions } from "./_records.ts";
+import {
+  derivedId,
+  type TimerRow,
+  timerStream,
+  workflowRecord,
+  type WorkflowWriteOptions,
+} from "./_records.ts";
 
 /** What the timers need of the store. */
 export interface TimerPort {
   /** Reads a stream from a revision on, in revision order. */
   readStream(stream: string, options: { readonly fromRevision: number }): AsyncIterable<EventRecord>;
-  /** Appends, system records included. */
-  write(pending: PendingEvent[], options: WriteOptions): Promise<unknown>;
+  /** Appends, system records included; returns the records this call inserted (not those stored already). */
+  write(pending: PendingEvent[], options: WorkflowWriteOptions): Promise<readonly EventRecord[]>;
 }
 
 function rowKey(key: string, id: string): string {
@@ -86,8 +92,9 @@ export class TimerBook {
       { key: row.key, id: row.id, event: row.event.id },
       now,
     );
+    let inserted: readonly EventRecord[];
     try {
-      await this.#port.write([{ ...row.event, created: now }, fired], {
+      inserted = await this.#port.write([{ ...row.event, created: now }, fired], {
         expectedRevision: { [this.#stream]: this.#revision },
         causedBy: row.cause,
       });
@@ -98,6 +105,7 @@ export class TimerBook {
     }
     this.#pending.delete(rowKey(row.key, row.id));
     await this.refresh(); // the fired record moved the stream on
-    return true;
+    // Nothing inserted: another process fired it first (its ids were stored already).
+    return inserted.length > 0;
   }
 }

@@ -28,7 +28,7 @@ import {
   type TimerRow,
   timerStream,
   workflowRecord,
-  type WriteOptions,
+  type WorkflowWriteOptions,
 } from "./_records.ts";
 import { TimerBook } from "./_timers.ts";
 import { FINAL_STATUSES, type Workflow, type WorkflowContext, type WorkflowStatus } from "./workflow.ts";
@@ -39,8 +39,8 @@ export interface WorkflowPort<TEvents extends AnyEventFactory> {
   pending(input: unknown, id: string, created: string): PendingEvent;
   /** Validates a pending event's payload (for timers, when they are set). */
   validate(event: PendingEvent): Promise<void>;
-  /** Appends, system records included, in one transaction. */
-  write(pending: PendingEvent[], options: WriteOptions): Promise<EventRecord[]>;
+  /** Appends, system records included, in one transaction; returns the records it inserted (not those stored already). */
+  write(pending: PendingEvent[], options: WorkflowWriteOptions): Promise<EventRecord[]>;
   /** Which of `ids` are stored. */
   exists(ids: readonly string[]): Promise<Set<string>>;
   /** Reads a stream in revision order. */

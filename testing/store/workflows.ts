@@ -265,6 +265,8 @@ export const workflowCases: readonly Case[] = [
           async () => (await runB.instances({ status: "compensated" })).length === 6,
           "all compensated",
         );
+        const fired = (await runA.info()).timers.fired + (await runB.info()).timers.fired;
+        assert.equal(fired, 6, "each run counts only what it fired itself");
         const log = await a.getEvents();
         const of = (type: string) => log.filter((record) => record.type === type).length;
         assert.deepEqual(

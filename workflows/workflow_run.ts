@@ -97,8 +97,9 @@ class Effects<TEvents extends AnyEventFactory> implements WorkflowContext<TEvent
   readonly key: string;
   readonly now: string;
   readonly appends: { event: unknown; expectedRevision?: ExpectedRevision }[] = [];
-  readonly schedules: { id: string; at: string; event: unknown }[] = [];
-  readonly cancels: string[] = [];
+  /** Timers set and cancelled, in the order asked. */
+  readonly timerOps:
+    ({ op: "set"; id: string; at: string; event: unknown } | { op: "cancel"; id: string })[] = [];
   readonly compensations: unknown[] = [];
   ended: { status: "completed" } | { status: "failed"; reason: string } | undefined;
 
@@ -137,12 +138,12 @@ class Effects<TEvents extends AnyEventFactory> implements WorkflowContext<TEvent
       throw new TypeError(`timer "${timer.id}" needs either after or at`);
     }
     if (Number.isNaN(at)) throw new TypeError("timers need a clock whose times are ISO-8601 dates");
-    this.schedules.push({ id: timer.id, at: new Date(at).toISOString(), event: timer.event });
+    this.timerOps.push({ op: "set", id: timer.id, at: new Date(at).toISOString(), event: timer.event });
   }
 
   cancel(id: string): void {
     if (typeof id !== "string" || id === "") throw new TypeError("cancel needs a timer id");
-    this.cancels.push(id);
+    this.timerOps.push({ op: "cancel", id });
   }
 
   compensateWith(event: unknown): void {
@@ -376,8 +377,11 @@ export class WorkflowRun<
         id: timerId,
       }, now));
     };
-    for (const timerId of effects.cancels) await cancel(timerId, "cancel");
-    for (const [i, timer] of effects.schedules.entries()) {
+    for (const [i, timer] of effects.timerOps.entries()) {
+      if (timer.op === "cancel") {
+        await cancel(timer.id, `cancel:${i}`);
+        continue;
+      }
       const event = this.#port.pending(timer.event, await id(`timer:${timer.id}:${i}`), now);
       await this.#port.validate(event);
       const row: TimerRow = {

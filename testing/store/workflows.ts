@@ -328,4 +328,58 @@ export const workflowCases: readonly Case[] = [
       assert.throws(() => store.runWorkflow(orderWorkflow(), { timerInterval: 0 }), RangeError);
     },
   },
+  {
+    name:
+      "timers are set and cancelled in the order react asks; an append whose expectedRevision does not hold parks the input and changes nothing",
+    async run(ctx) {
+      const clock = handClock();
+      await using store = storeOver(await ctx.adapter(), clock);
+      const flow = new Workflow<typeof orderEvents, number, "order:placed" | "payment:succeeded">({
+        name: "ordering",
+        types: ["order:placed", "payment:succeeded"],
+        key: (record) => record.data.orderId,
+        initial: () => 0,
+        evolve: (n) => n + 1,
+        react: (_n, record, ctx) => {
+          const timeout = {
+            type: "payment:timed-out" as const,
+            stream: `order-${ctx.key}`,
+            data: { orderId: ctx.key },
+          };
+          if (record.type === "order:placed") {
+            ctx.schedule({ id: "a", after: 1000, event: timeout });
+            ctx.cancel("a"); // then set again: it stays set
+            ctx.schedule({ id: "a", after: 2000, event: timeout });
+            ctx.schedule({ id: "b", after: 1000, event: timeout });
+            ctx.cancel("b"); // cancelled last: not set
+          } else {
+            // The payment stream holds this very event: revision 0 cannot hold.
+            ctx.append({
+              type: "shipment:requested",
+              stream: `payment-${ctx.key}`,
+              data: { orderId: ctx.key },
+            }, {
+              expectedRevision: 0,
+            });
+          }
+        },
+      });
+      await using run = store.runWorkflow(flow, { ...FAST, attempts: 2, onError: () => {} });
+      const placed = await place(store, "t1");
+      await run.subscription.waitFor(placed.position);
+      const t1 = await run.instance("t1");
+      assert.deepEqual(t1?.timers, [{
+        id: "a",
+        at: new Date(Date.parse(placed.created) + 2000).toISOString(),
+      }]);
+      const paid = await pay(store, "t1");
+      await run.subscription.waitFor(paid.position, { timeout: 20_000 });
+      assert.equal((await run.info()).subscription.parked, 1);
+      assert.deepEqual(await run.instance("t1"), t1, "the parked input changed nothing");
+      assert.equal(
+        (await store.getEvents()).filter((record) => record.type === "shipment:requested").length,
+        0,
+      );
+    },
+  },
 ];

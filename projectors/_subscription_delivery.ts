@@ -18,6 +18,31 @@ export interface Delivered {
 }
 
 /**
+ * Delivers `records` one at a time, in log order; stops at the first failure.
+ *
+ * @param records the batch, in log order
+ * @param deliver runs a record's handlers; rejects when one failed
+ * @returns which records succeeded and which failed
+ */
+export async function deliverInOrder<TRecord extends EventRecord>(
+  records: readonly TRecord[],
+  deliver: (record: TRecord) => Promise<void>,
+): Promise<Delivered> {
+  const done = new Array<boolean>(records.length).fill(false);
+  const failures = new Map<number, unknown>();
+  for (let index = 0; index < records.length; index++) {
+    try {
+      await deliver(records[index]);
+      done[index] = true;
+    } catch (error) {
+      failures.set(index, error);
+      break;
+    }
+  }
+  return { done, failures };
+}
+
+/**
  * Delivers `records` stream by stream.
  *
  * @param records the batch, in log order

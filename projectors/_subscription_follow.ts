@@ -6,7 +6,8 @@
  * @module
  */
 
-import { type Signal, within } from "../async.ts";
+import { bounded, OVERDUE, type Signal, within } from "../async.ts";
+import { TimeoutError } from "../errors.ts";
 import type { AnyEventFactory } from "../events/factory.ts";
 import type { Adapter } from "../contract/mod.ts";
 import type { Handling } from "./_subscription_handling.ts";
@@ -40,6 +41,8 @@ export interface FollowContext<TEvents extends AnyEventFactory> {
   readonly signal: Signal;
   /** The subscription's state. */
   readonly status: Status;
+  /** The types its projector handles (`undefined`: every type), asked before each pass over the log. */
+  readonly types: () => readonly string[] | undefined;
 }
 
 /** The reading loop of one subscription, and the requests it serves. */
@@ -105,9 +108,14 @@ export class Follower<TEvents extends AnyEventFactory> {
       this.#c.signal.clear();
       let complete = true;
       const after = progress.position ?? undefined;
+      // Only the types the projector handles are read, in the store. What they skip moves the
+      // checkpoint too, up to the head as it was before the pass (nothing readable below it
+      // was missed), so a restart does not read the skipped part again.
+      const types = this.#c.types();
+      const head = types === undefined ? undefined : await this.#head();
       // It polls and is woken anyway, so a page never waits for held-back events.
       const pages = within(
-        source.readAllPages({ after, settle: false }),
+        source.readAllPages({ after, settle: false, types }),
         settings.readTimeout,
         `reading the log for subscription "${name}" (the store did not answer)`,
       );
@@ -130,8 +138,27 @@ export class Follower<TEvents extends AnyEventFactory> {
         status.set("live");
         for (const rebuilt of this.#rebuilt.splice(0)) rebuilt.resolve(undefined);
       }
+      if (head !== undefined && head !== null && (progress.position === null || head > progress.position)) {
+        await handling.skipTo(head);
+      }
       await this.#c.signal.wait(settings.pollInterval);
     }
+  }
+
+  /** The newest readable position (`null`: the log is empty). */
+  async #head(): Promise<string | null> {
+    const { name, settings } = this.#c;
+    const read = await bounded(
+      this.#adapter.readLog({ direction: "backward", limit: 1 }),
+      settings.readTimeout,
+    );
+    if (read === OVERDUE) {
+      throw new TimeoutError(
+        `reading the log for subscription "${name}" (the store did not answer)`,
+        settings.readTimeout,
+      );
+    }
+    return read[0]?.position ?? null;
   }
 
   /** Loads the checkpoint: restores the saved state, or rebuilds when the version changed. */

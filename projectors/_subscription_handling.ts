@@ -11,7 +11,7 @@ import type { AnyEventFactory, EventRecordOf } from "../events/factory.ts";
 import type { Adapter, ParkedEvent } from "../contract/mod.ts";
 import { withinTransaction } from "../contract/_reentry.ts";
 import type { Projector } from "./projector.ts";
-import { deliverByStream, parkedOf } from "./_subscription_delivery.ts";
+import { deliverByStream, deliverInOrder, parkedOf } from "./_subscription_delivery.ts";
 import { isStoreFailure } from "./_subscription_faults.ts";
 import type { Settings } from "./_subscription_settings.ts";
 import type { Progress } from "./_subscription_progress.ts";
@@ -83,10 +83,26 @@ export class Handling<TEvents extends AnyEventFactory> {
     else await this.#atLeastOnce(page, hydrated, signal);
   }
 
+  /**
+   * Moves the checkpoint past events no handler takes (read with the projector's types,
+   * none of them came back), so a restart does not read them again.
+   *
+   * @param position the newest position every handled event is at or below
+   */
+  async skipTo(position: string): Promise<void> {
+    await this.#c.progress.skip(position);
+  }
+
+  /** Delivers a page: stream by stream, or one event at a time (`sequential`). */
+  #delivered(page: EventRecordOf<TEvents>[], hydrated: boolean) {
+    const deliver = this.#c.settings.sequential ? deliverInOrder : deliverByStream;
+    return deliver(page, (record) => this.#deliver(record, hydrated));
+  }
+
   /** Delivers the page, retries what failed in log order, then saves the checkpoint. */
   async #atLeastOnce(page: EventRecordOf<TEvents>[], hydrated: boolean, signal: AbortSignal): Promise<void> {
     const { progress } = this.#c;
-    const { done, failures } = await deliverByStream(page, (record) => this.#deliver(record, hydrated));
+    const { done, failures } = await this.#delivered(page, hydrated);
     for (let i = 0; i < page.length && failures.size > 0; i++) {
       if (done[i]) continue;
       const first = failures.has(i) ? { attempts: 1, error: failures.get(i) } : undefined;
@@ -119,7 +135,7 @@ export class Handling<TEvents extends AnyEventFactory> {
       await withinTransaction(adapter, async (tx) => {
         const delivered = await this.#c.scope.run(
           { handle: tx.handle },
-          () => deliverByStream(page, (record) => this.#deliver(record, hydrated)),
+          () => this.#delivered(page, hydrated),
         );
         if (delivered.failures.size > 0) {
           failures = delivered.failures;

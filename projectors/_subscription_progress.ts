@@ -59,6 +59,19 @@ export class Progress {
     this.#waiters.advance(position);
   }
 
+  /**
+   * Moves the checkpoint past events no handler takes. Waits for positions up to it end;
+   * predicates are not asked again, since no read model changed.
+   */
+  async skip(position: string): Promise<void> {
+    if (!await this.#adapter.putCheckpoint(this.#name, this.saved, this.next(position))) {
+      throw new CheckpointMoved(this.#name);
+    }
+    this.saved = this.position = position;
+    this.error = undefined;
+    this.#waiters.advance(position, false);
+  }
+
   /** Saves the checkpoint at `position` outside a transaction. */
   async save(position: string): Promise<void> {
     await this.reset(this.next(position));

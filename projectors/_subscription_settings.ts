@@ -7,8 +7,16 @@
 import type { SavedState, SubscriptionErrorContext, SubscriptionOptions } from "./subscription_options.ts";
 
 /** Options with every default filled in. */
+function flag(name: string, value: unknown): boolean {
+  if (value !== undefined && typeof value !== "boolean") {
+    throw new TypeError(`${name} must be true or false, got ${JSON.stringify(value)}`);
+  }
+  return value === true;
+}
+
 export interface Settings {
   readonly transactional: boolean;
+  readonly sequential: boolean;
   readonly attempts: number;
   readonly backoff: number;
   readonly maxBackoff: number;
@@ -89,6 +97,7 @@ export function settle(options: SubscriptionOptions): Settings {
   const backoff = whole("backoff", options.backoff, 100, 0);
   return {
     transactional: options.transactional === true,
+    sequential: flag("sequential", options.sequential),
     attempts: whole("attempts", options.attempts, 3, 1),
     backoff,
     maxBackoff: whole("maxBackoff", options.maxBackoff, Math.max(30_000, backoff), backoff),

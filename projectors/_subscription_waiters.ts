@@ -40,8 +40,14 @@ export class Waiters {
    * @param holds the predicate; its error rejects the wait
    * @param timeout ms before rejecting with `TimeoutError` (`Infinity`: never)
    * @param describe what is waited for, for the timeout message
+   * @param now check it at once too (else only after the next batch)
    */
-  watch(holds: () => boolean | Promise<boolean>, timeout: number, describe: () => string): Promise<void> {
+  watch(
+    holds: () => boolean | Promise<boolean>,
+    timeout: number,
+    describe: () => string,
+    now: boolean,
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = Number.isFinite(timeout)
         ? setTimeout(() => {
@@ -51,6 +57,8 @@ export class Waiters {
         : undefined;
       const watcher: Watcher = { holds, resolve, reject, timer };
       this.#watching.add(watcher);
+      // Registered first: a batch handled while this first check runs is checked after it.
+      if (now) this.#check(watcher);
     });
   }
 
@@ -97,9 +105,12 @@ export class Waiters {
     });
   }
 
-  /** Resolves every waiter whose position is at or before `position`; checks every predicate. */
-  advance(position: string | null): void {
-    for (const watcher of this.#watching) this.#check(watcher);
+  /**
+   * Resolves every waiter whose position is at or before `position`; when a batch changed
+   * the read model (`changed`), checks every predicate.
+   */
+  advance(position: string | null, changed = true): void {
+    if (changed) { for (const watcher of this.#watching) this.#check(watcher); }
     if (position === null) return;
     for (const waiter of this.#waiting) {
       if (waiter.position <= position) {

@@ -304,6 +304,26 @@ export class Projector<TEvents extends AnyEventFactory = AnyEventFactory> {
     this.#batches.clear();
   }
 
+  /**
+   * The event types this projector has handlers for, sorted. A subscription reads only
+   * these from the store (in SQL on SQLite and PostgreSQL), so a projector of a few types
+   * catches up without reading the rest of the log.
+   *
+   * @returns the types
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { event, EventFactory, Projector } from "@eventfold/eventfold";
+   * const events = new EventFactory([event.type("a"), event.type("b")]);
+   * const projector = new Projector<typeof events>();
+   * projector.on("b", () => {});
+   * assert.deepEqual(projector.handledTypes(), ["b"]);
+   * ```
+   */
+  handledTypes(): string[] {
+    return [...this.#handlers.keys()].sort();
+  }
+
   #register(type: string, entry: Entry): ProjectorRegistration {
     checkType(type, "An event type");
     checkFunction(entry.handler, "A handler");

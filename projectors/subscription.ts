@@ -160,6 +160,8 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
       handling,
       signal: this.#signal,
       status: this.#status,
+      // A projector that tells its types (every Projector does) is read for those only.
+      types: () => typeof projector.handledTypes === "function" ? projector.handledTypes() : undefined,
     });
     if (options.start !== false) this.start();
   }
@@ -472,12 +474,15 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
   }
 
   async #until(holds: () => boolean | Promise<boolean>, timeout: number, now: boolean): Promise<void> {
-    if (now && await holds()) return;
-    if (this.#run === undefined) throw this.#ending();
+    if (this.#run === undefined) {
+      if (now && await holds()) return;
+      throw this.#ending();
+    }
     return await this.#waiters.watch(
       holds,
       timeout,
       () => `waiting for a predicate over subscription "${this.name}" (it is at ${this.#progress.position})`,
+      now,
     );
   }
 

@@ -103,6 +103,12 @@ export interface SubscriptionOptions {
    * Default `false`: the checkpoint is saved after the batch (at-least-once).
    */
   readonly transactional?: boolean;
+  /**
+   * Deliver one event at a time, in log order (default `false`: the events of different
+   * streams are delivered side by side, each stream in order). For handlers whose state
+   * spans streams, such as a workflow's instances.
+   */
+  readonly sequential?: boolean;
   /** How many times an event's handlers are tried before it is parked or the subscription stops (default 3). */
   readonly attempts?: number;
   /** Delay before the first retry in ms, doubling with each retry (default 100). */

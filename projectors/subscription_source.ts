@@ -27,7 +27,9 @@ export interface SubscriptionSource<TEvents extends AnyEventFactory, THandle = u
   /** The store's adapter (checkpoints, parked events, leases, transactions, wake-ups). */
   readonly adapter: Adapter;
   /** Pages of the log after a position, in position order. */
-  readAllPages(options: { after?: string; settle?: boolean }): AsyncIterable<EventRecordOf<TEvents>[]>;
+  readAllPages(
+    options: { after?: string; settle?: boolean; types?: readonly string[] },
+  ): AsyncIterable<EventRecordOf<TEvents>[]>;
   /** Calls `listener` after each commit of this store (a wake-up; the records are read from the log). */
   onEventsInserted(listener: () => void): { unsubscribe(): void };
 }

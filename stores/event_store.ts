@@ -529,6 +529,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
       exists: async (ids) => new Set((await this.#opened().getByIds(ids)).map((record) => record.id)),
       readStream: (stream, options) => this.readStream(stream, options),
       subscribe: (name, projector, options) => this.subscribe(name, projector, options) as never,
+      tracker: this.#subscriptions,
     }, { ...options, clock });
   }
 

@@ -57,6 +57,15 @@ export class TimerBook {
     return [...this.#pending.values()].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   }
 
+  /**
+   * Whether `row` is still pending, as last read (not fired, cancelled or set again).
+   *
+   * @param row a timer of an instance
+   */
+  holds(row: TimerRow): boolean {
+    return this.#pending.get(rowKey(row.key, row.id))?.event.id === row.event.id;
+  }
+
   /** Reads what the timer stream got since the last refresh. */
   async refresh(): Promise<void> {
     for await (const record of this.#port.readStream(this.#stream, { fromRevision: this.#revision + 1 })) {
@@ -76,11 +85,19 @@ export class TimerBook {
   async fireDue(now: string): Promise<number> {
     await this.refresh();
     let count = 0;
+    const failed: unknown[] = [];
     for (const row of this.pending) {
       if (row.at > now) break;
-      if (await this.#fire(row, now)) count++;
+      try {
+        if (await this.#fire(row, now)) count++;
+      } catch (error) {
+        // One timer whose event cannot be appended holds up no other: the rest fire, its error is reported.
+        failed.push(error);
+      }
     }
     this.fired += count;
+    if (failed.length === 1) throw failed[0];
+    if (failed.length > 1) throw new AggregateError(failed, `${failed.length} timers could not fire`);
     return count;
   }
 

@@ -115,9 +115,11 @@ export class Workflow<
    */
   constructor(spec: WorkflowSpec<TEvents, TState, TType>) {
     if (typeof spec !== "object" || spec === null) throw new TypeError("Workflow needs a definition object");
-    if (typeof spec.name !== "string" || spec.name === "" || spec.name.includes(":")) {
+    if (typeof spec.name !== "string" || spec.name === "" || /[:\u0000-\u001f\u007f]/.test(spec.name)) {
       throw new TypeError(
-        `Workflow name must be a non-empty string without ":", got ${JSON.stringify(spec.name)}`,
+        `Workflow name must be a non-empty string without ":" or control characters, got ${
+          JSON.stringify(spec.name)
+        }`,
       );
     }
     if (

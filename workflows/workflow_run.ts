@@ -11,6 +11,7 @@
  */
 
 import { delay } from "../async.ts";
+import { isStoreClosedError } from "../errors.ts";
 import { type Clock, systemClock } from "../events/clock.ts";
 import type { AnyEventFactory, EventTypeOf } from "../events/factory.ts";
 import type { EventRecord, PendingEvent } from "../events/record.ts";
@@ -50,6 +51,11 @@ export interface WorkflowPort<TEvents extends AnyEventFactory> {
   ): AsyncIterable<EventRecord>;
   /** Starts a durable subscription. */
   subscribe(name: string, projector: Projector<TEvents>, options: SubscriptionOptions): Subscription<TEvents>;
+  /** Where the store keeps what it stops when it closes. */
+  readonly tracker?: {
+    add(run: { stop(): Promise<void> }): unknown;
+    delete(run: { stop(): Promise<void> }): unknown;
+  };
 }
 
 /** Options of `store.runWorkflow`: a clock and the timer interval, and the subscription's own. */
@@ -91,6 +97,9 @@ interface Stored {
   readonly data: StateData;
   readonly revision: number;
 }
+
+/** The latest time a timer may be due: ISO-8601 strings sort as times up to year 9999. */
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /** What one `react` asked for. */
 class Effects<TEvents extends AnyEventFactory> implements WorkflowContext<TEvents> {
@@ -138,6 +147,11 @@ class Effects<TEvents extends AnyEventFactory> implements WorkflowContext<TEvent
       throw new TypeError(`timer "${timer.id}" needs either after or at`);
     }
     if (Number.isNaN(at)) throw new TypeError("timers need a clock whose times are ISO-8601 dates");
+    if (at < 0 || at > LATEST) {
+      throw new RangeError(
+        `timer "${timer.id}" is due outside 1970 to 9999: ${JSON.stringify(timer.after ?? timer.at)}`,
+      );
+    }
     this.timerOps.push({ op: "set", id: timer.id, at: new Date(at).toISOString(), event: timer.event });
   }
 
@@ -213,8 +227,13 @@ export class WorkflowRun<
     for (const type of workflow.spec.types) {
       projector.all(type as never, (record: EventRecord) => this.#take(record));
     }
-    this.#subscription = port.subscribe(subscriptionName(this.name), projector, subscription);
+    this.#subscription = port.subscribe(subscriptionName(this.name), projector, {
+      ...subscription,
+      // An instance's inputs in log order, whatever their streams (the default delivers streams side by side).
+      sequential: true,
+    });
     this.#loop = this.#fireLoop();
+    port.tracker?.add(this);
   }
 
   /** The subscription underneath (for `waitFor` and its `info()`). */
@@ -280,6 +299,7 @@ export class WorkflowRun<
   /** Stops the subscription and the timer loop. Idempotent. */
   async stop(): Promise<void> {
     this.#stop.abort();
+    this.#port.tracker?.delete(this);
     await this.#subscription.stop();
     await this.#loop;
   }
@@ -295,7 +315,7 @@ export class WorkflowRun<
       try {
         await this.fireTimers();
       } catch (error) {
-        if (signal.aborted) return;
+        if (signal.aborted || isStoreClosedError(error)) return;
         if (this.#onError) {
           this.#onError(error, { subscription: subscriptionName(this.name), action: "recover" });
         } else console.error(`workflow "${this.name}": firing timers failed, trying again:`, error);
@@ -365,8 +385,12 @@ export class WorkflowRun<
     }
     // Timers: a fired one is gone once its event comes in; then cancels and new ones.
     const timers: Record<string, TimerRow> = {};
-    for (const [timerId, row] of Object.entries(last?.data.timers ?? {})) {
-      if (row.event.id !== record.id) timers[timerId] = row;
+    if (last !== undefined && Object.keys(last.data.timers).length > 0) {
+      // Timers that fired (or were cancelled) since: gone from the timer stream.
+      await this.#timers.refresh();
+      for (const [timerId, row] of Object.entries(last.data.timers)) {
+        if (row.event.id !== record.id && this.#timers.holds(row)) timers[timerId] = row;
+      }
     }
     const marks: PendingEvent[] = [];
     const cancel = async (timerId: string, why: string) => {
@@ -394,10 +418,13 @@ export class WorkflowRun<
       timers[timer.id] = row;
       marks.push(workflowRecord(WORKFLOW_TYPES.timerSet, "", await id(`set:${timer.id}:${i}`), row, now));
     }
-    const compensations = [
-      ...(last?.data.compensations ?? []),
-      ...effects.compensations.map((event) => this.#port.pending(event, "pending", now)),
-    ];
+    const compensations = [...(last?.data.compensations ?? [])];
+    for (const event of effects.compensations) {
+      // Checked now, so a fail() later cannot be refused by its own compensations.
+      const pending = this.#port.pending(event, "pending", now);
+      await this.#port.validate(pending);
+      compensations.push(pending);
+    }
     let status: WorkflowStatus = "running";
     const ended = effects.ended;
     if (ended !== undefined) {

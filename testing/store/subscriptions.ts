@@ -60,6 +60,47 @@ function assertStreamsInOrder(seen: readonly Seen[]): void {
 /** Cases about delivery, checkpoints, waiting, rebuilds, saved state and leases. */
 export const subscriptionCases: readonly Case[] = [
   {
+    name:
+      "a subscription reads only the types its projector handles, and its checkpoint moves past what it skipped",
+    async run(ctx) {
+      const inner = await ctx.adapter();
+      const asked: (readonly string[] | undefined)[] = [];
+      // The same adapter, noting the types each log read asks for.
+      const adapter = new Proxy(inner, {
+        get(target, key, receiver) {
+          if (key === "readLog") {
+            return (query: Parameters<typeof inner.readLog>[0]) => {
+              if (query.direction === "forward") asked.push(query.types);
+              return target.readLog(query);
+            };
+          }
+          const value = Reflect.get(target, key, receiver);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      await using store = await ctx.store({ adapter });
+      for (let i = 0; i < 30; i++) await store.pushEvent(store.event({ type: "tick", stream: `t${i % 3}` }));
+      const renamed = await store.pushEvent(
+        store.event({ type: "user:renamed", stream: "u1", data: { name: "Ada" } }),
+      );
+      const last = await store.pushEvent(store.event({ type: "tick", stream: "t0" }));
+      const names: string[] = [];
+      const projector = new Projector<Events>();
+      projector.on("user:renamed", (record) => void names.push(record.data.name));
+      await using subscription = store.subscribe("renames", projector, QUICK);
+      await subscription.waitFor(last.position); // a position of an event no handler takes
+      assert.deepEqual(names, ["Ada"]);
+      assert.ok(asked.some((types) => types?.join() === "user:renamed"), "read with the projector's types");
+      assert.ok(!asked.some((types) => types === undefined), "never the whole log");
+      assert.equal(
+        (await store.checkpoints.get("renames"))?.position,
+        last.position,
+        "past the skipped ticks",
+      );
+      assert.ok(renamed.position < last.position);
+    },
+  },
+  {
     name: "events appended during the catch-up are fresh, though the catch-up reads them",
     async run(ctx) {
       await using store = await ctx.store({ pageSize: 50 });

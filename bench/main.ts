@@ -2,7 +2,7 @@
  * `deno task bench`: runs each store's benchmark and prints one Markdown table. Every
  * ratio compares the store with the raw driver doing the same work in the same run.
  *
- * Usage: `deno task bench [sqlite] [postgres] [cli] [subscriptions] [lifecycle] [workflows] [--quick]`
+ * Usage: `deno task bench [sqlite] [postgres] [cli] [subscriptions] [lifecycle] [workflows] [filters] [--quick]`
  *
  * @module
  */
@@ -19,6 +19,7 @@ const suites: Record<string, () => Promise<BenchModule>> = {
   subscriptions: () => import("./subscriptions.ts"),
   lifecycle: () => import("./lifecycle.ts"),
   workflows: () => import("./workflows.ts"),
+  filters: () => import("./filters.ts"),
 };
 
 const args = Deno.args.filter((arg) => !arg.startsWith("--"));

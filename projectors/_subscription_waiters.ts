@@ -24,6 +24,20 @@ interface Watcher {
   checking?: Promise<void>;
 }
 
+/** The timer that ends a wait with a `TimeoutError` (none for an infinite timeout). */
+function expiry(
+  timeout: number,
+  describe: () => string,
+  reject: (error: unknown) => void,
+  forget: () => void,
+): ReturnType<typeof setTimeout> | undefined {
+  if (!Number.isFinite(timeout)) return undefined;
+  return setTimeout(() => {
+    forget();
+    reject(new TimeoutError(describe(), timeout));
+  }, timeout);
+}
+
 /** The pending `waitFor` calls of one subscription. */
 export class Waiters {
   readonly #waiting = new Set<Waiter>();
@@ -49,12 +63,7 @@ export class Waiters {
     now: boolean,
   ): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = Number.isFinite(timeout)
-        ? setTimeout(() => {
-          this.#watching.delete(watcher);
-          reject(new TimeoutError(describe(), timeout));
-        }, timeout)
-        : undefined;
+      const timer = expiry(timeout, describe, reject, () => this.#watching.delete(watcher));
       const watcher: Watcher = { holds, resolve, reject, timer };
       this.#watching.add(watcher);
       // Registered first: a batch handled while this first check runs is checked after it.
@@ -94,12 +103,7 @@ export class Waiters {
    */
   add(position: string, timeout: number, describe: () => string): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = Number.isFinite(timeout)
-        ? setTimeout(() => {
-          this.#waiting.delete(waiter);
-          reject(new TimeoutError(describe(), timeout));
-        }, timeout)
-        : undefined;
+      const timer = expiry(timeout, describe, reject, () => this.#waiting.delete(waiter));
       const waiter: Waiter = { position, resolve, reject, timer };
       this.#waiting.add(waiter);
     });

@@ -20,6 +20,8 @@ import type { UnknownEventPolicy } from "./event_store_options.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+const NO_KEYS: ReadonlyMap<string, Uint8Array> = new Map();
+
 /** A record handed out as stored, untyped: `version` equals `storedVersion`. */
 function asStored(stored: EventRecord): EventRecord {
   const record = stored as Mutable<EventRecord>;
@@ -73,7 +75,7 @@ export class RecordReader {
    * @param events validated events
    */
   seal(events: PendingEvent[], inAppend = false): Sealed | Promise<Sealed> {
-    return this.#sealer.active ? this.#sealer.seal(events, inAppend) : { events, keys: new Map() };
+    return this.#sealer.active ? this.#sealer.seal(events, inAppend) : { events, keys: NO_KEYS };
   }
 
   /** Where the keys of personal fields live (`undefined`: nowhere). */

@@ -1,7 +1,8 @@
 /**
  * Paged reads of a stream and of the log: argument checks, page sizes, the exclusive
  * `after` bound carried from page to page, and the retention rules of the streams a read
- * names (reads of the whole log show every stored event, as subscriptions need).
+ * names (reads of the whole log show every stored event, as subscriptions need), looked up
+ * once per read.
  *
  * @module
  */
@@ -95,11 +96,12 @@ export async function* streamPages(
     from = 1;
   }
   const types = reader.storedTypes(options.types);
+  // The floor once, as the read begins, before its first page: what the pages hold is at
+  // least what the floor saw (one status lookup per read, not per page).
+  const floor = (await retention.floors([stream])).get(stream) ?? 1;
+  if (dir === "forward" && (from ?? 1) < floor) from = floor;
   while (remaining > 0) {
     const limit = Math.min(remaining, pageSize);
-    // The floor first, then the page: what the page holds is at least what the floor saw.
-    const floor = (await retention.floors([stream])).get(stream) ?? 1;
-    if (dir === "forward" && (from ?? 1) < floor) from = floor;
     const page = await access().readStream(stream, { fromRevision: from, direction: dir, limit, types });
     const records = await reader.read(dir === "forward" ? page : page.filter((r) => r.revision >= floor));
     if (records.length > 0) yield records;
@@ -140,9 +142,10 @@ export async function* logPages(
   // Only the first page settles: the read then holds everything committed when it began.
   let settle = options.settle !== false;
   const types = reader.storedTypes(options.types);
+  // The streams' floors once, as the read begins (one status lookup per read).
+  const floors = options.streams === undefined ? NONE : await retention.floors(options.streams);
   while (remaining > 0) {
     const limit = Math.min(remaining, pageSize);
-    const floors = options.streams === undefined ? NONE : await retention.floors(options.streams);
     const page = await access().readLog({
       after,
       // Sent too for adapters written against 0.1, which read `cursor`.

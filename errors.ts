@@ -478,6 +478,47 @@ export class SubscriptionStoppedError extends EventStoreError {
   }
 }
 
+/**
+ * A subscription name has checkpoints for another number of partitions than asked (or
+ * for none, or some): its read model was built with that cut of the log. Rebuilding it
+ * (`rebuild()`) is the way to change the number.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PartitionsChangedError } from "@eventfold/eventfold";
+ * const error = new PartitionsChangedError("orders", 8, [4]);
+ * assert(error.message.includes("checkpoints for 4 partitions, not 8"));
+ * ```
+ */
+export class PartitionsChangedError extends EventStoreError {
+  /** The subscription name. */
+  readonly subscription: string;
+  /** The number of partitions asked for (1: not partitioned). */
+  readonly asked: number;
+  /** The numbers its checkpoints were saved with (1: not partitioned). */
+  readonly found: readonly number[];
+
+  /**
+   * Creates it.
+   *
+   * @param subscription the subscription name
+   * @param asked the number of partitions asked for (1: not partitioned)
+   * @param found the numbers its checkpoints were saved with (1: not partitioned)
+   */
+  constructor(subscription: string, asked: number, found: readonly number[]) {
+    const count = (n: number) => n === 1 ? "no partitions" : `${n} partitions`;
+    super(
+      `Subscription "${subscription}" has checkpoints for ${found.map(count).join(" and ")}, not ${
+        asked === 1 ? "unpartitioned" : asked
+      }: call rebuild() to rebuild it with ${count(asked)} (its read model starts over)`,
+    );
+    this.subscription = subscription;
+    this.asked = asked;
+    this.found = found;
+  }
+}
+
 function branded(error: unknown, name?: string): boolean {
   if (typeof error !== "object" || error === null) return false;
   const brand = (error as { [BRAND]?: unknown })[BRAND];

@@ -49,6 +49,7 @@ export {
   isEventValidationError,
   isStoreClosedError,
   isStreamDeletedError,
+  PartitionsChangedError,
   StoreClosedError,
   type StoredRecordAt,
   StoreOpenError,
@@ -124,8 +125,11 @@ export {
   type KeyStore,
   type Lease,
   type LogPageQuery,
+  MAX_PARTITIONS,
   type ParkedEvent,
   parsePosition,
+  type Partition,
+  partitionOf,
   type RelationChange,
   type RelationStorage,
   type RelationTransaction,
@@ -142,6 +146,7 @@ export {
   type SubscriptionTransaction,
   type TransactionHandleOf,
   type TransactionModel,
+  type TransactionOptions,
   type Watchable,
 } from "./contract/mod.ts";
 export type { Codec } from "./stores/codec.ts";
@@ -168,6 +173,18 @@ export type {
   InsertedListener,
   ListenerRegistration,
 } from "./stores/hooks.ts";
+export {
+  METRIC_NAMES,
+  noTelemetry,
+  type Publishing,
+  publishSpan,
+  SPAN_NAMES,
+  type Telemetry,
+  type TelemetryAttributes,
+  type TelemetryObservation,
+  type TelemetrySpan,
+  type TelemetryValue,
+} from "./contract/telemetry.ts";
 export {
   makeReducer,
   type Reducer,
@@ -201,10 +218,14 @@ export {
 } from "./projectors/projector.ts";
 export {
   Subscription,
+  type SubscriptionPart,
   type SubscriptionSource,
   type SubscriptionTracker,
 } from "./projectors/subscription.ts";
+export { PartitionedSubscription } from "./projectors/partitioned_subscription.ts";
 export type {
+  DropResult,
+  PartitionInfo,
   ReplayResult,
   SavedState,
   SubscriptionErrorContext,

@@ -2,7 +2,7 @@
  * `deno task bench`: runs each store's benchmark and prints one Markdown table. Every
  * ratio compares the store with the raw driver doing the same work in the same run.
  *
- * Usage: `deno task bench [sqlite] [postgres] [cli] [subscriptions] [lifecycle] [workflows] [filters] [--quick]`
+ * Usage: `deno task bench [sqlite] [postgres] [cli] [subscriptions] [lifecycle] [workflows] [filters] [partitions] [--quick]`
  *
  * @module
  */
@@ -20,6 +20,7 @@ const suites: Record<string, () => Promise<BenchModule>> = {
   lifecycle: () => import("./lifecycle.ts"),
   workflows: () => import("./workflows.ts"),
   filters: () => import("./filters.ts"),
+  partitions: () => import("./partitions.ts"),
 };
 
 const args = Deno.args.filter((arg) => !arg.startsWith("--"));

@@ -42,6 +42,7 @@ import { streams } from "./commands/streams.ts";
 import { VERSION } from "./_version.ts";
 import { verify } from "./commands/verify.ts";
 import { workflows } from "./commands/workflows.ts";
+import { relayCommand } from "./commands/relay.ts";
 
 const COMMANDS: readonly Command[] = [
   info,
@@ -56,6 +57,7 @@ const COMMANDS: readonly Command[] = [
   forget,
   scavenge,
   workflows,
+  relayCommand,
 ];
 
 function findCommand(name: string): Command {

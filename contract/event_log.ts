@@ -6,6 +6,7 @@
  */
 
 import type { EventRecord } from "../events/record.ts";
+import type { Partition } from "./partitions.ts";
 
 /** A record ready to insert: the store has assigned its revision and decided `outdated`. */
 export interface InsertableRecord {
@@ -41,6 +42,24 @@ export interface InsertableRecord {
  * are staged, conflicts and positions are known only at commit).
  */
 export type TransactionModel = "interactive" | "commit-checked";
+
+/**
+ * How {@linkcode EventLog.transaction} may run a work.
+ *
+ * `shared: true` promises that the work only reads revisions (once) and ids, inserts once
+ * with `final: true` as its last call, writes nothing else, does nothing outside the
+ * transaction, and may be run again. An adapter may then commit it in one transaction
+ * together with other shared works arriving at the same time (group commit): each work
+ * sees only the answers to its own calls, a work that throws fails alone (nothing of it
+ * is written), and when the shared transaction fails as a whole for a reason other than a
+ * lost connection, each work is run again in a transaction of its own, so every caller
+ * gets the result or error it would have got alone. A lost connection fails every work of
+ * the transaction that had not settled.
+ */
+export interface TransactionOptions {
+  /** The work may share its transaction with other shared works (see above). */
+  readonly shared?: boolean;
+}
 
 /** The event part of one write transaction. */
 export interface EventLogTransaction {
@@ -119,6 +138,11 @@ export interface LogPageQuery {
   /** Only these streams. */
   readonly streams?: readonly string[];
   /**
+   * Only the streams of this partition (see `partitionOf`). Sent only to adapters whose
+   * `partitionReads` is `true`; the store filters the pages of the others itself.
+   */
+  readonly partition?: Partition;
+  /**
    * Set on the first page of a read: before reading, wait (a bounded time) until events
    * committed before the read began are readable. Adapters whose readers never lag
    * behind commits ignore it.
@@ -164,8 +188,17 @@ export interface EventLog<TTransaction> {
   readonly source?: string;
   /** How its transactions behave; `"interactive"` when absent. */
   readonly transactionModel?: TransactionModel;
-  /** Runs `work` in one write transaction: all of it commits, or (when it throws) none of it. */
-  transaction<T>(work: (tx: TTransaction) => Promise<T>): Promise<T>;
+  /**
+   * Whether `readLog` honours `partition` (returning only that partition's streams, a
+   * page short of `limit` only at the end of the log). When absent the store filters.
+   */
+  readonly partitionReads?: boolean;
+  /**
+   * Runs `work` in one write transaction: all of it commits, or (when it throws) none of it.
+   * With `options.shared`, the adapter may run it in one transaction with other shared
+   * works (see {@linkcode TransactionOptions}); adapters that do not share ignore options.
+   */
+  transaction<T>(work: (tx: TTransaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** One page of a stream. Reads see committed events only. */
   readStream(stream: string, query: StreamPageQuery): Promise<EventRecord[]>;
   /** One page of the log. A reader never later receives a position below one it has read. */

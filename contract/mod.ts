@@ -19,9 +19,18 @@ export type {
   LogPageQuery,
   StreamPageQuery,
   TransactionModel,
+  TransactionOptions,
   Watchable,
 } from "./event_log.ts";
 export { formatPosition, parsePosition } from "./positions.ts";
+export {
+  checkPartition,
+  checkPartitionCount,
+  inPartition,
+  MAX_PARTITIONS,
+  type Partition,
+  partitionOf,
+} from "./partitions.ts";
 export type { RelationChange, RelationStorage, RelationTransaction } from "./relation_storage.ts";
 export {
   DuplicateIdError,

@@ -144,4 +144,14 @@ export interface SubscriptionStorage {
    * moment the holder's connection dies; memory holds it in the adapter.
    */
   acquireLease(name: string, owner: string, ttl: number): Promise<Lease | undefined>;
+  /**
+   * Which of `names` are leased now, by any holder in any process (an unrenewed SQLite
+   * lease past its time to live is free). It only reads: it takes nothing and never
+   * stands in another holder's way. Optional: without it, a partitioned subscription
+   * finds the live members by taking each lease and giving it back.
+   *
+   * @param names lease names
+   * @returns those held now, in the order given
+   */
+  heldLeases?(names: readonly string[]): Promise<string[]>;
 }

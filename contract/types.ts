@@ -20,6 +20,7 @@ export type {
   Lease,
   LogPageQuery,
   ParkedEvent,
+  Partition,
   RelationChange,
   RelationStorage,
   RelationTransaction,
@@ -34,6 +35,7 @@ export type {
   SubscriptionTransaction,
   TransactionHandleOf,
   TransactionModel,
+  TransactionOptions,
   Watchable,
 } from "./mod.ts";
 export type { EventRecord } from "../events/record.ts";

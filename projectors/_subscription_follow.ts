@@ -7,19 +7,20 @@
  */
 
 import { bounded, OVERDUE, type Signal, within } from "../async.ts";
-import { TimeoutError } from "../errors.ts";
+import { PartitionsChangedError, TimeoutError } from "../errors.ts";
 import type { AnyEventFactory } from "../events/factory.ts";
-import type { Adapter } from "../contract/mod.ts";
-import type { Handling } from "./_subscription_handling.ts";
+import type { Adapter, Partition } from "../contract/mod.ts";
+import { Failed, type Handling } from "./_subscription_handling.ts";
+import { partitionOfName } from "./_partition_members.ts";
 import type { Progress } from "./_subscription_progress.ts";
 import type { Settings } from "./_subscription_settings.ts";
 import type { Status } from "./_subscription_status.ts";
 import type { SubscriptionSource } from "./subscription_source.ts";
 import type { ReplayResult } from "./subscription_info.ts";
 
-/** A rebuild or a replay of parked events, asked by a caller, served between pages. */
+/** A rebuild, a replay or a drop of parked events, asked by a caller, served between pages. */
 interface Request {
-  readonly kind: "rebuild" | "replay";
+  readonly kind: "rebuild" | "replay" | "drop";
   readonly id?: string;
   readonly resolve: (value: ReplayResult | undefined) => void;
   readonly reject: (error: unknown) => void;
@@ -43,6 +44,10 @@ export interface FollowContext<TEvents extends AnyEventFactory> {
   readonly status: Status;
   /** The types its projector handles (`undefined`: every type), asked before each pass over the log. */
   readonly types: () => readonly string[] | undefined;
+  /** Only this partition's streams (a part of a partitioned subscription). */
+  readonly partition?: Partition;
+  /** Where history ends for a run (default: the log's head when the run starts). */
+  readonly historyAt?: () => Promise<string | null | undefined>;
 }
 
 /** The reading loop of one subscription, and the requests it serves. */
@@ -69,10 +74,11 @@ export class Follower<TEvents extends AnyEventFactory> {
   begin(): void {
     this.#history = undefined;
     // Asked now, before the caller's next append.
-    this.#historyAtStart = this.#adapter.stats().then((stats) => stats.head, () => undefined);
+    this.#historyAtStart = this.#c.historyAt?.() ??
+      this.#adapter.stats().then((stats) => stats.head, () => undefined);
   }
 
-  /** Asks for a rebuild or a replay of parked events, served by the active run between pages. */
+  /** Asks for a rebuild, or a replay or drop of parked events, served by the active run between pages. */
   request(kind: Request["kind"], id?: string): Promise<ReplayResult | undefined> {
     const { promise, resolve, reject } = Promise.withResolvers<ReplayResult | undefined>();
     this.#requests.push({ kind, id, resolve, reject });
@@ -112,10 +118,11 @@ export class Follower<TEvents extends AnyEventFactory> {
       // checkpoint too, up to the head as it was before the pass (nothing readable below it
       // was missed), so a restart does not read the skipped part again.
       const types = this.#c.types();
-      const head = types === undefined ? undefined : await this.#head();
+      const partition = this.#c.partition;
+      const head = types === undefined && partition === undefined ? undefined : await this.#head();
       // It polls and is woken anyway, so a page never waits for held-back events.
       const pages = within(
-        source.readAllPages({ after, settle: false, types }),
+        source.readAllPages({ after, settle: false, types, partition }),
         settings.readTimeout,
         `reading the log for subscription "${name}" (the store did not answer)`,
       );
@@ -165,11 +172,22 @@ export class Follower<TEvents extends AnyEventFactory> {
   async #load(): Promise<void> {
     const { name, settings, progress } = this.#c;
     const checkpoint = await this.#adapter.getCheckpoint(name);
+    if (checkpoint === undefined && this.#c.partition === undefined) await this.#unpartitioned();
     progress.saved = checkpoint?.position ?? null;
     progress.position = null;
     this.#live = false;
     const { version, state } = settings;
     const otherVersion = checkpoint !== undefined && version !== undefined && checkpoint.version !== version;
+    if (otherVersion && this.#c.partition !== undefined) {
+      // A partition never resets itself: its subscription resets them all at once. Another
+      // version saved this checkpoint, so another version of the code runs the name now.
+      throw new Failed(
+        new Error(
+          `the checkpoint of ${name} was saved by version ${checkpoint.version} of the subscription, ` +
+            `not ${version}: another version runs it now`,
+        ),
+      );
+    }
     const stateMissing = state !== undefined && checkpoint?.position != null &&
       checkpoint.state === undefined;
     // No checkpoint (a first start, an external reset, a crash inside a rebuild): the read
@@ -177,8 +195,30 @@ export class Follower<TEvents extends AnyEventFactory> {
     const fromScratch = checkpoint?.position == null && settings.reset !== undefined;
     if (otherVersion || stateMissing || fromScratch) return await this.#reset();
     if (state !== undefined && checkpoint?.state !== undefined) await state.restore(checkpoint.state);
+    await this.#c.handling.load();
     this.#fresh = settings.resumeFresh && progress.saved !== null;
     progress.loaded();
+  }
+
+  /**
+   * A first start of a subscription that is not partitioned: partition checkpoints under
+   * its name mean its read model was built partitioned, which only a rebuild changes.
+   *
+   * @throws {Failed} with a {@linkcode PartitionsChangedError} when there are some and no rebuild is asked
+   */
+  async #unpartitioned(): Promise<void> {
+    const { name } = this.#c;
+    const parts = (await this.#adapter.listCheckpoints()).filter((c) => partitionOfName(name, c.name));
+    if (parts.length === 0) return;
+    if (!this.#requests.some((request) => request.kind === "rebuild")) {
+      const counts = [...new Set(parts.map((c) => partitionOfName(name, c.name)!.count))];
+      throw new Failed(new PartitionsChangedError(name, 1, counts));
+    }
+    const names = new Set(parts.map((checkpoint) => checkpoint.name));
+    for (const event of await this.#adapter.listParked()) {
+      if (names.has(event.name)) await this.#adapter.unparkEvent(event.name, event.id);
+    }
+    for (const checkpoint of parts) await this.#adapter.deleteCheckpoint(checkpoint.name);
   }
 
   async #reset(): Promise<void> {
@@ -193,6 +233,8 @@ export class Follower<TEvents extends AnyEventFactory> {
       if (request.kind === "rebuild") {
         await this.#reset();
         this.#rebuilt.push(request);
+      } else if (request.kind === "drop") {
+        request.resolve(await this.#c.handling.drop(request.id!, signal));
       } else {
         request.resolve(await this.#c.handling.replay(request.id, signal));
       }

@@ -9,6 +9,49 @@ import { TimeoutError } from "../errors.ts";
 import { bounded, delay, OVERDUE } from "../async.ts";
 
 /** How to take a lease. */
+/** The lease options of a holder (a subscription, a relay), checked. */
+export interface LeaseSettings {
+  readonly owner: string;
+  readonly leaseInterval: number;
+  readonly leaseTtl: number;
+}
+
+/**
+ * Checks `owner`, `leaseInterval` and `leaseTtl` (defaults: a random owner, 1000 ms, the
+ * larger of 5000 ms and three intervals).
+ *
+ * @param options the holder's options
+ * @param holder what holds the lease, for the message (`"subscription"`, `"relay"`)
+ * @throws {TypeError} for an owner that is not a non-empty string
+ * @throws {RangeError} for a time that is not a whole number of ms, or a time to live of at most two intervals
+ */
+export function leaseSettings(
+  options: { readonly owner?: unknown; readonly leaseInterval?: unknown; readonly leaseTtl?: unknown },
+  holder: string,
+): LeaseSettings {
+  const owner = options.owner ?? crypto.randomUUID();
+  if (typeof owner !== "string" || owner.length === 0) {
+    throw new TypeError(`owner must be a non-empty string, got ${JSON.stringify(owner)}`);
+  }
+  const ms = (name: string, value: unknown, fallback: number): number => {
+    if (value === undefined) return fallback;
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
+      const got = typeof value === "number" ? String(value) : JSON.stringify(value);
+      throw new RangeError(`${name} must be a whole number >= 1, got ${got}`);
+    }
+    return value;
+  };
+  const leaseInterval = ms("leaseInterval", options.leaseInterval, 1000);
+  const leaseTtl = ms("leaseTtl", options.leaseTtl, Math.max(5000, 3 * leaseInterval));
+  if (leaseTtl <= 2 * leaseInterval) {
+    throw new RangeError(
+      `leaseTtl (${leaseTtl} ms) must be more than twice leaseInterval (${leaseInterval} ms), ` +
+        `or a live ${holder} could lose its lease between two renewals`,
+    );
+  }
+  return { owner, leaseInterval, leaseTtl };
+}
+
 export interface LeaseTerms {
   readonly name: string;
   readonly owner: string;

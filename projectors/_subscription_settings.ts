@@ -4,6 +4,7 @@
  * @module
  */
 
+import { leaseSettings } from "./_subscription_lease.ts";
 import type { SavedState, SubscriptionErrorContext, SubscriptionOptions } from "./subscription_options.ts";
 
 /** Options with every default filled in. */
@@ -20,7 +21,7 @@ export interface Settings {
   readonly attempts: number;
   readonly backoff: number;
   readonly maxBackoff: number;
-  readonly onFailure: "park" | "stop";
+  readonly onFailure: "park" | "stop" | "park-stream";
   readonly version: number | undefined;
   readonly state: SavedState | undefined;
   readonly reset: (() => unknown) | undefined;
@@ -82,18 +83,7 @@ export function settle(options: SubscriptionOptions): Settings {
   if (options.version !== undefined && !Number.isSafeInteger(options.version)) {
     throw new RangeError(`version must be a whole number, got ${options.version}`);
   }
-  const owner = options.owner ?? crypto.randomUUID();
-  if (typeof owner !== "string" || owner.length === 0) {
-    throw new TypeError(`owner must be a non-empty string, got ${JSON.stringify(owner)}`);
-  }
-  const leaseInterval = whole("leaseInterval", options.leaseInterval, 1000, 1);
-  const leaseTtl = whole("leaseTtl", options.leaseTtl, Math.max(5000, 3 * leaseInterval), 1);
-  if (leaseTtl <= 2 * leaseInterval) {
-    throw new RangeError(
-      `leaseTtl (${leaseTtl} ms) must be more than twice leaseInterval (${leaseInterval} ms), ` +
-        "or a live holder could lose its lease between two renewals",
-    );
-  }
+  const { owner, leaseInterval, leaseTtl } = leaseSettings(options, "holder");
   const backoff = whole("backoff", options.backoff, 100, 0);
   return {
     transactional: options.transactional === true,
@@ -101,7 +91,7 @@ export function settle(options: SubscriptionOptions): Settings {
     attempts: whole("attempts", options.attempts, 3, 1),
     backoff,
     maxBackoff: whole("maxBackoff", options.maxBackoff, Math.max(30_000, backoff), backoff),
-    onFailure: oneOf("onFailure", options.onFailure, ["park", "stop"] as const),
+    onFailure: oneOf("onFailure", options.onFailure, ["park", "stop", "park-stream"] as const),
     version: options.version,
     state,
     reset: options.reset,

@@ -38,6 +38,37 @@ function expiry(
   }, timeout);
 }
 
+/** What `waitFor` was given, checked. */
+export interface WaitArguments {
+  /** The timeout in ms. */
+  readonly timeout: number;
+  /** For a predicate: whether it is asked at once (`alreadySatisfied`, default true). */
+  readonly now: boolean;
+}
+
+/**
+ * Checks the arguments of a subscription's `waitFor`.
+ *
+ * @throws {TypeError} for a target that is neither a non-empty position nor a function, or a bad `alreadySatisfied`
+ * @throws {RangeError} for a timeout that is not a number of ms >= 0
+ */
+export function waitArguments(
+  target: unknown,
+  options: { readonly timeout?: number; readonly alreadySatisfied?: boolean },
+): WaitArguments {
+  if (typeof target !== "function" && (typeof target !== "string" || target.length === 0)) {
+    throw new TypeError(`waitFor needs a position string or a predicate, got ${JSON.stringify(target)}`);
+  }
+  const timeout = options.timeout ?? 5000;
+  if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0) {
+    throw new RangeError(`timeout must be a number of ms >= 0, got ${timeout}`);
+  }
+  if (options.alreadySatisfied !== undefined && typeof options.alreadySatisfied !== "boolean") {
+    throw new TypeError("alreadySatisfied must be true or false");
+  }
+  return { timeout, now: options.alreadySatisfied !== false };
+}
+
 /** The pending `waitFor` calls of one subscription. */
 export class Waiters {
   readonly #waiting = new Set<Waiter>();

@@ -10,7 +10,7 @@
 import { AsyncContext, bounded, delay, jitteredDelay, Signal } from "../async.ts";
 import { isStoreClosedError, SubscriptionStoppedError } from "../errors.ts";
 import type { AnyEventFactory } from "../events/factory.ts";
-import type { Adapter, ParkedEvent } from "../contract/mod.ts";
+import type { Adapter, ParkedEvent, Partition } from "../contract/mod.ts";
 import type { Projector } from "./projector.ts";
 import { errorText } from "./_subscription_delivery.ts";
 import { Follower } from "./_subscription_follow.ts";
@@ -20,9 +20,10 @@ import { Progress } from "./_subscription_progress.ts";
 import { report, type StoreErrorSeen } from "./_subscription_reports.ts";
 import { type Settings, settle } from "./_subscription_settings.ts";
 import { HOLDING, READING, Status } from "./_subscription_status.ts";
-import { Waiters } from "./_subscription_waiters.ts";
+import { type WaitArguments, waitArguments, Waiters } from "./_subscription_waiters.ts";
 import type { SubscriptionErrorContext, SubscriptionOptions } from "./subscription_options.ts";
 import type {
+  DropResult,
   ReplayResult,
   SubscriptionInfo,
   SubscriptionState,
@@ -31,6 +32,17 @@ import type {
 import type { SubscriptionSource, SubscriptionTracker } from "./subscription_source.ts";
 
 export type { SubscriptionSource, SubscriptionTracker } from "./subscription_source.ts";
+
+/**
+ * What makes a subscription one part of a partitioned subscription (which
+ * `store.subscribe(name, projector, { partitions })` makes; not for direct use).
+ */
+export interface SubscriptionPart {
+  /** It reads only this partition's streams. */
+  readonly partition: Partition;
+  /** Where history ends for its runs (events after it are fresh). */
+  readonly historyAt?: () => Promise<string | null | undefined>;
+}
 
 /**
  * A durable projection: made by `store.subscribe(name, projector, options)`, it runs the
@@ -118,6 +130,7 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
    * @param projector the handlers
    * @param options delivery, failure, lease and state options
    * @param tracker where the store keeps its running subscriptions
+   * @param part for one partition of a partitioned subscription (which partition, where history ends)
    * @throws {TypeError} for an empty name, a missing projector or a bad option
    * @throws {RangeError} for a number option out of range
    */
@@ -127,6 +140,7 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
     projector: Projector<TEvents>,
     options: SubscriptionOptions = {},
     tracker?: SubscriptionTracker,
+    part?: SubscriptionPart,
   ) {
     if (typeof name !== "string" || name.length === 0) {
       throw new TypeError(`A subscription needs a non-empty name, got ${JSON.stringify(name)}`);
@@ -151,6 +165,7 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
       scope: this.#scope,
       progress: this.#progress,
       report: (error, context) => this.#report(error, context),
+      telemetry: source.telemetry,
     });
     this.#follower = new Follower({
       name,
@@ -162,6 +177,8 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
       status: this.#status,
       // A projector that tells its types (every Projector does) is read for those only.
       types: () => typeof projector.handledTypes === "function" ? projector.handledTypes() : undefined,
+      partition: part?.partition,
+      historyAt: part?.historyAt,
     });
     if (options.start !== false) this.start();
   }
@@ -182,6 +199,25 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
    */
   get state(): SubscriptionState {
     return this.#status.current;
+  }
+
+  /**
+   * The last position this instance has handled (or parked) with every earlier one:
+   * `null` until its checkpoint is loaded, and while another instance holds the lease
+   * (then {@linkcode Subscription.info} reports the saved checkpoint).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { EventFactory, EventStore, Projector } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events: new EventFactory([]) });
+   * const subscription = store.subscribe("audit", new Projector(), { start: false });
+   * assert.equal(subscription.position, null);
+   * ```
+   */
+  get position(): string | null {
+    return this.#progress.position;
   }
 
   /**
@@ -310,7 +346,14 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
    * one that succeeds is unparked, one that fails again stays parked with the new error.
    * Runs in the active instance, between pages.
    *
-   * @param id only this event (default: every parked event of this subscription, in position order)
+   * With `onFailure: "park-stream"` each stream's parked events (the failed one and those
+   * held behind it) are replayed in position order; one that fails again stays parked
+   * with its new error and attempt count, and the rest of its stream stays parked behind
+   * it, untried. A stream none of whose events is parked any more flows again. `id`
+   * replays its stream from its first parked event up to and including `id`, so nothing
+   * overtakes an earlier parked event.
+   *
+   * @param id only this event (with `"park-stream"`: its stream up to it; default: every parked event of this subscription, in position order)
    * @returns the ids replayed and the events that failed again
    * @throws {SubscriptionStoppedError} when the subscription is not running or stops first
    * @example
@@ -332,7 +375,42 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
   }
 
   /**
-   * The parked events of this subscription, in position order.
+   * Removes a parked event without handling it (a poison event the read model is better
+   * off without). With `onFailure: "park-stream"`, when it was the first parked event of
+   * its stream, the events held behind it are replayed next, in order, stopping at the
+   * first that fails again (as {@linkcode Subscription.replayParked} does); a stream with
+   * nothing parked any more flows again. Dropping an event held behind an earlier parked
+   * one only removes it. Runs in the active instance, between pages.
+   *
+   * @param id the parked event's id
+   * @returns the event dropped (`null` when no event with this id was parked: nothing
+   *   changed), and the ids replayed and events that failed again behind it
+   * @throws {TypeError} for an id that is not a non-empty string
+   * @throws {SubscriptionStoppedError} when the subscription is not running or stops first
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { EventFactory, EventStore, Projector } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events: new EventFactory([]) });
+   * await using subscription = store.subscribe("mailer", new Projector(), { onFailure: "park-stream" });
+   * const { dropped } = await subscription.dropParked("no-such-event");
+   * assert.equal(dropped, null);
+   * ```
+   */
+  async dropParked(id: string): Promise<DropResult> {
+    if (typeof id !== "string" || id.length === 0) {
+      throw new TypeError(`dropParked takes the id of a parked event, got ${JSON.stringify(id)}`);
+    }
+    if (this.#run === undefined) throw new SubscriptionStoppedError(this.name, "stopped");
+    // The drop request resolves with what Handling.drop returned.
+    return (await this.#follower.request("drop", id)) as DropResult;
+  }
+
+  /**
+   * The parked events of this subscription, in position order. With
+   * `onFailure: "park-stream"` they include the events held behind a parked one of their
+   * stream (`attempts: 0`, an error naming that event).
    *
    * @returns the events with their error, attempts and time
    * @example
@@ -446,19 +524,14 @@ export class Subscription<TEvents extends AnyEventFactory = AnyEventFactory, THa
     target: string | (() => boolean | Promise<boolean>),
     options: { readonly timeout?: number; readonly alreadySatisfied?: boolean } = {},
   ): Promise<void> {
-    if (typeof target !== "function" && (typeof target !== "string" || target.length === 0)) {
-      return Promise.reject(
-        new TypeError(`waitFor needs a position string or a predicate, got ${JSON.stringify(target)}`),
-      );
+    let checked: WaitArguments;
+    try {
+      checked = waitArguments(target, options);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const timeout = options.timeout ?? 5000;
-    if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0) {
-      return Promise.reject(new RangeError(`timeout must be a number of ms >= 0, got ${timeout}`));
-    }
-    if (options.alreadySatisfied !== undefined && typeof options.alreadySatisfied !== "boolean") {
-      return Promise.reject(new TypeError("alreadySatisfied must be true or false"));
-    }
-    if (typeof target === "function") return this.#until(target, timeout, options.alreadySatisfied !== false);
+    const { timeout, now } = checked;
+    if (typeof target === "function") return this.#until(target, timeout, now);
     const position = target;
     const handled = this.#progress.position;
     if (handled !== null && position <= handled) return Promise.resolve();

@@ -1,6 +1,6 @@
 /**
  * What a subscription reports: where it is (its state and `info()`), the store
- * error it last met, and what `replayParked()` did.
+ * error it last met, and what `replayParked()` and `dropParked()` did.
  *
  * @module
  */
@@ -68,6 +68,38 @@ export interface SubscriptionInfo {
    * store did not answer it), kept after recovery for health reports.
    */
   readonly lastError?: SubscriptionStoreError;
+  /**
+   * For a partitioned subscription, each partition: `position` and `parked` are those of
+   * the whole subscription's slowest partition and of all partitions.
+   */
+  readonly partitions?: readonly PartitionInfo[];
+}
+
+/**
+ * One partition of a partitioned subscription, in its `info()`.
+ *
+ * @example
+ * ```ts
+ * import type { PartitionInfo } from "@eventfold/eventfold";
+ * const line = (p: PartitionInfo) => `${p.index}: ${p.here ? p.state : "elsewhere"} at ${p.position}`;
+ * ```
+ */
+export interface PartitionInfo {
+  /** Which partition, from 0. */
+  readonly index: number;
+  /** The name its checkpoint, lease and parked events are kept under (`name#index/count`). */
+  readonly name: string;
+  /**
+   * Whether this instance runs it now, holding its lease (`false` while it waits for the
+   * lease of one dealt to it, or another instance has it).
+   */
+  readonly here: boolean;
+  /** Its state in this instance (`"stopped"` when it is not dealt to it). */
+  readonly state: SubscriptionState;
+  /** Its saved checkpoint (`null` before any). */
+  readonly position: string | null;
+  /** How many of its events are parked. */
+  readonly parked: number;
 }
 
 /**
@@ -104,4 +136,20 @@ export interface ReplayResult {
   readonly replayed: string[];
   /** Events that failed again and stay parked (with the new error and attempt count). */
   readonly failed: ParkedEvent[];
+}
+
+/**
+ * What `subscription.dropParked(id)` did: the event it removed without handling it, and
+ * (with `onFailure: "park-stream"`) the replay of the events its stream held behind it.
+ *
+ * @example
+ * ```ts
+ * import type { DropResult } from "@eventfold/eventfold";
+ * const summary = ({ dropped, replayed, failed }: DropResult) =>
+ *   dropped === null ? "it was not parked" : `dropped ${dropped.id}, ${replayed.length} replayed, ${failed.length} failed`;
+ * ```
+ */
+export interface DropResult extends ReplayResult {
+  /** The parked event removed, as it was stored; `null` when no event with that id was parked (nothing changed). */
+  readonly dropped: ParkedEvent | null;
 }

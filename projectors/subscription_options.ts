@@ -9,6 +9,8 @@
 import type { EventRecord } from "../events/record.ts";
 
 export type {
+  DropResult,
+  PartitionInfo,
   ReplayResult,
   SubscriptionInfo,
   SubscriptionState,
@@ -95,6 +97,17 @@ export interface SubscriptionOptions {
   /** Start at once (default `true`); `false` waits for `start()` or `rebuild()`. */
   readonly start?: boolean;
   /**
+   * Cut the log into this many partitions by a stable hash of the stream (see
+   * `partitionOf`), each with its own lease and checkpoint (named `name#index/count`), so
+   * that every running instance of this name, in any process, handles a share of them;
+   * partitions move when an instance joins, stops or dies. A stream is handled by one
+   * instance at a time, in revision order. `state` (a read model saved whole) cannot be
+   * split and is refused. Changing the number for an existing name is refused unless the
+   * subscription is rebuilt (`rebuild()`). An integer from 1 to 1024; absent: one
+   * instance handles everything.
+   */
+  readonly partitions?: number;
+  /**
    * Run each batch of events (a page of the log) in one store transaction, handlers and
    * checkpoint together: a handler writes its read model through `subscription.tx()` (the
    * adapter's transaction handle), and the writes commit with the checkpoint or not at
@@ -121,11 +134,22 @@ export interface SubscriptionOptions {
   readonly maxBackoff?: number;
   /**
    * After the last attempt: `"park"` the event (stored with its error, listed by
-   * `parked()`, replayable with `replayParked()`) and go on, or `"stop"` with state
-   * `"failed"`, the checkpoint just before the event (default `"park"`). A parked event no
-   * longer holds its stream back: later events of its stream are handled without it.
+   * `parked()`, replayable with `replayParked()`, removable with `dropParked()`) and go on,
+   * or `"stop"` with state `"failed"`, the checkpoint just before the event (default
+   * `"park"`). With `"park"`, a parked event no longer holds its stream back: later events
+   * of its stream are handled without it.
+   *
+   * `"park-stream"` parks the event and holds its stream: later events of that stream are
+   * not handled but parked behind it ("held": `attempts: 0`, an error naming the parked
+   * event that holds them), while other streams flow and the checkpoint moves on. The
+   * stream flows again once none of its events is parked: `replayParked()` replays a
+   * stream's parked events in order and stops that stream at the first one that fails
+   * again; `dropParked(id)` removes one and replays what it held back. Every stream with a
+   * parked event is held, also after a restart (the held streams are loaded with the
+   * checkpoint) and in `transactional` mode (the held events are parked in the page's
+   * transaction). A rebuild drops the parked events and releases every stream.
    */
-  readonly onFailure?: "park" | "stop";
+  readonly onFailure?: "park" | "stop" | "park-stream";
   /**
    * The projection's version, saved with the checkpoint. On start, a checkpoint saved by
    * another version triggers a rebuild (`reset`, then a replay of everything).

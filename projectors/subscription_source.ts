@@ -6,7 +6,8 @@
  */
 
 import type { AnyEventFactory, EventRecordOf } from "../events/factory.ts";
-import type { Adapter } from "../contract/mod.ts";
+import type { Adapter, Partition } from "../contract/mod.ts";
+import type { Telemetry } from "../contract/telemetry.ts";
 
 /**
  * What a subscription needs of its store; an `EventStore` is one.
@@ -28,10 +29,12 @@ export interface SubscriptionSource<TEvents extends AnyEventFactory, THandle = u
   readonly adapter: Adapter;
   /** Pages of the log after a position, in position order. */
   readAllPages(
-    options: { after?: string; settle?: boolean; types?: readonly string[] },
+    options: { after?: string; settle?: boolean; types?: readonly string[]; partition?: Partition },
   ): AsyncIterable<EventRecordOf<TEvents>[]>;
   /** Calls `listener` after each commit of this store (a wake-up; the records are read from the log). */
   onEventsInserted(listener: () => void): { unsubscribe(): void };
+  /** Where the subscription reports its pages and handled events (the store's telemetry). */
+  readonly telemetry?: Telemetry;
 }
 
 /**

@@ -12,6 +12,7 @@ import type { StreamLifecycle } from "../contract/stream_lifecycle.ts";
 import { TruncatedStreamError } from "../errors.ts";
 import { PERSONAL_RECORDS } from "../events/personal.ts";
 import type { SnapshotPolicy } from "./make_reducer.ts";
+import { SPAN_NAMES, type Telemetry } from "../contract/telemetry.ts";
 
 /** What a fold spans: one stream, or the streams linked to a relation key. */
 export type FoldScope =
@@ -63,6 +64,8 @@ export interface FoldReader {
    * what a whole-stream fold reads is refused as such.
    */
   checkFold?(stream: string, snapshot: string, from: number, first: number | undefined): Promise<void>;
+  /** Where folds are reported (an `eventfold.fold` span each); `undefined`: nowhere. */
+  readonly telemetry?: Telemetry;
 }
 
 /** The outcome of a fold. */
@@ -115,12 +118,32 @@ async function refuseGap(
  * @param force save a snapshot whatever the policy (manual snapshots)
  * @returns the state and what it covers
  */
-export async function fold<TState>(
+export function fold<TState>(
   adapter: SnapshotStorage & Pick<RelationStorage, "getStreamsByKeys"> & Partial<StreamLifecycle>,
   reader: FoldReader,
   scope: FoldScope,
   spec: FoldSpec<TState>,
   force = false,
+): Promise<FoldResult<TState>> {
+  const telemetry = reader.telemetry;
+  if (telemetry === undefined) return foldOnce(adapter, reader, scope, spec, force);
+  return telemetry.span(SPAN_NAMES.fold, {
+    "eventfold.fold.name": spec.name,
+    "eventfold.stream": scope.stream,
+    "eventfold.relation": scope.relation,
+  }, async (span) => {
+    const result = await foldOnce(adapter, reader, scope, spec, force);
+    span.set({ "eventfold.event.count": result.folded, "eventfold.revision": result.revision });
+    return result;
+  });
+}
+
+async function foldOnce<TState>(
+  adapter: SnapshotStorage & Pick<RelationStorage, "getStreamsByKeys"> & Partial<StreamLifecycle>,
+  reader: FoldReader,
+  scope: FoldScope,
+  spec: FoldSpec<TState>,
+  force: boolean,
 ): Promise<FoldResult<TState>> {
   const key = scope.stream ?? scope.relation;
   const restore = spec.restore ?? ((saved: unknown) => saved as TState);

@@ -19,6 +19,7 @@ import {
   isRevisionConflictError,
   isStreamTombstonedError,
   type RelationChange,
+  type TransactionOptions,
 } from "../contract/mod.ts";
 import { checkPayloads } from "./_fidelity.ts";
 import { markInside } from "../contract/_reentry.ts";
@@ -287,6 +288,23 @@ function exhausted(error: unknown, plan: AppendPlan): unknown {
   return error;
 }
 
+const SHARED: TransactionOptions = { shared: true };
+
+/** The most events of a call that may share its transaction with other calls. */
+const SHARED_EVENTS = 64;
+
+/**
+ * Whether the plan's attempt may share a transaction with other appends (group commit):
+ * it then only reads revisions and ids and inserts once as its last call (see
+ * `TransactionOptions`). Relations, listeners, removals, keys and imports write more or
+ * ask more, and big calls gain nothing from sharing a commit.
+ */
+function shareable(adapter: Adapter, plan: AppendPlan): boolean {
+  return !isCommitChecked(adapter) && !plan.imported && plan.relations.length === 0 &&
+    plan.inTransaction === undefined && plan.removal === undefined &&
+    (plan.keys === undefined || plan.keys.size === 0) && plan.events.length <= SHARED_EVENTS;
+}
+
 /**
  * Appends a plan in one transaction, retrying when the adapter reports an id that
  * exists (it is then skipped) or a revision taken by a concurrent writer.
@@ -305,7 +323,10 @@ export async function append(adapter: Adapter, plan: AppendPlan): Promise<Append
   let recheck = false;
   for (let tries = 1;; tries++) {
     try {
-      const attempted = await adapter.transaction((tx) => attempt(adapter, tx, plan, known, recheck));
+      const attempted = await adapter.transaction(
+        (tx) => attempt(adapter, tx, plan, known, recheck),
+        shareable(adapter, plan) ? SHARED : undefined,
+      );
       const stored = await attempted.stored;
       const skipped = new Set(plan.events.filter((event) => known.has(event.id)).map((event) => event.id));
       return { stored, skipped };

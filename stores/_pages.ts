@@ -8,6 +8,7 @@
  */
 
 import type { EventLog } from "../contract/event_log.ts";
+import { checkPartition, inPartition, type Partition } from "../contract/partitions.ts";
 import type { EventRecord } from "../events/record.ts";
 import type { RecordReader } from "./_evolve.ts";
 import type { Floor, Retention } from "./_retention.ts";
@@ -15,7 +16,7 @@ import { checkLimit, checkName, checkNames, checkRevision } from "./_input.ts";
 import type { ReadAllOptions, ReadOptions, ReadStreamOptions } from "./event_store_options.ts";
 
 /** The log reads of an adapter, reached through a check that the store is open. */
-export type LogAccess = () => Pick<EventLog<unknown>, "readStream" | "readLog">;
+export type LogAccess = () => Pick<EventLog<unknown>, "readStream" | "readLog" | "partitionReads">;
 
 /**
  * The read direction from a user's spelling of it.
@@ -121,7 +122,9 @@ export async function* streamPages(
  * @param reader turns stored records into current ones
  * @param retention the streams' floors (what their rules hide)
  * @param pageSize the largest page asked of the adapter
- * @param options `after`, direction, limit, types, streams, settle
+ * @param options `after`, direction, limit, types, streams, partition, settle
+ * @throws {TypeError} for a bad option
+ * @throws {RangeError} for a partition out of range
  */
 export async function* logPages(
   access: LogAccess,
@@ -138,6 +141,8 @@ export async function* logPages(
   }
   checkNames(options.types, "types");
   checkNames(options.streams, "streams");
+  const partition = options.partition;
+  if (partition !== undefined) checkPartition(partition);
   if (options.streams !== undefined && options.streams.length === 0) return;
   // Only the first page settles: the read then holds everything committed when it began.
   let settle = options.settle !== false;
@@ -146,7 +151,10 @@ export async function* logPages(
   const floors = options.streams === undefined ? NONE : await retention.floors(options.streams);
   while (remaining > 0) {
     const limit = Math.min(remaining, pageSize);
-    const page = await access().readLog({
+    const adapter = access();
+    // An adapter that cannot read one partition is read whole, and filtered here.
+    const filter = partition !== undefined && adapter.partitionReads !== true ? partition : undefined;
+    const page = await adapter.readLog({
       after,
       // Sent too for adapters written against 0.1, which read `cursor`.
       cursor: after,
@@ -154,13 +162,19 @@ export async function* logPages(
       limit,
       types,
       streams: options.streams,
+      ...(partition === undefined || filter !== undefined ? {} : { partition }),
       settle,
     });
     settle = false;
-    const records = await reader.read(shown(page, floors));
+    const records = await reader.read(shown(filter === undefined ? page : only(page, filter), floors));
     if (records.length > 0) yield records;
     remaining -= records.length;
     if (page.length < limit) return;
     after = page[page.length - 1].position;
   }
+}
+
+/** The records of `page` in `partition`. */
+function only(page: EventRecord[], partition: Partition): EventRecord[] {
+  return page.filter((record) => inPartition(record.stream, partition));
 }

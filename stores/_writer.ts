@@ -21,6 +21,8 @@ import { HookQueue } from "./_hook_queue.ts";
 import { expectations } from "./_input.ts";
 import { streamName } from "./_pages.ts";
 import { StreamLocks } from "./_stream_locks.ts";
+import { tracedAppend } from "./_telemetry.ts";
+import type { Telemetry, TelemetryAttributes } from "../contract/telemetry.ts";
 import type { InsertingListener, PushOptions } from "./event_store_options.ts";
 
 /** How often an append is sealed again when other writers keep giving its new subjects keys first. */
@@ -52,6 +54,8 @@ export class Writer<TRecord extends EventRecord, THandle> {
   readonly #records: RecordReader;
   readonly #locks: StreamLocks = new StreamLocks();
   readonly #writing: Set<Promise<unknown>> = new Set();
+  readonly #telemetry: Telemetry | undefined;
+  readonly #system: TelemetryAttributes;
 
   /**
    * Creates it.
@@ -60,8 +64,19 @@ export class Writer<TRecord extends EventRecord, THandle> {
    * @param events the definitions payloads are validated against
    * @param open throws when the store is closed
    * @param records reads what was stored in the current shape
+   * @param telemetry where appends are reported (`undefined`: nowhere)
+   * @param system the database attributes of what is reported
    */
-  constructor(adapter: Adapter, events: AnyEventFactory, open: () => void, records: RecordReader) {
+  constructor(
+    adapter: Adapter,
+    events: AnyEventFactory,
+    open: () => void,
+    records: RecordReader,
+    telemetry?: Telemetry,
+    system: TelemetryAttributes = {},
+  ) {
+    this.#telemetry = telemetry;
+    this.#system = system;
     this.#records = records;
     this.#adapter = adapter;
     this.#events = events;
@@ -76,7 +91,17 @@ export class Writer<TRecord extends EventRecord, THandle> {
    * @param imported true for `import()`
    */
   write(pending: PendingEvent[], options: PushOptions, imported: boolean): Promise<WriteResult<TRecord>> {
-    return this.#tracked(this.#write(pending, options, imported));
+    const telemetry = this.#telemetry;
+    if (telemetry === undefined) return this.#tracked(this.#write(pending, options, imported));
+    return this.#tracked(
+      tracedAppend(
+        telemetry,
+        this.#system,
+        pending,
+        imported ? "import" : "append",
+        () => this.#write(pending, options, imported),
+      ),
+    );
   }
 
   /**
@@ -98,7 +123,13 @@ export class Writer<TRecord extends EventRecord, THandle> {
       created,
       version: 1,
     };
-    const { records } = await this.#tracked(this.#write([record], {}, false, removal));
+    const telemetry = this.#telemetry;
+    const write = () => this.#write([record], {}, false, removal);
+    const { records } = await this.#tracked(
+      telemetry === undefined
+        ? write()
+        : tracedAppend(telemetry, this.#system, [record], "deleteStream", write, removal.stream),
+    );
     return records[0];
   }
 

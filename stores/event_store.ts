@@ -46,6 +46,9 @@ import { register } from "./_hook_queue.ts";
 import type { ErrorListener, InsertedListener, ListenerRegistration } from "./hooks.ts";
 import { checkEvent } from "./_input.ts";
 import { eventStatus } from "./_event_status.ts";
+import { checkTelemetry, systemAttributes, tracedReads } from "./_telemetry.ts";
+import { METRIC_NAMES, noTelemetry, type Telemetry } from "../contract/telemetry.ts";
+import { subscriptionGauges } from "../projectors/_subscription_telemetry.ts";
 import type {
   EventStatus,
   EventStoreOptions,
@@ -77,6 +80,7 @@ function keyStoreOf(adapter: Adapter): KeyStore | undefined {
 }
 import type { Projector } from "../projectors/projector.ts";
 import { Subscription } from "../projectors/subscription.ts";
+import { PartitionedSubscription } from "../projectors/partitioned_subscription.ts";
 import type { SubscriptionOptions } from "../projectors/subscription_options.ts";
 
 /**
@@ -154,6 +158,9 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
   readonly #retention: Retention;
   readonly #subscriptions: Set<{ stop(): Promise<void> }> = new Set();
   readonly #autoSnapshot: boolean;
+  readonly #telemetry: Telemetry | undefined;
+  readonly #logReads: ReturnType<typeof tracedReads> | undefined;
+  readonly #unobserve: () => void;
   #closed = false;
 
   /**
@@ -184,7 +191,17 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
       () => this.#keyStore,
     );
     this.#keyStore = options.keyStore ?? keyStoreOf(this.adapter);
-    this.#writer = new Writer(this.adapter, this.events, () => this.#open(), this.#records);
+    this.#telemetry = checkTelemetry(options.telemetry);
+    const system = systemAttributes(this.adapter.kind);
+    this.#writer = new Writer(
+      this.adapter,
+      this.events,
+      () => this.#open(),
+      this.#records,
+      this.#telemetry,
+      system,
+    );
+    this.#logReads = this.#telemetry && tracedReads(this.#telemetry, system, this.adapter);
     if (options.hooks?.onEventsInserted) this.#writer.hooks.inserted.add(options.hooks.onEventsInserted);
     if (options.hooks?.onError) this.#writer.hooks.errors.add(options.hooks.onError);
     const snapshot = options.snapshot ?? "manual";
@@ -200,6 +217,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
       stream: (stream, fromRevision, types) => this.readStreamPages(stream, { fromRevision, types }),
       log: (streams, after, types) => this.readAllPages({ streams, after, types }),
       checkFold: (stream, snapshot, from) => this.#retention.checkFold(stream, snapshot, from),
+      telemetry: this.#telemetry,
     };
     this.aggregate = new AggregateRepository<TEvents>(this, {
       autoSnapshot: this.#autoSnapshot,
@@ -241,6 +259,11 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
       set: (name, position, { expected }) => putCheckpoint(name, position, expected),
       reset: deleteCheckpoint,
     };
+    // Last: a constructor that throws leaves no probe behind. Closing the store removes it.
+    this.#unobserve = this.#telemetry?.observe(
+      [METRIC_NAMES.subscriptionLag, METRIC_NAMES.subscriptionParked],
+      () => subscriptionGauges(this.#subscriptions, system),
+    ) ?? (() => {});
   }
 
   #open(): void {
@@ -252,7 +275,25 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     return this.adapter;
   }
 
-  readonly #access = (): TAdapter => this.#opened();
+  readonly #access = (): Pick<TAdapter, "readStream" | "readLog" | "partitionReads"> =>
+    this.#logReads === undefined ? this.#opened() : (this.#open(), this.#logReads);
+
+  /**
+   * Where this store reports (its `telemetry` option; {@linkcode noTelemetry} without
+   * one), for code that reports with it, such as a relay's `publishSpan`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { EventFactory, EventStore, noTelemetry } from "@eventfold/eventfold";
+   * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+   * await using store = new EventStore({ adapter: new MemoryAdapter(), events: new EventFactory([]) });
+   * assert.equal(store.telemetry, noTelemetry);
+   * ```
+   */
+  get telemetry(): Telemetry {
+    return this.#telemetry ?? noTelemetry;
+  }
 
   /**
    * Makes an event ready to push: fills in the id (UUIDv7), the stream (a new one when
@@ -1126,15 +1167,19 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * Runs `projector` as a durable subscription called `name`: from its saved checkpoint
    * through the log (catch-up delivered hydrated, so `once` handlers stay silent), then
    * live, saving the checkpoint after each page, retrying and parking failing events,
-   * one active instance per name across processes. See {@linkcode Subscription}.
+   * one active instance per name across processes. See {@linkcode Subscription}. With
+   * `partitions: n` the log is cut by stream into `n` partitions shared out among every
+   * running instance of the name ({@linkcode PartitionedSubscription}).
    * Closing the store stops its subscriptions.
    *
    * @param name the subscription name (checkpoint, parked events and lease are kept under it)
    * @param projector the handlers
    * @param options `transactional`, `attempts`, `backoff`, `onFailure`, `version`, `state`, `reset`...
-   * @returns the running subscription (`start: false` leaves it stopped)
+   * @returns the running subscription (`start: false` leaves it stopped); with
+   *   `partitions`, a {@linkcode PartitionedSubscription}
    * @throws {StoreClosedError} when the store is closed
    * @throws {TypeError} for an empty name, a missing projector or a bad option
+   * @throws {RangeError} for `partitions` that is not an integer from 1 to 1024
    * @example
    * ```ts
    * import assert from "node:assert/strict";
@@ -1157,6 +1202,9 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     options: SubscriptionOptions = {},
   ): Subscription<TEvents, TransactionHandleOf<TAdapter>> {
     this.#open();
+    if (options?.partitions !== undefined) {
+      return new PartitionedSubscription(this, name, projector, options, this.#subscriptions);
+    }
     return new Subscription(this, name, projector, options, this.#subscriptions);
   }
 
@@ -1224,6 +1272,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     await this.#writer.settled();
     await Promise.all([...this.#subscriptions].map((subscription) => subscription.stop()));
     await this.#writer.hooks.idle();
+    this.#unobserve();
     await this.adapter.close();
   }
 

@@ -12,7 +12,8 @@ import type { AnyEventFactory, EventRecordOf, EventTypeOf } from "../events/fact
 import type { Reducer } from "../reducers/make_reducer.ts";
 import type { FoldScope } from "../reducers/reduce.ts";
 import type { ErrorListener, InsertedContext, InsertedListener } from "./hooks.ts";
-import type { Adapter, KeyStore, TransactionHandleOf } from "../contract/mod.ts";
+import type { Telemetry } from "../contract/telemetry.ts";
+import type { Adapter, KeyStore, Partition, TransactionHandleOf } from "../contract/mod.ts";
 
 /**
  * The transaction handle type of an adapter.
@@ -67,6 +68,13 @@ export interface EventStoreOptions<TEvents extends AnyEventFactory, TAdapter ext
    * the adapter (memory, SQLite and PostgreSQL keep them in a table of the store).
    */
   readonly keyStore?: KeyStore;
+  /**
+   * Where the store reports spans (appends, read pages, folds, subscription pages and
+   * handled events) and metrics (append duration, events appended, subscription lag and
+   * parked counts): `openTelemetry()` from `@eventfold/eventfold/otel`, or any
+   * {@linkcode Telemetry}. Default: nowhere, at the cost of one comparison per call.
+   */
+  readonly telemetry?: Telemetry;
 }
 
 /** What reads do with a stored type no definition knows. */
@@ -165,6 +173,11 @@ export interface ReadAllOptions {
   readonly types?: readonly string[];
   /** Only these streams. */
   readonly streams?: readonly string[];
+  /**
+   * Only the streams of one partition of the log (`partitionOf(stream, count) === index`),
+   * for workers that share the log by stream.
+   */
+  readonly partition?: Partition;
   /** At most this many records. */
   readonly limit?: number;
   /** `"backward"` (or `"desc"`) reads newest first (then `after` means "before"). */

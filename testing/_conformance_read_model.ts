@@ -17,6 +17,8 @@ export interface TxTable {
   clear(handle: unknown): Promise<void>;
   /** Every counter, read committed. */
   read(): Promise<Map<string, number>>;
+  /** How many counters there are, read committed. */
+  size(): Promise<number>;
 }
 
 interface SqliteHandle {
@@ -50,6 +52,7 @@ function memoryTable(adapter: Adapter, name: string): TxTable {
       return Promise.resolve();
     },
     read: () => Promise.resolve(new Map(table)),
+    size: () => Promise.resolve(table.size),
   };
 }
 
@@ -80,6 +83,13 @@ async function sqliteTable(adapter: Adapter, name: string): Promise<TxTable> {
         }[];
         return Promise.resolve(new Map(rows.map((row) => [row.key, Number(row.n)])));
       }),
+    size: () =>
+      adapter.transaction((tx) => {
+        const [row] = (tx.handle as SqliteHandle).prepare(`SELECT count(*) AS n FROM ${table}`).all() as {
+          n: number;
+        }[];
+        return Promise.resolve(Number(row.n));
+      }),
   };
 }
 
@@ -105,6 +115,12 @@ async function postgresTable(adapter: Adapter, name: string): Promise<TxTable> {
         const q = tx.handle as PgHandle;
         const rows = await q`SELECT key, n FROM ${q(schema)}.${q(name)}` as { key: string; n: number }[];
         return new Map(rows.map((row) => [row.key, Number(row.n)]));
+      }),
+    size: () =>
+      adapter.transaction(async (tx) => {
+        const q = tx.handle as PgHandle;
+        const [row] = await q`SELECT count(*)::integer AS n FROM ${q(schema)}.${q(name)}` as { n: number }[];
+        return Number(row.n);
       }),
   };
 }

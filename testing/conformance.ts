@@ -28,6 +28,7 @@ import { closingCases } from "./store/closing.ts";
 import { commandCases } from "./store/commands.ts";
 import { evolutionCases } from "./store/evolution.ts";
 import { lifecycleCases } from "./store/lifecycle.ts";
+import { partitionCases } from "./store/partitions.ts";
 import { personalCases } from "./store/personal.ts";
 import { retentionCases } from "./store/retention.ts";
 import { workflowCases } from "./store/workflows.ts";
@@ -121,6 +122,7 @@ const groups: readonly CaseGroup[] = [
   { group: "store/fidelity", cases: fidelityCases },
   { group: "store/subscriptions", cases: subscriptionCases },
   { group: "store/subscription-failures", cases: subscriptionFailureCases },
+  { group: "store/partitions", cases: partitionCases },
 ];
 
 interface Registered {

@@ -2,13 +2,14 @@
  * Run by `deno task test` before the tests: says which real parts this machine has, since
  * the quiet test log hides what a skipped test prints. A PostgreSQL test that cannot reach
  * its server is listed as ignored; this line says why. With `CI=true` a missing part fails
- * here already, as the tests themselves would. The same goes for the host commands the CLI
+ * here already, as the tests themselves would (NATS JetStream for the relay tests too). The same goes for the host commands the CLI
  * terminal and permission tests drive (`script`, `setpriv`).
  *
  * @module
  */
 
 import { PG_URL, pgAvailable } from "./_postgres_env.ts";
+import { NATS_URL, natsAvailable } from "./_nats_env.ts";
 import { clusterSupport } from "./_pg_cluster.ts";
 import { type HostNeed, inCi, terminalNeed, unprivilegedNeed } from "./_host_tools.ts";
 
@@ -23,6 +24,9 @@ const shown = PG_URL.replace(/:[^:@/]*@/, ":***@");
 try {
   if (await pgAvailable()) console.error(`PostgreSQL tests: on, against ${shown}`);
   else console.error(`PostgreSQL tests: SKIPPED (ignored below): ${shown} is unreachable`);
+  // Under CI=true an unreachable server throws here, as the NATS tests would.
+  if (await natsAvailable()) console.error(`NATS relay tests: on, against JetStream at ${NATS_URL}`);
+  else console.error(`NATS relay tests: SKIPPED (ignored below): ${NATS_URL} is unreachable`);
   const noClusters = await clusterSupport();
   if (noClusters === undefined) console.error("PostgreSQL fault tests: on, on private clusters");
   else console.error(`PostgreSQL fault tests: SKIPPED (ignored below): ${noClusters}`);

@@ -138,6 +138,7 @@ Deno.test("cli: --help works for the tool and every command, with examples", asy
     "forget",
     "scavenge",
     "workflows",
+    "relay",
   ]);
   for (const name of names) {
     const help = await cli([name, "--help"]);

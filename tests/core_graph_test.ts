@@ -106,6 +106,36 @@ for (const entry of ["mod.ts", "stores/memory/mod.ts"]) {
   });
 }
 
+/** The OpenTelemetry packages a graph loads (by npm specifier or node_modules path). */
+function openTelemetryOf(modules: readonly string[], imports: readonly Import[]): string[] {
+  const packages = new Set<string>();
+  const named = (specifier: string) => /@opentelemetry\/[\w.-]+/.exec(specifier)?.[0];
+  for (const specifier of [...modules, ...imports.map((i) => i.to)]) {
+    const name = named(specifier);
+    if (name !== undefined) packages.add(name);
+  }
+  return [...packages].sort();
+}
+
+// Telemetry is a port in the core; only ./otel loads OpenTelemetry.
+for (const entry of ["mod.ts", "stores/memory/mod.ts", "stores/sqlite/mod.ts", "stores/postgres/mod.ts"]) {
+  Deno.test(`${entry} and everything it imports load no @opentelemetry package`, async () => {
+    const { modules, imports, errors } = await graphOf(entry);
+    assert.deepEqual(errors, [], "every module resolves");
+    const by = imports.filter((i) => /@opentelemetry\//.test(i.to)).map((i) =>
+      `${relative(i.from)} -> ${i.to}`
+    );
+    assert.deepEqual(by, [], `imports of OpenTelemetry:\n${by.join("\n")}`);
+    assert.deepEqual(openTelemetryOf(modules, imports), []);
+  });
+}
+
+Deno.test("otel/mod.ts loads @opentelemetry/api and no SDK", async () => {
+  const { modules, imports, errors } = await graphOf("otel/mod.ts");
+  assert.deepEqual(errors, [], "every module resolves");
+  assert.deepEqual(openTelemetryOf(modules, imports), ["@opentelemetry/api"]);
+});
+
 Deno.test("the top folders of mod.ts's graph import each other without a cycle", async () => {
   const { imports, errors } = await graphOf("mod.ts");
   assert.deepEqual(errors, [], "every module resolves");

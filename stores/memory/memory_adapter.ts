@@ -29,6 +29,7 @@ import {
   type StreamStatus,
   StreamTombstonedError,
 } from "../../contract/mod.ts";
+import { inPartition } from "../../contract/partitions.ts";
 
 /**
  * The transaction handle in-transaction listeners get from a {@linkcode MemoryAdapter}:
@@ -81,6 +82,8 @@ function publicRecord(record: EventRecord): EventRecord {
 export class MemoryAdapter implements Adapter<MemoryTransaction> {
   /** Always `"memory"`. */
   readonly kind = "memory";
+  /** `readLog` honours `partition`. */
+  readonly partitionReads = true;
   /** Always `"memory:"`. */
   readonly location = "memory:";
   /**
@@ -351,6 +354,7 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
     this.#open();
     const types = query.types ? new Set(query.types) : undefined;
     const streams = query.streams ? new Set(query.streams) : undefined;
+    const partition = query.partition;
     const forward = query.direction === "forward";
     const cursor = query.after === undefined ? undefined : parsePosition(query.after);
     let i = forward ? (cursor ?? 0) : Math.min(this.#log.length, (cursor ?? this.#log.length + 1) - 1) - 1;
@@ -358,7 +362,10 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
     for (; i >= 0 && i < this.#log.length && out.length < query.limit; i += forward ? 1 : -1) {
       const record = this.#log[i];
       if (record === undefined) continue;
-      if ((!types || types.has(record.type)) && (!streams || streams.has(record.stream))) {
+      if (
+        (!types || types.has(record.type)) && (!streams || streams.has(record.stream)) &&
+        (!partition || inPartition(record.stream, partition))
+      ) {
         out.push(publicRecord(record));
       }
     }
@@ -486,6 +493,12 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
         return Promise.resolve();
       },
     });
+  }
+
+  /** Which of `names` are leased now. */
+  heldLeases(names: readonly string[]): Promise<string[]> {
+    this.#open();
+    return Promise.resolve(names.filter((name) => this.#leases.has(name)));
   }
 
   /** The data keys of the subjects that have one. */

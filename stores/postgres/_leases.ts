@@ -8,6 +8,7 @@
 import type { Lease } from "../../contract/mod.ts";
 import { lostOr } from "./_connection_loss.ts";
 import type { Reservations, ReservedConnection } from "./_reserved.ts";
+import type { Query } from "./_rows.ts";
 
 // First key of the two-key advisory lock of a lease ("EVFL"): apart from the schema
 // lock's class and from the one-key stream locks; the second key hashes schema and name.
@@ -136,4 +137,28 @@ export class LeaseSession {
       // It never opened.
     }
   }
+}
+
+/**
+ * Which of `names` are leased now, by any session: their advisory locks are granted in
+ * this database. A read of `pg_locks`, which takes no lock.
+ *
+ * @param q where to ask
+ * @param schema the store's schema
+ * @param names lease names
+ * @returns those held, in the order given
+ */
+export async function heldLeases(q: Query, schema: string, names: readonly string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const rows = await q<{ name: string }[]>`
+    SELECT n.name FROM unnest(${names as string[]}::text[]) AS n(name)
+    WHERE EXISTS (
+      SELECT 1 FROM pg_locks
+      WHERE locktype = 'advisory' AND granted AND objsubid = 2
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND classid = (${LEASE_CLASS}::integer)::oid
+        AND objid = (hashtext(${schema} || '.' || n.name))::oid
+    )`;
+  const held = new Set(rows.map((row) => row.name));
+  return names.filter((name) => held.has(name));
 }

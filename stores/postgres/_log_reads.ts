@@ -7,7 +7,7 @@
  */
 
 import type { EventRecord } from "../../events/record.ts";
-import type { LogPageQuery, StreamPageQuery } from "../../contract/mod.ts";
+import type { LogPageQuery, Partition, StreamPageQuery } from "../../contract/mod.ts";
 import { type EventRow, type Payloads, type Query, textList } from "./_rows.ts";
 import { parsePostgresPosition } from "./position.ts";
 
@@ -88,6 +88,7 @@ export async function readLogPage(
       ${after}
       ${query.types === undefined ? q`` : q`AND type IN ${textList(q, query.types)}`}
       ${query.streams === undefined ? q`` : q`AND stream IN ${textList(q, query.streams)}`}
+      ${query.partition === undefined ? q`` : partitionFilter(q, query.partition)}
       ORDER BY ${forward ? q`e.transaction_id ASC, e.seq ASC` : q`e.transaction_id DESC, e.seq DESC`}
       ${limit === null ? q`` : q`LIMIT ${limit}`}`;
   return rows.map((row) => payloads.record(row));
@@ -119,4 +120,12 @@ export async function readByIds(
     const row = byId.get(id);
     return row === undefined ? [] : [payloads.record(row)];
   });
+}
+
+/**
+ * `AND` the stream is in `partition`: the first 32 bits of its MD5 (as `partitionOf`
+ * computes them), modulo the count.
+ */
+function partitionFilter(q: Query, partition: Partition) {
+  return q`AND ((('x' || substr(md5(stream), 1, 8))::bit(32)::integer::bigint & 4294967295) % ${partition.count}::bigint) = ${partition.index}::bigint`;
 }

@@ -87,7 +87,11 @@ function conflictStream(error: PgError, records: readonly InsertableRecord[]): s
  * Turns a lost race into the error the store retries on: a revision taken by another
  * writer, or a deadlock or serialisation failure PostgreSQL resolved by aborting us.
  */
-function raced(error: unknown, records: readonly InsertableRecord[], streams: readonly string[]): unknown {
+export function raced(
+  error: unknown,
+  records: readonly InsertableRecord[],
+  streams: readonly string[],
+): unknown {
   const pg = error as PgError;
   if (pg?.code === "23505" && pg.constraint_name === "events_stream_revision") {
     return new RevisionConflictError(conflictStream(pg, records), { cause: error });
@@ -100,6 +104,216 @@ function raced(error: unknown, records: readonly InsertableRecord[], streams: re
     return new RevisionConflictError(streams[0] ?? records[0]?.stream ?? "", { cause: error });
   }
   return error;
+}
+
+/** A stream's revision row, as {@linkcode lockAndReadRevisions} reads it. */
+export interface RevisionRow {
+  /** The stream. */
+  stream: string;
+  /** Its revision: the highest of its events, or the floor its removed events left. */
+  revision: number;
+  /** Whether it takes no more appends. */
+  tombstoned: boolean;
+}
+
+/**
+ * The two statements that lock `streams` and read their revisions, to be sent one after
+ * the other on one connection (pipelined): transaction-level advisory locks in key order,
+ * then each stream's revision, floor and tombstone with a fresh snapshot.
+ *
+ * @param q the transaction's connection
+ * @param schema the schema
+ * @param streams distinct stream names, sorted
+ * @returns the lock statement and the revision read, both executing
+ */
+export function lockAndReadRevisions(
+  q: Query,
+  schema: string,
+  streams: readonly string[],
+): [Promise<unknown>, Promise<RevisionRow[]>] {
+  const list = JSON.stringify(streams);
+  const s = q(schema);
+  return [
+    q`
+      SELECT pg_advisory_xact_lock(${STREAM_LOCK_CLASS}::integer, k.key)
+      FROM (
+        SELECT DISTINCT hashtext(${schema + "."} || x.stream) AS key
+        FROM json_array_elements_text(${list}::text::json) AS x(stream)
+      ) AS k
+      ORDER BY k.key`,
+    q<RevisionRow[]>`
+      SELECT x.stream,
+             greatest(coalesce(t.floor, 0),
+                      (SELECT coalesce(max(e.revision), 0) FROM ${s}.events AS e WHERE e.stream = x.stream)) AS revision,
+             coalesce(t.tombstoned, false) AS tombstoned
+      FROM json_array_elements_text(${list}::text::json) AS x(stream)
+      LEFT JOIN ${s}.streams AS t ON t.stream = x.stream`,
+  ];
+}
+
+/** A record encoded for {@linkcode insertStatement}: `n` orders the rows. */
+export interface EncodedRow {
+  n: number;
+  id: string;
+  stream: string;
+  type: string;
+  revision: number;
+  created: string;
+  outdated: boolean;
+  imported: boolean;
+  version: number;
+  data: string | null;
+  meta: string | null;
+}
+
+/** What {@linkcode insertStatement} returns per row. */
+export interface InsertedRow {
+  id: string;
+  pseq: string;
+  ptx: string;
+  recorded: string;
+}
+
+/**
+ * Encodes records for {@linkcode insertStatement}, numbered from `first`.
+ *
+ * @param payloads the schema's payload codec
+ * @param records the records
+ * @param first the number of the first row
+ * @returns the rows
+ */
+export function encodeRows(
+  payloads: Payloads,
+  records: readonly InsertableRecord[],
+  first = 0,
+): EncodedRow[] {
+  return records.map((record, n) => ({
+    n: first + n,
+    id: record.id,
+    stream: record.stream,
+    type: record.type,
+    revision: record.revision,
+    created: record.created,
+    outdated: record.outdated === true,
+    imported: record.imported === true,
+    version: record.version ?? 1,
+    data: payloads.optional(record.data),
+    meta: payloads.optional(record.meta),
+  }));
+}
+
+/**
+ * The statement inserting `rows` (in `n` order, so sequence numbers and positions follow
+ * it) and the rows of new streams. For a commit it has no `ON CONFLICT` clause, so an
+ * existing id fails the statement and PostgreSQL turns the `COMMIT` sent after it into a
+ * rollback; otherwise existing ids are skipped (and missing from the answer).
+ *
+ * @param q the transaction's connection
+ * @param context the schema and payloads
+ * @param rows the encoded rows
+ * @param commit whether `COMMIT` follows it
+ * @returns the statement, executing
+ */
+export function insertStatement(
+  q: Query,
+  context: Context,
+  rows: readonly EncodedRow[],
+  commit: boolean,
+): Promise<InsertedRow[]> {
+  const { payloads, schema } = context;
+  const s = q(schema);
+  return q<InsertedRow[]>`
+    WITH input AS (
+      SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::text::json) AS x(
+        n integer, id text, stream text, "type" text, revision integer, created text,
+        outdated boolean, imported boolean, version integer, data text, meta text)
+    ), inserted AS (
+      INSERT INTO ${s}.events (id, stream, type, revision, created, outdated, imported, version, data, meta)
+      SELECT id, stream, "type", revision, created, outdated, imported, version,
+             ${payloads.fromText(q, "data")}, ${payloads.fromText(q, "meta")}
+      FROM input ORDER BY n
+      ${commit ? q`` : q`ON CONFLICT (id) DO NOTHING`}
+      RETURNING id, stream, revision, seq
+    ), new_streams AS (
+      INSERT INTO ${s}.streams (stream)
+      SELECT DISTINCT stream FROM inserted WHERE revision = 1
+      ON CONFLICT (stream) DO NOTHING
+    ), tx AS MATERIALIZED (
+      SELECT pg_current_xact_id()::text AS ptx, ${nowIso(q)} AS recorded
+    )
+    SELECT i.id, i.seq::text AS pseq, tx.ptx, tx.recorded FROM inserted AS i, tx`;
+}
+
+/**
+ * Waits for an insert and the `COMMIT` sent right after it, and returns the inserted rows
+ * once the server confirmed the commit.
+ *
+ * @param insert the insert statement
+ * @param commit the `COMMIT` statement, marked with `ReservedConnection.commit`
+ * @returns the rows the insert returned
+ * @throws the insert's error (a lost connection's too)
+ * @throws {EventInsertionError} when PostgreSQL rolled the transaction back
+ */
+export async function committedInsert(
+  insert: Promise<InsertedRow[]>,
+  commit: Promise<{ command?: string }>,
+): Promise<InsertedRow[]> {
+  const [rows, done] = await Promise.allSettled([insert, commit]);
+  if (rows.status === "rejected") {
+    if ((rows.reason as PgError)?.code !== IN_FAILED_TRANSACTION) throw rows.reason;
+    throw new EventInsertionError(
+      "PostgreSQL rolled the append back: a statement before it in the transaction had failed; " +
+        "nothing was written",
+      { cause: rows.reason },
+    );
+  }
+  // A lost connection is reported by the caller, with whether COMMIT had been sent.
+  if (done.status === "rejected" && isConnectionFailure(done.reason)) throw done.reason;
+  // Any answer of the server to COMMIT other than COMMIT (an error, as a deferred
+  // constraint raises, or ROLLBACK) means it rolled the transaction back.
+  if (done.status === "rejected" || done.value.command !== "COMMIT") {
+    throw new EventInsertionError(
+      "PostgreSQL rolled the append back at COMMIT" +
+        (done.status === "rejected" ? ` (${(done.reason as Error)?.message ?? done.reason})` : "") +
+        "; nothing was written",
+      { cause: done.status === "rejected" ? done.reason : undefined },
+    );
+  }
+  return rows.value;
+}
+
+/**
+ * The stored form of `records`, from the rows their insert returned.
+ *
+ * @param records the records inserted
+ * @param inserted what the insert returned (rows of other records may be among them)
+ * @returns the records with positions and `recorded`, in the given order
+ * @throws {DuplicateIdError} for records the insert skipped (their ids exist)
+ */
+export function storedRecords(
+  records: readonly InsertableRecord[],
+  inserted: readonly InsertedRow[],
+): EventRecord[] {
+  const byId = new Map<string, string>();
+  for (const row of inserted) byId.set(row.id, row.pseq);
+  const missing = records.filter((record) => !byId.has(record.id));
+  if (missing.length > 0) throw new DuplicateIdError(missing.map((record) => record.id));
+  const { ptx, recorded } = inserted[0];
+  const prefix = positionPrefix(ptx);
+  return records.map((record) => ({
+    id: record.id,
+    stream: record.stream,
+    type: record.type,
+    data: record.data ?? null,
+    meta: record.meta ?? null,
+    revision: record.revision,
+    position: prefix + byId.get(record.id)!.padStart(19, "0"),
+    created: record.created,
+    recorded,
+    outdated: record.outdated === true,
+    imported: record.imported === true,
+    version: record.version ?? 1,
+  }));
 }
 
 /** The {@linkcode AdapterTransaction} over a postgres.js transaction. */
@@ -145,8 +359,6 @@ export class PostgresTransaction implements AdapterTransaction<PostgresTransacti
     if (streams.length === 0) return out;
     const sorted = [...new Set(streams)].sort();
     const q = this.#q;
-    const list = JSON.stringify(sorted);
-    const s = q(this.#context.schema);
     let tombstoned: string | undefined;
     try {
       // The first statement takes a transaction-level advisory lock per stream, in key
@@ -159,22 +371,7 @@ export class PostgresTransaction implements AdapterTransaction<PostgresTransacti
       // fresh snapshot: it sees what that writer committed, so the loser of a race reads
       // the true revision. It also reads the stream's row (one index lookup, no round trip
       // more): the floor left by removed events, and the tombstone.
-      const [, rows] = await this.#early(Promise.all([
-        q`
-          SELECT pg_advisory_xact_lock(${STREAM_LOCK_CLASS}::integer, k.key)
-          FROM (
-            SELECT DISTINCT hashtext(${this.#context.schema + "."} || x.stream) AS key
-            FROM json_array_elements_text(${list}::text::json) AS x(stream)
-          ) AS k
-          ORDER BY k.key`,
-        q<{ stream: string; revision: number; tombstoned: boolean }[]>`
-          SELECT x.stream,
-                 greatest(coalesce(t.floor, 0),
-                          (SELECT coalesce(max(e.revision), 0) FROM ${s}.events AS e WHERE e.stream = x.stream)) AS revision,
-                 coalesce(t.tombstoned, false) AS tombstoned
-          FROM json_array_elements_text(${list}::text::json) AS x(stream)
-          LEFT JOIN ${s}.streams AS t ON t.stream = x.stream`,
-      ]));
+      const [, rows] = await this.#early(Promise.all(lockAndReadRevisions(q, this.#context.schema, sorted)));
       for (const row of rows) out.set(row.stream, row.revision);
       tombstoned = rows.filter((row) => row.tombstoned).map((row) => row.stream).sort()[0];
     } catch (error) {
@@ -246,97 +443,22 @@ export class PostgresTransaction implements AdapterTransaction<PostgresTransacti
    */
   async #insertChunk(records: readonly InsertableRecord[], commit: boolean): Promise<EventRecord[]> {
     if (records.length === 0) return [];
-    const { payloads, schema } = this.#context;
-    const rows = records.map((record, n) => ({
-      n,
-      id: record.id,
-      stream: record.stream,
-      type: record.type,
-      revision: record.revision,
-      created: record.created,
-      outdated: record.outdated === true,
-      imported: record.imported === true,
-      version: record.version ?? 1,
-      data: payloads.optional(record.data),
-      meta: payloads.optional(record.meta),
-    }));
     const q = this.#q;
-    const s = q(schema);
-    let inserted: { id: string; pseq: string; ptx: string; recorded: string }[];
+    let inserted: InsertedRow[];
     try {
-      // ORDER BY n: sequence numbers, and so positions, follow the given order.
-      const insert = q<{ id: string; pseq: string; ptx: string; recorded: string }[]>`
-        WITH input AS (
-          SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::text::json) AS x(
-            n integer, id text, stream text, "type" text, revision integer, created text,
-            outdated boolean, imported boolean, version integer, data text, meta text)
-        ), inserted AS (
-          INSERT INTO ${s}.events (id, stream, type, revision, created, outdated, imported, version, data, meta)
-          SELECT id, stream, "type", revision, created, outdated, imported, version,
-                 ${payloads.fromText(q, "data")}, ${payloads.fromText(q, "meta")}
-          FROM input ORDER BY n
-          ${commit ? q`` : q`ON CONFLICT (id) DO NOTHING`}
-          RETURNING id, stream, revision, seq
-        ), new_streams AS (
-          INSERT INTO ${s}.streams (stream)
-          SELECT DISTINCT stream FROM inserted WHERE revision = 1
-          ON CONFLICT (stream) DO NOTHING
-        ), tx AS MATERIALIZED (
-          SELECT pg_current_xact_id()::text AS ptx, ${nowIso(q)} AS recorded
-        )
-        SELECT i.id, i.seq::text AS pseq, tx.ptx, tx.recorded FROM inserted AS i, tx`;
+      const insert = insertStatement(q, this.#context, encodeRows(this.#context.payloads, records), commit);
       if (commit) {
-        const [rows, done] = await Promise.allSettled([insert, this.#connection.commit(q`COMMIT`)]);
-        if (rows.status === "rejected") {
-          if ((rows.reason as PgError)?.code !== IN_FAILED_TRANSACTION) throw rows.reason;
-          throw new EventInsertionError(
-            "PostgreSQL rolled the append back: a statement before it in the transaction had failed; " +
-              "nothing was written",
-            { cause: rows.reason },
-          );
-        }
-        // A lost connection is reported by the caller, with whether COMMIT had been sent.
-        if (done.status === "rejected" && isConnectionFailure(done.reason)) throw done.reason;
-        // Any answer of the server to COMMIT other than COMMIT (an error, as a deferred
-        // constraint raises, or ROLLBACK) means it rolled the transaction back.
-        if (done.status === "rejected" || done.value.command !== "COMMIT") {
-          throw new EventInsertionError(
-            "PostgreSQL rolled the append back at COMMIT" +
-              (done.status === "rejected" ? ` (${(done.reason as Error)?.message ?? done.reason})` : "") +
-              "; nothing was written",
-            { cause: done.status === "rejected" ? done.reason : undefined },
-          );
-        }
+        inserted = await committedInsert(insert, this.#connection.commit(q`COMMIT`));
         this.committed = true;
-        inserted = rows.value;
       } else {
         inserted = await insert;
       }
     } catch (error) {
       throw raced(error, records, []);
     }
-    const byId = new Map<string, string>();
-    for (const row of inserted) byId.set(row.id, row.pseq);
-    if (byId.size < records.length) {
-      throw new DuplicateIdError(records.filter((record) => !byId.has(record.id)).map((record) => record.id));
-    }
-    const { ptx, recorded } = inserted[0];
-    this.transactionId = ptx;
-    const prefix = positionPrefix(ptx);
-    return records.map((record) => ({
-      id: record.id,
-      stream: record.stream,
-      type: record.type,
-      data: record.data ?? null,
-      meta: record.meta ?? null,
-      revision: record.revision,
-      position: prefix + byId.get(record.id)!.padStart(19, "0"),
-      created: record.created,
-      recorded,
-      outdated: record.outdated === true,
-      imported: record.imported === true,
-      version: record.version ?? 1,
-    }));
+    const stored = storedRecords(records, inserted);
+    this.transactionId = inserted[0].ptx;
+    return stored;
   }
 
   async updateRelations(changes: readonly RelationChange[]): Promise<void> {

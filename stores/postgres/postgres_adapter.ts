@@ -19,6 +19,7 @@ import type {
   Snapshot,
   StreamPageQuery,
   StreamStatus,
+  TransactionOptions,
 } from "../../contract/mod.ts";
 import { type Codec, resolveCodec } from "../codec.ts";
 import type { PostgresClient, PostgresOptions, PostgresTransactionSql } from "./client.ts";
@@ -43,9 +44,10 @@ import {
   setCheckpoint,
   unparkEvent,
 } from "./_subscriptions.ts";
-import { LeaseSession } from "./_leases.ts";
+import { heldLeases, LeaseSession } from "./_leases.ts";
 import { lostOr } from "./_connection_loss.ts";
 import { Reservations } from "./_reserved.ts";
+import { GroupCommit } from "./_group_commit.ts";
 import { watchDriverConnections } from "./_driver_rejections.ts";
 
 /** Options of {@linkcode PostgresAdapter}. */
@@ -137,6 +139,8 @@ const DEFAULT_SCHEMA = "eventfold";
 export class PostgresAdapter implements Adapter<PostgresTransactionSql> {
   /** Always `"postgres"`. */
   readonly kind: string = "postgres";
+  /** `readLog` honours `partition`. */
+  readonly partitionReads = true;
   /** The server as `postgres://user@host:port/database` and the schema; never a password. */
   readonly location: string;
   /**
@@ -159,6 +163,7 @@ export class PostgresAdapter implements Adapter<PostgresTransactionSql> {
   readonly #notifier: Notifier;
   readonly #leases: LeaseSession;
   readonly #reservations: Reservations;
+  readonly #groups: GroupCommit;
   #opening: Promise<Context> | undefined;
   readonly #visibilityWait: number;
   #closing: Promise<void> | undefined;
@@ -205,6 +210,7 @@ export class PostgresAdapter implements Adapter<PostgresTransactionSql> {
     this.#watcher = new Watcher(this.#sql, this.channel);
     this.#notifier = new Notifier(this.#sql, this.channel);
     this.#reservations = new Reservations(this.#sql);
+    this.#groups = new GroupCommit(this.#reservations);
     this.#leases = new LeaseSession(this.#reservations, this.schema, this.location);
   }
 
@@ -328,7 +334,13 @@ export class PostgresAdapter implements Adapter<PostgresTransactionSql> {
    * transaction (tagged templates, `unsafe`, `savepoint`), so in-transaction listeners
    * can write to their own tables atomically.
    *
+   * With `shared: true` (the store's plain appends), works that arrive while earlier
+   * transactions are in flight share one transaction (group commit: one lock statement,
+   * one insert and one `COMMIT` for all of them), each keeping its own revision checks
+   * and errors; a shared work has no handle.
+   *
    * @param work what to do; its result is returned after the commit
+   * @param options whether the work may share its transaction (see `TransactionOptions`)
    * @returns the result of `work`
    * @throws whatever `work` throws, after the rollback
    * @throws {ConnectionLostError} when the connection died before the commit was confirmed
@@ -343,9 +355,14 @@ export class PostgresAdapter implements Adapter<PostgresTransactionSql> {
    * });
    * ```
    */
-  async transaction<T>(work: (tx: AdapterTransaction<PostgresTransactionSql>) => Promise<T>): Promise<T> {
+  async transaction<T>(
+    work: (tx: AdapterTransaction<PostgresTransactionSql>) => Promise<T>,
+    options?: TransactionOptions,
+  ): Promise<T> {
     const context = await this.#ready();
-    const { result, transactionId } = await runTransaction(this.#reservations, context, work, this.location);
+    const { result, transactionId } = options?.shared === true
+      ? await this.#groups.run(context, work, this.location)
+      : await runTransaction(this.#reservations, context, work, this.location);
     if (transactionId !== undefined) this.#notifier.poke();
     return result;
   }
@@ -825,6 +842,19 @@ export class PostgresAdapter implements Adapter<PostgresTransactionSql> {
     return this.#guarded("acquireLease", async () => {
       await this.#ready();
       return await this.#leases.acquire(name);
+    });
+  }
+
+  /**
+   * Which of `names` are leased now, by any process: their advisory locks are held.
+   *
+   * @param names lease names
+   * @returns those held, in the order given
+   */
+  heldLeases(names: readonly string[]): Promise<string[]> {
+    return this.#guarded("heldLeases", async () => {
+      await this.#ready();
+      return await heldLeases(this.#q, this.schema, names);
     });
   }
 

@@ -7,8 +7,13 @@
 
 import { type AdapterStats, formatPosition, type LogPageQuery, parsePosition } from "../../contract/mod.ts";
 import type { StreamPageQuery } from "../../contract/mod.ts";
+import { inPartition, type Partition } from "../../contract/partitions.ts";
 import type { _Connection, SqliteValue } from "./database.ts";
 import { EVENT_COLUMNS } from "./records.ts";
+
+// Where the position and the stream are in a row of `EVENT_COLUMNS`.
+const POSITION = 0;
+const STREAM = 2;
 import { streamsPage } from "./_log_page.ts";
 import { STREAMS } from "./_lifecycle.ts";
 import { EVENTS, FAR, FEW_STREAMS, STREAM_READS } from "./_sql.ts";
@@ -53,6 +58,33 @@ export function logCursor(query: LogPageQuery): number {
  * @returns the rows, in `EVENT_COLUMNS` order
  */
 export function logRows(reader: _Connection, query: LogPageQuery, cursor: number): unknown[][] {
+  if (query.partition !== undefined) return partitionRows(reader, query, query.partition, cursor);
+  return pageRows(reader, query, cursor);
+}
+
+/**
+ * The rows of one page of the log in one partition: pages of the whole log, with the
+ * rows of other partitions left out before anything is decoded, until the page is full
+ * or the log ends (so a short page still means the end of the log).
+ */
+function partitionRows(reader: _Connection, query: LogPageQuery, partition: Partition, cursor: number) {
+  const backward = query.direction === "backward";
+  const out: unknown[][] = [];
+  const chunk = { ...query, limit: Math.max(query.limit, 1000) };
+  for (let from = cursor;;) {
+    const rows = pageRows(reader, chunk, from);
+    for (const row of rows) {
+      if (inPartition(row[STREAM] as string, partition)) out.push(row);
+      if (out.length === query.limit) return out;
+    }
+    if (rows.length < chunk.limit) return out;
+    from = Number(rows[rows.length - 1][POSITION]);
+    if (backward && from <= 1) return out;
+  }
+}
+
+/** One page of the log's rows, without a partition. */
+function pageRows(reader: _Connection, query: LogPageQuery, cursor: number): unknown[][] {
   const streams = query.streams;
   if (streams !== undefined && streams.length > 0 && streams.length <= FEW_STREAMS) {
     return streamsPage(reader, streams, query, cursor);

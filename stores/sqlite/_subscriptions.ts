@@ -164,3 +164,14 @@ export function renewLease(connection: _Connection, name: string, owner: string,
 export function dropLease(connection: _Connection, name: string, owner: string): void {
   connection.statement("DELETE FROM eventfold_leases WHERE name = ? AND owner = ?").run([name, owner]);
 }
+
+/** Which of `names` have a lease row that has not expired. */
+export function heldLeases(connection: _Connection, names: readonly string[]): string[] {
+  if (names.length === 0) return [];
+  const rows = connection.statement(
+    "SELECT name FROM eventfold_leases WHERE expires > ? AND name IN (SELECT value FROM json_each(?))",
+    true,
+  ).rows([Date.now(), JSON.stringify(names)]);
+  const held = new Set(rows.map((row) => row[0] as string));
+  return names.filter((name) => held.has(name));
+}

@@ -35,6 +35,7 @@ import { checkpointQuietly, insertKey, readKeys, removeKey } from "./_keys.ts";
 import { checkKey, checkSubject } from "../_key_input.ts";
 import {
   dropLease,
+  heldLeases,
   listParked,
   parkEvent,
   readCheckpoint,
@@ -102,6 +103,8 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
   implements Adapter<THandle>, AsyncDisposable {
   /** Always `"sqlite"`. */
   readonly kind: string = "sqlite";
+  /** `readLog` honours `partition`. */
+  readonly partitionReads = true;
   /** The file path, `":memory:"`, or the path of a handed-in database. */
   readonly location: string;
   /**
@@ -378,6 +381,17 @@ export class SqliteAdapter<THandle extends SqliteDatabase = DatabaseSync>
         }
       },
     };
+  }
+
+  /**
+   * Which of `names` are leased now: a lease row that has not expired, in any process.
+   *
+   * @param names lease names
+   * @returns those held, in the order given
+   */
+  async heldLeases(names: readonly string[]): Promise<string[]> {
+    this.#connections.assertOpen();
+    return await this.#connections.read((reader) => heldLeases(reader, names));
   }
 
   /**

@@ -228,4 +228,28 @@ export const sharedSubscriptionStorageCases: readonly Case[] = [
           await taken.release();
         })),
   },
+  {
+    name: "heldLeases, where the adapter has it, names the leases held through any adapter, and takes none",
+    needs: "reopen",
+    run: (ctx) =>
+      withAdapter(ctx, (adapter) =>
+        withSecond(ctx, adapter, async (other) => {
+          if (adapter.heldLeases === undefined) return;
+          const names = ["a", "b", "c", "d"];
+          assert.deepEqual(await adapter.heldLeases(names), []);
+          const a = await adapter.acquireLease("a", "one", 60_000);
+          const c = await other.acquireLease("c", "two", 60_000);
+          assert.ok(a && c);
+          assert.deepEqual(await adapter.heldLeases(names), ["a", "c"]);
+          assert.deepEqual(await other.heldLeases!(["c", "a", "x"]), ["c", "a"], "in the order given");
+          assert.deepEqual(await adapter.heldLeases([]), []);
+          const b = await other.acquireLease("b", "two", 60_000);
+          assert.ok(b, "asking took no lease");
+          await a.release();
+          assert.deepEqual(await other.heldLeases!(names), ["b", "c"]);
+          await b.release();
+          await c.release();
+          assert.deepEqual(await adapter.heldLeases(names), []);
+        })),
+  },
 ];

@@ -1,7 +1,7 @@
 /**
  * Conformance cases about failing handlers in subscriptions: retries with backoff,
- * parking and replaying, stopping, and transactional read models that roll back with
- * the checkpoint.
+ * parking and replaying, parking a stream in order (`"park-stream"`), stopping, and
+ * transactional read models that roll back with the checkpoint.
  *
  * @module
  */
@@ -190,6 +190,98 @@ export const subscriptionFailureCases: readonly Case[] = [
         "a rebuild in a transaction resets and replays the read model",
       );
       assert.deepEqual((await subscription.parked()).map((event) => event.id), [records[2].id]);
+    },
+  },
+  {
+    name:
+      'onFailure "park-stream" holds a parked event\'s stream (also after a restart) until it is replayed in order or dropped',
+    async run(ctx) {
+      await using store = await ctx.store({ pageSize: 4 });
+      const broken = new Set(["p:1"]);
+      const applied: string[] = [];
+      const projector = new Projector<Events>();
+      projector.on("item:added", (record) => {
+        const key = `${record.stream}:${record.data.n}`;
+        if (broken.has(key)) throw new Error(`cannot apply ${key}`);
+        applied.push(key);
+      });
+      const options = { ...QUICK, attempts: 2, onFailure: "park-stream", onError: () => {} } as const;
+      const first = store.subscribe("ordered", projector, options);
+      const [p1, p2, q1] = await store.pushManyEvents([
+        added(store, "p", 1),
+        added(store, "p", 2),
+        added(store, "q", 1),
+      ]);
+      await first.waitFor(q1.position, { timeout: 10_000 });
+      await first.stop();
+      const [p3, , p4] = await store.pushManyEvents([
+        added(store, "p", 3),
+        added(store, "q", 2),
+        added(store, "p", 4),
+      ]);
+      await using subscription = store.subscribe("ordered", projector, options);
+      await subscription.waitFor(p4.position, { timeout: 10_000 });
+      assert.deepEqual(applied, ["q:1", "q:2"], "other streams flow, nothing of p overtakes p:1");
+      const parked = await subscription.parked();
+      assert.deepEqual(parked.map((event) => [event.id, event.attempts]), [
+        [p1.id, 2],
+        [p2.id, 0],
+        [p3.id, 0],
+        [p4.id, 0],
+      ]);
+      assert.match(parked[3].error, new RegExp(`held behind parked event ${p1.id}`));
+      assert.equal((await store.checkpoints.get("ordered"))?.position, p4.position);
+
+      broken.add("p:3");
+      broken.delete("p:1");
+      const replay = await subscription.replayParked();
+      assert.deepEqual(replay.replayed, [p1.id, p2.id]);
+      assert.deepEqual(replay.failed.map((event) => [event.id, event.attempts]), [[p3.id, 1]]);
+      assert.deepEqual((await subscription.parked()).map((event) => event.id), [p3.id, p4.id]);
+      const drop = await subscription.dropParked(p3.id);
+      assert.deepEqual([drop.dropped?.id, drop.replayed, drop.failed], [p3.id, [p4.id], []]);
+      assert.deepEqual(await subscription.dropParked(p3.id), { dropped: null, replayed: [], failed: [] });
+      const [p5] = await store.pushManyEvents([added(store, "p", 5)]);
+      await subscription.waitFor(p5.position, { timeout: 10_000 });
+      assert.deepEqual(applied, ["q:1", "q:2", "p:1", "p:2", "p:4", "p:5"]);
+      assert.deepEqual(await subscription.parked(), []);
+    },
+  },
+  {
+    name:
+      'transactional, onFailure "park-stream": held events are parked with the checkpoint, each event applies once',
+    async run(ctx) {
+      await using store = await ctx.store({ pageSize: 4 });
+      const table = await txTable(store.adapter, `cf_model_${crypto.randomUUID().slice(0, 8)}`);
+      let broken = true;
+      const projector = new Projector<Events>();
+      await using subscription = store.subscribe("tx-ordered", projector, {
+        ...QUICK,
+        transactional: true,
+        attempts: 2,
+        onFailure: "park-stream",
+        onError: () => {},
+      });
+      projector.on("item:added", async (record) => {
+        await table.add(subscription.tx(), `${record.stream}:${record.data.n}`, 1);
+        if (record.stream === "p" && record.data.n === 1 && broken) throw new Error("not yet");
+      });
+      const records = [...await numbered(store, "p", 1, 3), ...await numbered(store, "q", 1, 2)];
+      const [later] = await numbered(store, "p", 4, 4);
+      await subscription.waitFor(later.position, { timeout: 10_000 });
+      assert.deepEqual(await table.read(), new Map([["q:1", 1], ["q:2", 1]]));
+      assert.deepEqual((await subscription.parked()).map((event) => event.attempts), [2, 0, 0, 0]);
+      assert.equal((await store.checkpoints.get("tx-ordered"))?.position, later.position);
+      broken = false;
+      const replay = await subscription.replayParked();
+      assert.deepEqual(replay.replayed, [records[0].id, records[1].id, records[2].id, later.id]);
+      const [last] = await numbered(store, "p", 5, 5);
+      await subscription.waitFor(last.position, { timeout: 10_000 });
+      assert.deepEqual(
+        await table.read(),
+        new Map(["p:1", "p:2", "p:3", "p:4", "p:5", "q:1", "q:2"].map((key) => [key, 1])),
+        "exactly once",
+      );
     },
   },
 ];

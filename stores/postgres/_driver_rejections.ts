@@ -26,9 +26,19 @@ const CONNECTION_CODES = new Set(["CONNECTION_CLOSED", "CONNECTION_ENDED", "CONN
 /** Addresses (`host:port`, or the socket path) adapters made clients for. */
 const watched = new Set<string>();
 
-function addressOf(error: { address?: unknown; port?: unknown }): string | undefined {
-  if (typeof error.address !== "string") return undefined;
-  return error.port === undefined ? error.address : `${error.address}:${error.port}`;
+/**
+ * The addresses an error names. postgres.js names the socket's host and port, or, when
+ * the socket is already gone (a connection closed while its queries were in flight), the
+ * client's hosts and ports: arrays.
+ */
+function addressesOf(error: { address?: unknown; port?: unknown }): string[] {
+  const hosts = Array.isArray(error.address) ? error.address : [error.address];
+  const ports = Array.isArray(error.port) ? error.port : [error.port];
+  return hosts.flatMap((host, i) => {
+    if (typeof host !== "string") return [];
+    const port = ports[i] ?? ports[0];
+    return [port === undefined ? host : `${host}:${port}`];
+  });
 }
 
 /**
@@ -42,8 +52,7 @@ export function isDriverConnectionNoise(reason: unknown): boolean {
   if (typeof error.code !== "string" || !CONNECTION_CODES.has(error.code)) return false;
   if (!/[\\/]postgres[\\/]src[\\/]connection\.js/.test(error.stack ?? "")) return false;
   if (error.code === "EPIPE") return true; // the socket's own error carries no server address
-  const address = addressOf(error);
-  return address !== undefined && watched.has(address);
+  return addressesOf(error).some((address) => watched.has(address));
 }
 
 /**

@@ -30,6 +30,12 @@ Deno.test("the driver guard marks only postgres.js connection errors to watched 
     false,
     "not made by the driver's connection code",
   );
+  // A connection closed with queries in flight: the driver has dropped its socket, and the
+  // error names the client's hosts and ports (arrays).
+  const gone = Object.assign(driverError("CONNECTION_CLOSED"), { address: ["127.0.0.1"], port: [6543] });
+  assert.equal(isDriverConnectionNoise(gone), true, "hosts and ports of the client");
+  const elsewhere = Object.assign(driverError("CONNECTION_CLOSED"), { address: ["127.0.0.1"], port: [6544] });
+  assert.equal(isDriverConnectionNoise(elsewhere), false, "another client's");
   assert.equal(isDriverConnectionNoise(new Error("CONNECTION_CLOSED")), false, "a plain error");
   assert.equal(isDriverConnectionNoise("CONNECTION_CLOSED"), false, "not an error");
   watchDriverConnections(["/run/postgresql"], [5432]);

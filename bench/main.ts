@@ -2,7 +2,7 @@
  * `deno task bench`: runs each store's benchmark and prints one Markdown table. Every
  * ratio compares the store with the raw driver doing the same work in the same run.
  *
- * Usage: `deno task bench [sqlite] [postgres] [cli] [subscriptions] [lifecycle] [workflows] [filters] [partitions] [--quick]`
+ * Usage: `deno task bench [sqlite] [postgres] [kv] [cli] [subscriptions] [lifecycle] [workflows] [filters] [partitions] [sync] [--quick]`
  *
  * @module
  */
@@ -15,12 +15,14 @@ export type BenchModule = { bench(options: { quick: boolean }): Promise<BenchRow
 const suites: Record<string, () => Promise<BenchModule>> = {
   sqlite: () => import("./sqlite.ts"),
   postgres: () => import("./postgres.ts"),
+  kv: () => import("./kv.ts"),
   cli: () => import("./cli.ts"),
   subscriptions: () => import("./subscriptions.ts"),
   lifecycle: () => import("./lifecycle.ts"),
   workflows: () => import("./workflows.ts"),
   filters: () => import("./filters.ts"),
   partitions: () => import("./partitions.ts"),
+  sync: () => import("./sync.ts"),
 };
 
 const args = Deno.args.filter((arg) => !arg.startsWith("--"));

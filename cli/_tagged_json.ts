@@ -27,7 +27,6 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
 import { MAX_PAYLOAD_DEPTH } from "../stores/_fidelity.ts";
 import { count } from "./_format.ts";
 
@@ -96,19 +95,24 @@ const TYPED: Record<string, TypedArrayConstructor | undefined> = {
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function toBase64(view: ArrayBufferView | ArrayBuffer): string {
-  return view instanceof ArrayBuffer
-    ? Buffer.from(view).toString("base64")
-    : Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString("base64");
+  const bytes = view instanceof ArrayBuffer
+    ? new Uint8Array(view)
+    : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  // `btoa` (in Deno and browsers alike) takes one char per byte, built a chunk at a time.
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
 }
 
 function fromBase64(text: unknown, tag: string): Uint8Array<ArrayBuffer> {
   if (typeof text !== "string" || text.length % 4 !== 0 || !BASE64.test(text)) {
     throw new TaggedJsonError(`${tag} needs a base64 string`);
   }
-  // A copy of its own, so the value owns exactly its bytes (Buffer may share a pool).
-  const decoded = Buffer.from(text, "base64");
-  const bytes = new Uint8Array(decoded.byteLength);
-  bytes.set(decoded);
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
 }
 

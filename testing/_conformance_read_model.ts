@@ -30,6 +30,17 @@ type PgHandle = ((strings: TemplateStringsArray, ...values: unknown[]) => Promis
   (identifier: string): unknown;
 };
 
+interface KvHandle {
+  get(key: readonly unknown[]): Promise<{ value: unknown }>;
+  set(key: readonly unknown[], value: unknown): void;
+  delete(key: readonly unknown[]): void;
+  readonly kv: {
+    list(
+      selector: { prefix: readonly unknown[] },
+    ): AsyncIterable<{ key: readonly unknown[]; value: unknown }>;
+  };
+}
+
 interface MemoryHandle {
   onCommit(apply: () => void): void;
 }
@@ -93,6 +104,29 @@ async function sqliteTable(adapter: Adapter, name: string): Promise<TxTable> {
   };
 }
 
+function kvTable(adapter: Adapter, name: string): TxTable {
+  const prefix = ["eventfold-conformance", name];
+  const list = async (kv: KvHandle["kv"]) => {
+    const out = new Map<string, number>();
+    for await (const entry of kv.list({ prefix })) out.set(String(entry.key.at(-1)), Number(entry.value));
+    return out;
+  };
+  const kv = () => adapter.transaction((tx) => Promise.resolve((tx.handle as KvHandle).kv));
+  return {
+    add: async (handle, key, n) => {
+      const kv = handle as KvHandle;
+      const current = await kv.get([...prefix, key]);
+      kv.set([...prefix, key], Number(current.value ?? 0) + n);
+    },
+    clear: async (handle) => {
+      const kv = handle as KvHandle;
+      for (const key of (await list(kv.kv)).keys()) kv.delete([...prefix, key]);
+    },
+    read: async () => await list(await kv()),
+    size: async () => (await list(await kv())).size,
+  };
+}
+
 async function postgresTable(adapter: Adapter, name: string): Promise<TxTable> {
   const schema = (adapter as unknown as { schema: string }).schema;
   await adapter.transaction(async (tx) => {
@@ -136,14 +170,18 @@ async function postgresTable(adapter: Adapter, name: string): Promise<TxTable> {
 export async function txTable(adapter: Adapter, name: string): Promise<TxTable> {
   switch (adapter.kind) {
     case "memory":
+    // IndexedDB's handle stages work with onCommit as memory's does (applied after the commit).
+    case "indexeddb":
       return memoryTable(adapter, name);
     case "sqlite":
       return await sqliteTable(adapter, name);
     case "postgres":
       return await postgresTable(adapter, name);
+    case "kv":
+      return kvTable(adapter, name);
     default:
       throw new TypeError(
-        `The transactional subscription cases know the memory, sqlite and postgres stores, not "${adapter.kind}"; ` +
+        `The transactional subscription cases know the memory, sqlite, postgres, kv and indexeddb stores, not "${adapter.kind}"; ` +
           "skip them by name for this store",
       );
   }

@@ -91,6 +91,34 @@ export interface ConformanceOptions {
    * ignored without it.
    */
   readonly reopen?: (adapter: Adapter) => Adapter | Promise<Adapter>;
+  /**
+   * Registers one case (default: `Deno.test`). Another runner passes its own, for
+   * example a browser page that collects the cases and runs them itself.
+   */
+  readonly test?: (definition: ConformanceTest) => void;
+}
+
+/**
+ * One case as {@linkcode runConformance} registers it: the shape `Deno.test` takes, which
+ * a runner of its own (the `test` option) gets instead.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type ConformanceTest, runConformance } from "@eventfold/eventfold/testing";
+ * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+ * const cases: ConformanceTest[] = [];
+ * runConformance({ name: "memory", open: () => new MemoryAdapter(), test: (c) => void cases.push(c) });
+ * assert(cases.length > 0 && cases.every((c) => c.name.startsWith("memory: ")));
+ * ```
+ */
+export interface ConformanceTest {
+  /** `${name}: <group>: <behaviour>`, with the reason when skipped or ignored. */
+  readonly name: string;
+  /** True when the case is skipped or ignored: the runner must not run `fn`. */
+  readonly ignore: boolean;
+  /** Runs the case; rejects when it fails. */
+  readonly fn: () => Promise<void>;
 }
 
 const groups: readonly CaseGroup[] = [
@@ -158,7 +186,7 @@ const registered: readonly Registered[] = groups.flatMap(({ group, cases }) =>
 export const conformanceCases: readonly string[] = Object.freeze(registered.map((c) => c.name));
 
 /**
- * Registers the store conformance suite with `Deno.test`: one test per case, named
+ * Registers the store conformance suite with `Deno.test` (or the `test` option): one test per case, named
  * `${name}: <group>: <behaviour>` (for example `memory: adapter/event-log: ...` or
  * `memory: store/appends: ...`), each on a fresh adapter from `open()` that the case
  * closes at the end (directly, or through the `EventStore` wrapped around it). Cases
@@ -207,6 +235,10 @@ export function runConformance(options: ConformanceOptions): void {
   const why = typeof options.ignore === "string" && options.ignore.length > 0
     ? ` (ignored: ${options.ignore})`
     : "";
+  if (options.test !== undefined && typeof options.test !== "function") {
+    throw new TypeError("runConformance: test must be (definition) => void, registering one case");
+  }
+  const register = options.test ?? ((definition: ConformanceTest) => Deno.test(definition));
   const context = caseContext(options.open, scale, options.reopen);
   for (const c of registered) {
     if (!layers.has(c.layer)) continue;
@@ -223,7 +255,7 @@ export function runConformance(options: ConformanceOptions): void {
       : unmet
       ? " (ignored: needs the reopen option)"
       : "";
-    Deno.test({
+    register({
       name: `${options.name}: ${c.name}${suffix}`,
       ignore: ignored || reason !== undefined || unmet,
       fn: () => c.case.run(context),

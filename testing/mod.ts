@@ -41,6 +41,7 @@ export {
   conformanceCases,
   type ConformanceLayer,
   type ConformanceOptions,
+  type ConformanceTest,
   runConformance,
 } from "./conformance.ts";
 export { type ExpectedOutcome, Given, given, type GivenOptions, type Then } from "./given.ts";

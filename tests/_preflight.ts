@@ -3,7 +3,8 @@
  * the quiet test log hides what a skipped test prints. A PostgreSQL test that cannot reach
  * its server is listed as ignored; this line says why. With `CI=true` a missing part fails
  * here already, as the tests themselves would (NATS JetStream for the relay tests too). The same goes for the host commands the CLI
- * terminal and permission tests drive (`script`, `setpriv`).
+ * terminal and permission tests drive (`script`, `setpriv`), and the Chromium the browser
+ * conformance test drives.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { PG_URL, pgAvailable } from "./_postgres_env.ts";
 import { NATS_URL, natsAvailable } from "./_nats_env.ts";
 import { clusterSupport } from "./_pg_cluster.ts";
 import { type HostNeed, inCi, terminalNeed, unprivilegedNeed } from "./_host_tools.ts";
+import { chromiumCommand, chromiumNeed } from "./_chromium.ts";
 
 /** One line for a host-tool need; under `CI=true` a missing one fails here, as its tests would. */
 function hostLine(what: string, need: HostNeed, on: string): string {
@@ -37,6 +39,9 @@ try {
       unprivilegedNeed(),
       Deno.uid() === 0 ? "as nobody through `setpriv`" : `as uid ${Deno.uid()}`,
     ),
+  );
+  console.error(
+    hostLine("Browser (IndexedDB) conformance test", chromiumNeed(), `in headless \`${chromiumCommand()}\``),
   );
 } catch (error) {
   console.error(`eventfold tests: ${(error as Error).message}`);

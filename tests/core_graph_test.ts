@@ -93,7 +93,7 @@ function cycles(edges: ReadonlyMap<string, ReadonlySet<string>>): string[][] {
   return groups;
 }
 
-for (const entry of ["mod.ts", "stores/memory/mod.ts"]) {
+for (const entry of ["mod.ts", "stores/memory/mod.ts", "stores/browser/mod.ts", "sync/mod.ts"]) {
   Deno.test(`${entry} and everything it imports load no node: or npm: module`, async () => {
     const { modules, imports, errors } = await graphOf(entry);
     assert.deepEqual(errors, [], "every module resolves");

@@ -23,6 +23,16 @@ const anything: StandardSchemaV1<unknown, unknown> = {
   "~standard": { version: 1, vendor: "eventfold-conformance", validate: (value) => ({ value }) },
 };
 
+/** `Deno.inspect` where there is one; the suite also runs bundled in a browser page. */
+function inspect(value: unknown): string {
+  if (typeof Deno !== "undefined") return Deno.inspect(value);
+  try {
+    return JSON.stringify(value, (_, v) => typeof v === "bigint" ? `${v}n` : v) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
 const payloads = new EventFactory([event.type("payload").data(anything).meta(anything)]);
 
 type Rule = "structured" | "json" | "any";
@@ -216,7 +226,7 @@ async function fidelityTable(ctx: CaseContext): Promise<void> {
         assert.deepStrictEqual(back, value);
       } catch {
         wrong.push(
-          `${row.name}: the returned record holds ${Deno.inspect(back)}, not ${Deno.inspect(value)}`,
+          `${row.name}: the returned record holds ${inspect(back)}, not ${inspect(value)}`,
         );
       }
       kept.push({ name: row.name, id: record.id, value, record });
@@ -246,9 +256,7 @@ async function fidelityTable(ctx: CaseContext): Promise<void> {
       assert.deepStrictEqual(read[i], kept[i].record);
     } catch {
       wrong.push(
-        `${kept[i].name}: a read returns ${Deno.inspect(read[i])}, the append returned ${
-          Deno.inspect(kept[i].record)
-        }`,
+        `${kept[i].name}: a read returns ${inspect(read[i])}, the append returned ${inspect(kept[i].record)}`,
       );
     }
   }

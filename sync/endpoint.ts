@@ -1,0 +1,273 @@
+/**
+ * What `sync` moves records between: a store in this process ({@linkcode local}) or one
+ * behind a `syncHandler` (`remote`), both seen through one small interface.
+ *
+ * @module
+ */
+
+import type { EventStore } from "../stores/event_store.ts";
+import type { AnyEventFactory } from "../events/factory.ts";
+import type { Adapter } from "../contract/adapter.ts";
+import type { Watchable } from "../contract/event_log.ts";
+import type { PendingEvent } from "../events/record.ts";
+import { echoes } from "./_echo.ts";
+
+/** A record as sync carries it: what makes the event, and where it sits in its source's log. */
+export interface SyncRecord {
+  /** The event id, kept across stores. */
+  readonly id: string;
+  /** Its stream. */
+  readonly stream: string;
+  /** Its type. */
+  readonly type: string;
+  /** The version of its definition the payloads are at. */
+  readonly version: number;
+  /** When its producer made it (kept across stores). */
+  readonly created: string;
+  /** Its position in the source's log. */
+  readonly position: string;
+  /** The payload. */
+  readonly data: unknown;
+  /** The metadata. */
+  readonly meta: unknown;
+}
+
+/** One page of a source's log. */
+export interface SyncBatch {
+  /** The records to import, in log order. */
+  readonly records: readonly SyncRecord[];
+  /**
+   * The source position this page reaches (the last position read, which may be past the
+   * last record when records were left out as echoes or system events); `null` at the start.
+   */
+  readonly cursor: string | null;
+}
+
+/** What a pull asks for. */
+export interface PullQuery {
+  /** Positions after this one; `null` from the start. */
+  readonly after: string | null;
+  /** At most this many records read. */
+  readonly limit: number;
+  /** The id of the endpoint the records go to: what came from it is left out. */
+  readonly peer: string;
+  /** Aborts the request. */
+  readonly signal?: AbortSignal;
+}
+
+/** What a push tells the target. */
+export interface PushQuery {
+  /** The id of the source: names the target's checkpoint `sync:<from>` and marks echoes. */
+  readonly from: string;
+  /** Aborts the request. */
+  readonly signal?: AbortSignal;
+}
+
+/** What a push did at the target. */
+export interface PushResult {
+  /** How many records were stored. */
+  readonly imported: number;
+  /** How many the target held already. */
+  readonly skipped: number;
+}
+
+/** One side of a sync: a store here ({@linkcode local}) or behind a `syncHandler` (`remote`). */
+export interface SyncEndpoint {
+  /** A stable identity: the checkpoint it keeps at a target is `sync:<id>`. */
+  readonly id: string;
+  /** Reads one page of the log after a position, leaving out what came from `peer`. */
+  pull(query: PullQuery): Promise<SyncBatch>;
+  /**
+   * Imports a page (ids kept, hydrated, `outdated` decided here), then moves the
+   * checkpoint `sync:<from>` to the page's cursor (never backwards).
+   */
+  push(batch: SyncBatch, query: PushQuery): Promise<PushResult>;
+  /** The position of the checkpoint `sync:<from>` kept here; `null` when there is none. */
+  checkpoint(from: string, signal?: AbortSignal): Promise<string | null>;
+  /** Calls `listener` when the log may have grown; returns a function that stops it. Optional: sync polls too. */
+  changes?(listener: () => void): () => void;
+}
+
+/** Options of {@linkcode local}. */
+export interface LocalOptions {
+  /**
+   * The store's identity in sync, which names the checkpoint it keeps at its targets
+   * (`sync:<id>`). By default the adapter's `location` (a SQLite path, a PostgreSQL URL),
+   * or, for a memory store, a random id for this object. Give one when two nodes could
+   * share a location (the same file path on two machines).
+   */
+  readonly id?: string;
+}
+
+/** The prefix of the checkpoints sync keeps at a target. */
+export const CHECKPOINT_PREFIX = "sync:";
+
+const ids = new WeakMap<object, string>();
+const endpoints = new WeakMap<object, SyncEndpoint>();
+
+/**
+ * A store of this process as a sync endpoint. `sync` calls it for a bare store; call it
+ * to give the store an `id`.
+ *
+ * @param store the store
+ * @param options `id`
+ * @returns the endpoint
+ * @throws {TypeError} for an empty id
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { event, EventFactory, EventStore } from "@eventfold/eventfold";
+ * import { MemoryAdapter } from "@eventfold/eventfold/memory";
+ * import { local } from "@eventfold/eventfold/sync";
+ * await using store = new EventStore({ adapter: new MemoryAdapter(), events: new EventFactory([event.type("tick")]) });
+ * assert.equal(local(store, { id: "phone-1" }).id, "phone-1");
+ * ```
+ */
+export function local<TEvents extends AnyEventFactory, TAdapter extends Adapter>(
+  store: EventStore<TEvents, TAdapter>,
+  options: LocalOptions = {},
+): SyncEndpoint {
+  if (options.id !== undefined && (typeof options.id !== "string" || options.id === "")) {
+    throw new TypeError("local() id must be a non-empty string");
+  }
+  if (options.id === undefined && endpoints.has(store)) return endpoints.get(store)!;
+  const id = options.id ?? storeId(store);
+  const endpoint = new LocalEndpoint(store as unknown as EventStore<AnyEventFactory>, id);
+  if (options.id === undefined) endpoints.set(store, endpoint);
+  return endpoint;
+}
+
+function storeId(store: object & { readonly adapter: { readonly location?: string } }): string {
+  const location = store.adapter.location;
+  if (typeof location === "string" && location !== "" && !location.startsWith("memory:")) return location;
+  let id = ids.get(store);
+  if (id === undefined) ids.set(store, id = `memory:${crypto.randomUUID()}`);
+  return id;
+}
+
+/**
+ * Moves checkpoint `name` of a store to `position`, never backwards (positions sort).
+ *
+ * @param store the store
+ * @param name the checkpoint
+ * @param position the new position
+ */
+export async function advance(
+  store: EventStore<AnyEventFactory>,
+  name: string,
+  position: string | null,
+): Promise<void> {
+  if (position === null) return;
+  for (;;) {
+    const current = (await store.checkpoints.get(name))?.position ?? null;
+    if (current !== null && current >= position) return;
+    if (await store.checkpoints.put(name, position, { expected: current })) return;
+  }
+}
+
+class LocalEndpoint implements SyncEndpoint {
+  readonly id: string;
+  readonly #store: EventStore<AnyEventFactory>;
+
+  constructor(store: EventStore<AnyEventFactory>, id: string) {
+    this.#store = store;
+    this.id = id;
+  }
+
+  async pull(query: PullQuery): Promise<SyncBatch> {
+    return await pullFrom(this.#store, query);
+  }
+
+  async push(batch: SyncBatch, query: PushQuery): Promise<PushResult> {
+    return await pushInto(this.#store, batch, query.from);
+  }
+
+  async checkpoint(from: string): Promise<string | null> {
+    return (await this.#store.checkpoints.get(CHECKPOINT_PREFIX + from))?.position ?? null;
+  }
+
+  changes(listener: () => void): () => void {
+    const registration = this.#store.onEventsInserted(() => listener());
+    const unwatch = (this.#store.adapter as Watchable).watch?.(listener);
+    return () => {
+      registration.unsubscribe();
+      unwatch?.();
+    };
+  }
+}
+
+/**
+ * One page of a store's log for `peer`: system events (`$`-types, such as stream
+ * deletions) and the records that came in from `peer` are left out; the cursor still
+ * moves past them.
+ *
+ * @param store the store
+ * @param query `after`, `limit`, `peer`
+ * @returns the page
+ * @throws {TypeError} for a bad cursor
+ */
+export async function pullFrom(store: EventStore<AnyEventFactory>, query: PullQuery): Promise<SyncBatch> {
+  const echo = echoes(store, query.peer);
+  const records: SyncRecord[] = [];
+  let cursor = query.after;
+  for await (
+    const r of store.readAll({ ...(query.after === null ? {} : { after: query.after }), limit: query.limit })
+  ) {
+    cursor = r.position;
+    if (r.type.startsWith("$") || echo.has(r.id)) continue;
+    records.push({
+      id: r.id,
+      stream: r.stream,
+      type: r.type,
+      version: r.version ?? 1,
+      created: r.created,
+      position: r.position,
+      data: r.data,
+      meta: r.meta,
+    });
+  }
+  // Only now: a cursor the read refused forgets nothing.
+  echo.passed(query.after);
+  return { records, cursor };
+}
+
+/**
+ * Imports a page into a store as coming from `from`, then moves `sync:<from>`.
+ *
+ * @param store the store
+ * @param batch the page
+ * @param from the source's id
+ * @returns the counts
+ * @throws {EventValidationError} for a record the store's definitions refuse; nothing is stored
+ */
+export async function pushInto(
+  store: EventStore<AnyEventFactory>,
+  batch: SyncBatch,
+  from: string,
+): Promise<PushResult> {
+  let result: PushResult = { imported: 0, skipped: 0 };
+  if (batch.records.length > 0) {
+    const echo = echoes(store, from);
+    const ids = batch.records.map((r) => r.id);
+    echo.expect(ids);
+    try {
+      const pending: PendingEvent[] = batch.records.map((r) => ({
+        id: r.id,
+        stream: r.stream,
+        type: r.type,
+        version: r.version,
+        created: r.created,
+        data: r.data,
+        meta: r.meta,
+      }));
+      const { imported, skipped } = await store.import(pending);
+      echo.settle(imported, skipped);
+      result = { imported: imported.length, skipped: skipped.length };
+    } catch (error) {
+      echo.forget(ids);
+      throw error;
+    }
+  }
+  await advance(store, CHECKPOINT_PREFIX + from, batch.cursor);
+  return result;
+}

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { parkedOrder } from "../../contract/_parked_order.ts";
 import { StoreClosedError } from "../../errors.ts";
 import type { EventRecord } from "../../events/record.ts";
 import {
@@ -563,17 +564,7 @@ export class IndexedDbAdapter implements Adapter<IndexedDbTransaction> {
       PARKED,
       (tx) => done(tx.objectStore(PARKED).getAll(range)),
     ) as ParkedEvent[];
-    return rows.sort((a, b) =>
-      a.name < b.name
-        ? -1
-        : a.name > b.name
-        ? 1
-        : a.position < b.position
-        ? -1
-        : a.position > b.position
-        ? 1
-        : 0
-    );
+    return rows.sort(parkedOrder);
   }
 
   /** Removes a parked event; returns whether it was parked. */

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { parkedOrder } from "../../contract/_parked_order.ts";
 import type { Checkpoint, Lease, ParkedEvent } from "../../contract/mod.ts";
 import type { KvContext } from "./_context.ts";
 import { listDocuments } from "./_documents.ts";
@@ -41,17 +42,7 @@ export async function listCheckpoints(ctx: KvContext): Promise<Checkpoint[]> {
 export async function listParked(ctx: KvContext, name?: string): Promise<ParkedEvent[]> {
   const documents = await listDocuments<ParkedEvent>(ctx.kv, ctx.layout.parked(name));
   const out = documents.map(({ value }) => value);
-  return out.sort((a, b) =>
-    a.name < b.name
-      ? -1
-      : a.name > b.name
-      ? 1
-      : a.position < b.position
-      ? -1
-      : a.position > b.position
-      ? 1
-      : 0
-  );
+  return out.sort(parkedOrder);
 }
 
 /** A lease as stored. */

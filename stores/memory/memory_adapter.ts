@@ -6,6 +6,7 @@
  * @module
  */
 
+import { parkedOrder } from "../../contract/_parked_order.ts";
 import { StoreClosedError } from "../../errors.ts";
 import { checkKey, checkSubject } from "../_key_input.ts";
 import type { EventRecord } from "../../events/record.ts";
@@ -471,7 +472,7 @@ export class MemoryAdapter implements Adapter<MemoryTransaction> {
   listParked(name?: string): Promise<ParkedEvent[]> {
     this.#open();
     const list = [...this.#parked.values()].filter((event) => name === undefined || event.name === name);
-    list.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : a.position < b.position ? -1 : 1);
+    list.sort(parkedOrder);
     return Promise.resolve(list.map((event) => ({ ...event })));
   }
 

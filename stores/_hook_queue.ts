@@ -44,7 +44,10 @@ export class HookQueue<TRecord extends EventRecord> {
 
   /**
    * Whether the caller runs inside a listener. A listener that appends must not wait for
-   * its own records' listeners: they are queued behind the batch it is handling.
+   * its own records' listeners: they are queued behind the batch it is handling. Writes
+   * ask when they are called, before their first await: where `AsyncContext` is untracked
+   * (a browser), the answer is "yes" for any write called while a listener runs, and a
+   * write called before that listener began still waits for its own listeners.
    */
   static inListener(): boolean {
     return listening.get() === true;

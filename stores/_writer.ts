@@ -91,15 +91,16 @@ export class Writer<TRecord extends EventRecord, THandle> {
    * @param imported true for `import()`
    */
   write(pending: PendingEvent[], options: PushOptions, imported: boolean): Promise<WriteResult<TRecord>> {
+    const fromListener = HookQueue.inListener();
     const telemetry = this.#telemetry;
-    if (telemetry === undefined) return this.#tracked(this.#write(pending, options, imported));
+    if (telemetry === undefined) return this.#tracked(this.#write(pending, options, imported, fromListener));
     return this.#tracked(
       tracedAppend(
         telemetry,
         this.#system,
         pending,
         imported ? "import" : "append",
-        () => this.#write(pending, options, imported),
+        () => this.#write(pending, options, imported, fromListener),
       ),
     );
   }
@@ -124,7 +125,8 @@ export class Writer<TRecord extends EventRecord, THandle> {
       version: 1,
     };
     const telemetry = this.#telemetry;
-    const write = () => this.#write([record], {}, false, removal);
+    const fromListener = HookQueue.inListener();
+    const write = () => this.#write([record], {}, false, fromListener, removal);
     const { records } = await this.#tracked(
       telemetry === undefined
         ? write()
@@ -184,6 +186,7 @@ export class Writer<TRecord extends EventRecord, THandle> {
     pending: PendingEvent[],
     options: PushOptions,
     imported: boolean,
+    fromListener: boolean,
     removal?: Removal,
   ): Promise<{ records: TRecord[]; inserted: TRecord[]; skipped: string[] }> {
     if (options.batch !== undefined && typeof options.batch !== "string") {
@@ -266,7 +269,7 @@ export class Writer<TRecord extends EventRecord, THandle> {
       release();
     }
     // A listener that appends gets its reply at once; its records' listeners run after it.
-    if (!HookQueue.inListener()) await dispatched;
+    if (!fromListener) await dispatched;
     const inserted = stored;
     const skipped = [...outcome.skipped];
     if (skipped.length === 0) return { records: inserted, inserted, skipped };

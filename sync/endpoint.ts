@@ -11,6 +11,7 @@ import type { Adapter } from "../contract/adapter.ts";
 import type { Watchable } from "../contract/event_log.ts";
 import type { PendingEvent } from "../events/record.ts";
 import { echoes } from "./_echo.ts";
+import { pause } from "./_pause.ts";
 
 /** A record as sync carries it: what makes the event, and where it sits in its source's log. */
 export interface SyncRecord {
@@ -51,7 +52,12 @@ export interface PullQuery {
   readonly limit: number;
   /** The id of the endpoint the records go to: what came from it is left out. */
   readonly peer: string;
-  /** Aborts the request. */
+  /**
+   * When nothing is after `after`, how long (ms) to wait for the log to grow before
+   * answering (a long poll); 0 or left out: answer at once.
+   */
+  readonly wait?: number;
+  /** Aborts the request (a long poll then answers with what it has). */
   readonly signal?: AbortSignal;
 }
 
@@ -187,26 +193,86 @@ class LocalEndpoint implements SyncEndpoint {
   }
 
   changes(listener: () => void): () => void {
-    const registration = this.#store.onEventsInserted(() => listener());
-    const unwatch = (this.#store.adapter as Watchable).watch?.(listener);
-    return () => {
-      registration.unsubscribe();
-      unwatch?.();
-    };
+    return changesOf(this.#store, listener);
   }
 }
 
 /**
- * One page of a store's log for `peer`: system events (`$`-types, such as stream
- * deletions) and the records that came in from `peer` are left out; the cursor still
- * moves past them.
+ * Calls `listener` when the store's log may have grown: an append through this store
+ * object, or a commit another connection made (the adapter's `watch`, where it has one).
  *
  * @param store the store
- * @param query `after`, `limit`, `peer`
+ * @param listener what to call
+ * @returns a function that stops it
+ */
+function changesOf(store: EventStore<AnyEventFactory>, listener: () => void): () => void {
+  const registration = store.onEventsInserted(() => listener());
+  let unwatch: (() => void) | undefined;
+  try {
+    unwatch = (store.adapter as Watchable).watch?.(listener);
+  } catch (error) {
+    registration.unsubscribe();
+    throw error;
+  }
+  return () => {
+    registration.unsubscribe();
+    unwatch?.();
+  };
+}
+
+/**
+ * How often a long poll reads again without a wake-up: an adapter's `watch` may start late
+ * (Deno KV's) or miss a commit, so such a commit waits this long at most.
+ */
+export const LONG_POLL_CHECK_MS = 1_000;
+
+/**
+ * One page of a store's log for `peer`: system events (`$`-types, such as stream
+ * deletions) and the records that came in from `peer` are left out; the cursor still
+ * moves past them. With `wait`, a read that finds nothing after `after` waits for the
+ * log to grow (woken by appends and the adapter's `watch`, reading again every second
+ * too) until `wait` ms have passed or `signal` aborts, and then answers with what it has.
+ *
+ * @param store the store
+ * @param query `after`, `limit`, `peer`, `wait`, `signal`
+ * @param recheck how often a long poll reads again without a wake-up (ms)
  * @returns the page
  * @throws {TypeError} for a bad cursor
  */
-export async function pullFrom(store: EventStore<AnyEventFactory>, query: PullQuery): Promise<SyncBatch> {
+export async function pullFrom(
+  store: EventStore<AnyEventFactory>,
+  query: PullQuery,
+  recheck: number = LONG_POLL_CHECK_MS,
+): Promise<SyncBatch> {
+  const wait = query.wait ?? 0;
+  if (!(wait > 0)) return await readPage(store, query);
+  const deadline = Date.now() + wait;
+  let changed = false;
+  let ring: (() => void) | undefined;
+  // Listening before the first read: a commit through this store, or one the adapter's
+  // watch reports, between the read and the wait is not missed.
+  const stop = changesOf(store, () => {
+    changed = true;
+    ring?.();
+  });
+  try {
+    for (;;) {
+      changed = false;
+      const batch = await readPage(store, query);
+      const left = deadline - Date.now();
+      if (batch.cursor !== query.after || left <= 0 || query.signal?.aborted) return batch;
+      if (changed) continue;
+      await pause(Math.min(left, recheck), query.signal, (listener) => {
+        ring = listener;
+        return () => void (ring = undefined);
+      });
+    }
+  } finally {
+    stop();
+  }
+}
+
+async function readPage(store: EventStore<AnyEventFactory>, query: PullQuery): Promise<SyncBatch> {
   const echo = echoes(store, query.peer);
   const records: SyncRecord[] = [];
   let cursor = query.after;

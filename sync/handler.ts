@@ -22,6 +22,16 @@ export interface SyncHandlerOptions {
   readonly maxLimit?: number;
   /** The largest push body in bytes (413 above); 32 MiB by default. */
   readonly maxBody?: number;
+  /**
+   * The longest a pull with `wait` is held open waiting for new events (a longer `wait` is
+   * cut to it); 30,000 ms by default, 0 to answer every pull at once.
+   */
+  readonly maxWait?: number;
+  /**
+   * Ends every long poll at once (each answers with what it has). Give it the signal the
+   * server is shut down with: `server.shutdown()` waits for the requests under way.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** A `Deno.serve` handler. */
@@ -78,8 +88,10 @@ function accepted(request: Request): typeof NDJSON | typeof CBOR {
 /**
  * Serves a store to sync: pulls, pushes and checkpoints, as `remote()` speaks them.
  *
- * - `GET ?after=<position>&limit=<n>&peer=<id>`: one page of the log after `after` (from
- *   the start without it), at most `limit` records read (500 by default), as NDJSON (one
+ * - `GET ?after=<position>&limit=<n>&peer=<id>&wait=<ms>`: one page of the log after
+ *   `after` (from the start without it), at most `limit` records read (500 by default);
+ *   with `wait`, a pull that finds nothing new is held open until the log grows or `wait`
+ *   ms (at most `maxWait`) have passed (a long poll). As NDJSON (one
  *   record per line, payloads in tagged JSON, then `{"$end":true,"cursor":...,"count":n}`)
  *   or CBOR (`Accept: application/cbor`, one map `{ records, cursor, count }`). Records that
  *   came from `peer` and system events are left out; `cursor` moves past them.
@@ -93,8 +105,11 @@ function accepted(request: Request): typeof NDJSON | typeof CBOR {
  * unknown media type (406, 415), a body over `maxBody` (413), another method (405).
  *
  * @param store the store served
- * @param options `authorize`, `maxLimit`, `maxBody`
+ * @param options `authorize`, `maxLimit`, `maxBody`, `maxWait`, `signal`
  * @returns the handler
+ * @throws {TypeError} for a limit that is not a number
+ * @throws {RangeError} for a limit that is not a whole number in range
+ * @throws {TypeError} for an `authorize` that is not a function or a `signal` that is not an AbortSignal
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -116,9 +131,17 @@ export function syncHandler<TEvents extends AnyEventFactory, TAdapter extends Ad
   options: SyncHandlerOptions = {},
 ): SyncHandler {
   const served = store as unknown as EventStore<AnyEventFactory>;
-  const maxLimit = options.maxLimit ?? 5000;
-  const maxBody = options.maxBody ?? 32 * 1024 * 1024;
+  const maxLimit = limitOption(options.maxLimit, 5000, "maxLimit", 1);
+  const maxBody = limitOption(options.maxBody, 32 * 1024 * 1024, "maxBody", 1);
+  const maxWait = limitOption(options.maxWait, 30_000, "maxWait", 0);
+  const stopping = options.signal;
+  if (stopping !== undefined && !(stopping instanceof AbortSignal)) {
+    throw new TypeError("syncHandler() signal must be an AbortSignal");
+  }
   const authorize = options.authorize;
+  if (authorize !== undefined && typeof authorize !== "function") {
+    throw new TypeError("syncHandler() authorize must be a function");
+  }
   return async (request: Request): Promise<Response> => {
     try {
       if (authorize !== undefined) {
@@ -137,7 +160,7 @@ export function syncHandler<TEvents extends AnyEventFactory, TAdapter extends Ad
           const name = CHECKPOINT_PREFIX + identity(params, "checkpoint");
           return reply(200, { position: (await served.checkpoints.get(name))?.position ?? null });
         }
-        return await pull(served, request, params, maxLimit);
+        return await pull(served, request, params, { maxLimit, maxWait, stopping });
       }
       if (request.method === "POST") return await push(served, request, params, maxBody);
       await request.body?.cancel();
@@ -158,11 +181,39 @@ export function syncHandler<TEvents extends AnyEventFactory, TAdapter extends Ad
   };
 }
 
+function limitOption(value: number | undefined, fallback: number, name: string, min: number): number {
+  const n = value ?? fallback;
+  if (typeof n !== "number") throw new TypeError(`syncHandler() ${name} must be a number, got ${typeof n}`);
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new RangeError(`syncHandler() ${name} must be a whole number >= ${min}, got ${n}`);
+  }
+  return n;
+}
+
+/** A whole number from a query parameter, or `fallback` when it is absent. */
+function count(params: URLSearchParams, name: string, fallback: string, min: number, max: number): number {
+  const text = params.get(name) ?? fallback;
+  const n = /^[0-9]{1,20}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= min && n <= max)) {
+    throw new BadRequest(
+      400,
+      `"${name}" must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return n;
+}
+
+interface PullLimits {
+  readonly maxLimit: number;
+  readonly maxWait: number;
+  readonly stopping: AbortSignal | undefined;
+}
+
 async function pull(
   store: EventStore<AnyEventFactory>,
   request: Request,
   params: URLSearchParams,
-  maxLimit: number,
+  { maxLimit, maxWait, stopping }: PullLimits,
 ): Promise<Response> {
   const type = accepted(request);
   const peer = identity(params, "peer");
@@ -170,22 +221,32 @@ async function pull(
   if (after !== null && (after === "" || after.length > 512 || after.includes("\u0000"))) {
     throw new BadRequest(400, `"after" must be a position this store gave, got ${JSON.stringify(after)}`);
   }
-  const limitText = params.get("limit") ?? "500";
-  const limit = /^[0-9]{1,9}$/.test(limitText) ? Number(limitText) : NaN;
-  if (!(limit >= 1 && limit <= maxLimit)) {
-    throw new BadRequest(
-      400,
-      `"limit" must be a whole number from 1 to ${maxLimit}, got ${JSON.stringify(limitText)}`,
-    );
-  }
+  const limit = count(params, "limit", "500", 1, maxLimit);
+  // Any wait a client asks is accepted and cut to maxWait; only a malformed one is refused.
+  const wait = Math.min(count(params, "wait", "0", 0, Number.MAX_SAFE_INTEGER), maxWait);
   let batch: SyncBatch;
+  // A long poll ends when the client goes away or the server stops. The listeners go
+  // before the reply does: Deno aborts `request.signal` after a reply too.
+  const ending = new AbortController();
+  const end = () => ending.abort();
+  if (wait > 0) {
+    request.signal.addEventListener("abort", end);
+    stopping?.addEventListener("abort", end);
+    if (request.signal.aborted || stopping?.aborted) end();
+  }
   try {
-    batch = await pullFrom(store, { after, limit, peer });
+    batch = await pullFrom(store, { after, limit, peer, wait, signal: ending.signal });
   } catch (error) {
     if (error instanceof TypeError || error instanceof RangeError) {
       throw new BadRequest(400, `"after" is not a position of this store: ${error.message}`);
     }
     throw error;
+  } finally {
+    // Only a long poll touches `request.signal` (Deno warns once of its legacy abort then).
+    if (wait > 0) {
+      request.signal.removeEventListener("abort", end);
+      stopping?.removeEventListener("abort", end);
+    }
   }
   const body = type === CBOR ? toCbor(batch) : toNdjson(batch);
   return new Response(body as BodyInit, { status: 200, headers: { "content-type": type } });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { encodeCbor } from "../stores/_cbor_encode.ts";
 import { tempDir } from "../tests/_sqlite_helpers.ts";
-import { node, serve } from "../tests/_sync_helpers.ts";
+import { node, serveStore } from "../tests/_sync_helpers.ts";
 import { remote, sync, syncHandler, SyncRequestError } from "./mod.ts";
 
 const NDJSON = "application/x-ndjson";
@@ -28,7 +28,7 @@ Deno.test("syncHandler refuses bad requests with a 4xx and a reason, storing not
   await using server = node("server", dir.file("server.db"));
   await server.write(3);
   const before = (await server.store.getEvents()).length;
-  await using http = serve(syncHandler(server.store, { maxBody: 4096 }));
+  await using http = serveStore(server.store, { maxBody: 4096 });
   const cases: [string, string, RequestInit, number, RegExp][] = [
     [
       "malformed NDJSON",
@@ -154,6 +154,9 @@ Deno.test("syncHandler refuses bad requests with a 4xx and a reason, storing not
     ["limit -1", "?peer=c&limit=-1", { method: "GET" }, 400, /"limit"/],
     ["limit 1e3", "?peer=c&limit=1e3", { method: "GET" }, 400, /"limit"/],
     ["limit over maxLimit", "?peer=c&limit=5001", { method: "GET" }, 400, /"limit"/],
+    ["a negative wait", "?peer=c&wait=-1", { method: "GET" }, 400, /"wait" must be a whole number/],
+    ["a wait with a fraction", "?peer=c&wait=1.5", { method: "GET" }, 400, /"wait"/],
+    ["a wait that is no number", "?peer=c&wait=soon", { method: "GET" }, 400, /"wait"/],
     ["a pull without peer", "", { method: "GET" }, 400, /"peer"/],
     [
       "an Accept it cannot serve",
@@ -183,13 +186,13 @@ Deno.test("syncHandler runs authorize for every request; a refusal changes nothi
   await phone.write(2);
   const asked: string[] = [];
   let mode: "allow" | "deny" | "throw" = "deny";
-  await using http = serve(syncHandler(server.store, {
+  await using http = serveStore(server.store, {
     authorize(request) {
       asked.push(`${request.method} ${new URL(request.url).search}`);
       if (mode === "throw") throw new Error("token expired");
       return mode === "allow" && request.headers.get("authorization") === "Bearer secret";
     },
-  }));
+  });
   const client = remote(http.url, { headers: { authorization: "Bearer secret" } });
   for (const [m, status] of [["deny", 403], ["throw", 401]] as const) {
     mode = m;

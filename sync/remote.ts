@@ -21,6 +21,12 @@ export interface RemoteOptions {
   readonly format?: "cbor" | "ndjson";
   /** The `fetch` to use (the global one by default). */
   readonly fetch?: typeof fetch;
+  /**
+   * How long (ms) a request may take, beyond the `wait` of a long poll, before it counts
+   * as a failed transport (sync then tries again): a connection that went silent never
+   * holds a sync up. 30,000 by default.
+   */
+  readonly timeout?: number;
 }
 
 /**
@@ -28,9 +34,10 @@ export interface RemoteOptions {
  * the URL unless `id` is given (the checkpoint a local target keeps of it is `sync:<id>`).
  *
  * @param url where the handler is served
- * @param options `id`, `headers`, `format`, `fetch`
+ * @param options `id`, `headers`, `format`, `fetch`, `timeout`
  * @returns the endpoint
- * @throws {TypeError} for a URL that does not parse, an empty id or an unknown format
+ * @throws {TypeError} for a URL that does not parse, an empty id, an unknown format or a timeout that is no number
+ * @throws {RangeError} for a timeout that is not a whole number of ms in range
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -52,19 +59,29 @@ export function remote(url: string | URL, options: RemoteOptions = {}): SyncEndp
   }
   const type = format === "cbor" ? CBOR : NDJSON;
   const call = options.fetch ?? fetch;
-  const request = async (
-    params: Record<string, string>,
-    init: RequestInit & { signal?: AbortSignal },
+  const timeout = options.timeout ?? 30_000;
+  if (typeof timeout !== "number") {
+    throw new TypeError(`remote() timeout must be a number, got ${typeof timeout}`);
+  }
+  if (!Number.isSafeInteger(timeout) || timeout < 1 || timeout > MAX_TIMER_MS) {
+    throw new RangeError(
+      `remote() timeout must be a whole number of ms from 1 to ${MAX_TIMER_MS}, got ${timeout}`,
+    );
+  }
+  const send = async (
+    target: URL,
+    init: RequestInit,
+    ms: number,
+    caller?: AbortSignal,
   ): Promise<Response> => {
-    const target = new URL(base);
-    for (const [key, value] of Object.entries(params)) target.searchParams.set(key, value);
-    const headers = new Headers(options.headers);
-    for (const [key, value] of new Headers(init.headers)) headers.set(key, value);
     let response: Response;
     try {
-      response = await call(target, { ...init, headers });
+      response = await call(target, init);
     } catch (error) {
-      throw new SyncTransportError(`${init.method} ${base.href} failed: ${(error as Error).message}`, error);
+      throw new SyncTransportError(
+        `${init.method} ${base.href} failed: ${failure(error, ms, caller)}`,
+        error,
+      );
     }
     if (response.status >= 400) {
       const text = await response.text().catch(() => "");
@@ -78,15 +95,41 @@ export function remote(url: string | URL, options: RemoteOptions = {}): SyncEndp
     }
     return response;
   };
-  // A body cut short (a dropped connection) is a transport failure: sync tries again.
-  const read = async <T>(what: () => Promise<T>): Promise<T> => {
+  /**
+   * Sends one request and reads its reply with `read`, all within `timeout` ms beyond
+   * `wait` (fetch aborts the reading of the body with the same signal).
+   */
+  const exchange = async <T>(
+    params: Record<string, string>,
+    init: RequestInit & { signal?: AbortSignal },
+    read: (response: Response) => Promise<T>,
+    wait = 0,
+  ): Promise<T> => {
+    const target = new URL(base);
+    for (const [key, value] of Object.entries(params)) target.searchParams.set(key, value);
+    const headers = new Headers(options.headers);
+    for (const [key, value] of new Headers(init.headers)) headers.set(key, value);
+    const ms = Math.min(timeout + wait, MAX_TIMER_MS);
+    const caller = init.signal;
+    const expiry = new AbortController();
+    const timer = setTimeout(() => expiry.abort(new DOMException("timed out", "TimeoutError")), ms);
+    const stop = () => expiry.abort(caller?.reason);
+    caller?.addEventListener("abort", stop);
+    if (caller?.aborted) stop();
     try {
-      return await what();
-    } catch (error) {
-      throw new SyncTransportError(
-        `reading a reply of ${base.href} failed: ${(error as Error).message}`,
-        error,
-      );
+      const response = await send(target, { ...init, headers, signal: expiry.signal }, ms, caller);
+      // A body cut short (a dropped connection) or too slow is a transport failure: sync tries again.
+      try {
+        return await read(response);
+      } catch (error) {
+        throw new SyncTransportError(
+          `reading a reply of ${base.href} failed: ${failure(error, ms, caller)}`,
+          error,
+        );
+      }
+    } finally {
+      clearTimeout(timer);
+      caller?.removeEventListener("abort", stop);
     }
   };
   return {
@@ -94,32 +137,47 @@ export function remote(url: string | URL, options: RemoteOptions = {}): SyncEndp
     async pull(query: PullQuery): Promise<SyncBatch> {
       const params: Record<string, string> = { peer: query.peer, limit: String(query.limit) };
       if (query.after !== null) params.after = query.after;
-      const response = await request(params, {
-        method: "GET",
-        headers: { accept: type },
-        signal: query.signal,
-      });
-      return await read(async () =>
-        parseBatch(
-          mediaType(response.headers.get("content-type") ?? type),
-          new Uint8Array(await response.arrayBuffer()),
-        )
+      const wait = query.wait !== undefined && query.wait > 0 ? Math.ceil(query.wait) : 0;
+      if (wait > 0) params.wait = String(wait);
+      return await exchange(
+        params,
+        { method: "GET", headers: { accept: type }, signal: query.signal },
+        async (response) =>
+          parseBatch(
+            mediaType(response.headers.get("content-type") ?? type),
+            new Uint8Array(await response.arrayBuffer()),
+          ),
+        wait,
       );
     },
     async push(batch: SyncBatch, query: PushQuery): Promise<PushResult> {
       const body = format === "cbor" ? toCbor(batch) : toNdjson(batch);
-      const response = await request({ from: query.from }, {
-        method: "POST",
-        headers: { "content-type": type },
-        body: body as BodyInit,
-        signal: query.signal,
-      });
-      const result = await read(() => response.json() as Promise<PushResult>);
+      const result = await exchange(
+        { from: query.from },
+        { method: "POST", headers: { "content-type": type }, body: body as BodyInit, signal: query.signal },
+        (response) => response.json() as Promise<PushResult>,
+      );
       return { imported: result.imported, skipped: result.skipped };
     },
     async checkpoint(from: string, signal?: AbortSignal): Promise<string | null> {
-      const response = await request({ checkpoint: from }, { method: "GET", signal });
-      return (await read(() => response.json() as Promise<{ position: string | null }>)).position;
+      const { position } = await exchange(
+        { checkpoint: from },
+        { method: "GET", signal },
+        (response) => response.json() as Promise<{ position: string | null }>,
+      );
+      return position;
     },
   };
+}
+
+/** The longest a timer can wait (2^31 - 1 ms); a longer one would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Why a request failed, in words: its own timeout is named as such. */
+function failure(error: unknown, ms: number, caller: AbortSignal | undefined): string {
+  const name = (error as { name?: string } | null)?.name;
+  if (caller?.aborted !== true && (name === "TimeoutError" || name === "AbortError")) {
+    return `no complete reply within ${ms} ms`;
+  }
+  return (error as Error).message;
 }

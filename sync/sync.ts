@@ -7,6 +7,7 @@
 import { EventStore } from "../stores/event_store.ts";
 import { local, type SyncBatch, type SyncEndpoint } from "./endpoint.ts";
 import { isSyncTransportError } from "./errors.ts";
+import { pause } from "./_pause.ts";
 
 /** Either side of a sync: a store of this process, or an endpoint (`remote(url)`, `local(store, { id })`). */
 // deno-lint-ignore no-explicit-any
@@ -38,7 +39,18 @@ export interface SyncOptions {
   readonly signal?: AbortSignal;
   /** Records per page (one import each); 500 by default. */
   readonly batchSize?: number;
-  /** How often (ms) a live sync polls a source that has no wake-ups (a remote one); 250 by default. */
+  /**
+   * How long (ms) a caught-up live sync asks a remote source to hold its pull open until
+   * new events come (a long poll: they arrive at once, with no polling); 20,000 by
+   * default, 0 to poll every `interval` instead. A store of this process wakes the sync
+   * itself and needs no wait.
+   */
+  readonly wait?: number;
+  /**
+   * How often (ms) a live sync reads a source again when nothing wakes it: a store of
+   * this process whose adapter cannot tell of other processes' commits, or a server that
+   * answers at once (`maxWait: 0`); 250 by default.
+   */
   readonly interval?: number;
   /**
    * How many times in a row a failed transport (a dropped connection, a 5xx) is tried
@@ -62,36 +74,23 @@ function endpointOf(side: SyncSide, what: string): SyncEndpoint {
   return side as SyncEndpoint;
 }
 
-function whole(value: number | undefined, fallback: number, name: string, min: number): number {
+/** The longest a timer can wait (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function whole(
+  value: number | undefined,
+  fallback: number,
+  name: string,
+  min: number,
+  max = Infinity,
+): number {
   const n = value ?? fallback;
-  if (!Number.isSafeInteger(n) || n < min) {
-    throw new RangeError(`${name} must be a whole number >= ${min}, got ${n}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new RangeError(
+      `${name} must be a whole number >= ${min}${max === Infinity ? "" : ` and <= ${max}`}, got ${n}`,
+    );
   }
   return n;
-}
-
-/** Resolves after `ms`, when `wake` fires or when `signal` aborts, whichever comes first. */
-function pause(
-  ms: number,
-  signal: AbortSignal | undefined,
-  wake?: (listener: () => void) => () => void,
-): Promise<void> {
-  return new Promise((resolve) => {
-    let stop = (): void => {};
-    let finished = false;
-    const done = (): void => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      stop();
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-    if (signal?.aborted) return done();
-    stop = wake?.(done) ?? stop;
-  });
 }
 
 /**
@@ -114,7 +113,7 @@ function pause(
  * backoff; a refused request (`SyncRequestError`, a 4xx) or a record the target's
  * definitions refuse ends the sync with that error.
  *
- * @param options `from`, `to`, `live`, `signal`, `batchSize`, `interval`, `retries`, `onProgress`, `onRetry`
+ * @param options `from`, `to`, `live`, `signal`, `batchSize`, `wait`, `interval`, `retries`, `onProgress`, `onRetry`
  * @returns the progress when caught up (or, live, when `signal` aborted)
  * @throws {TypeError} for a side that is not a store or an endpoint, or a sync of an endpoint with itself
  * @throws {SyncRequestError} when the server refuses a request
@@ -142,7 +141,10 @@ export async function sync(options: SyncOptions): Promise<SyncProgress> {
   const live = options.live ?? false;
   const signal = options.signal;
   const limit = whole(options.batchSize, 500, "batchSize", 1);
-  const interval = whole(options.interval, 250, "interval", 0);
+  const interval = whole(options.interval, 250, "interval", 0, MAX_TIMER_MS);
+  // A store here wakes the sync through `changes`; a remote source holds the pull open.
+  const asked = whole(options.wait, 20_000, "wait", 0, MAX_TIMER_MS);
+  const wait = source.changes === undefined ? asked : 0;
   const retries = options.retries === undefined
     ? (live ? Infinity : 8)
     : whole(options.retries, 0, "retries", 0);
@@ -171,17 +173,26 @@ export async function sync(options: SyncOptions): Promise<SyncProgress> {
   if (start === undefined) return progress;
   let cursor = start;
   progress = { ...progress, position: cursor };
+  let caughtUp = false;
   for (;;) {
+    const began = Date.now();
+    const held = live && caughtUp ? wait : 0;
     const batch: SyncBatch | undefined = await retrying(() =>
-      source.pull({ after: cursor, limit, peer: target.id, signal })
+      source.pull({ after: cursor, limit, peer: target.id, signal, ...(held > 0 ? { wait: held } : {}) })
     );
     if (batch === undefined) return progress;
     if (batch.cursor === cursor) {
+      caughtUp = true;
       report({ ...progress, caughtUp: true });
       if (!live || signal?.aborted) return progress;
-      await pause(interval, signal, source.changes?.bind(source));
+      // The next pull is held open at the source (a long poll); a source that answered a
+      // held pull at once (it does not hold pulls) is read again after `interval`.
+      const waited = Date.now() - began;
+      if (wait === 0) await pause(interval, signal, source.changes?.bind(source));
+      else if (held > 0 && waited < interval) await pause(interval - waited, signal);
       continue;
     }
+    caughtUp = false;
     const pushed = await retrying(() => target.push(batch, { from: source.id, signal }));
     if (pushed === undefined) return progress;
     cursor = batch.cursor;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { tempDir } from "../tests/_sqlite_helpers.ts";
-import { ids, node, serve } from "../tests/_sync_helpers.ts";
-import { hlc, local, remote, sync, syncHandler } from "./mod.ts";
+import { ids, node, serveStore } from "../tests/_sync_helpers.ts";
+import { hlc, local, remote, sync } from "./mod.ts";
 
 Deno.test("a pull and a push through syncHandler round-trip the log, ids and payloads kept, hydrated", async (t) => {
   await using dir = await tempDir();
@@ -9,7 +9,7 @@ Deno.test("a pull and a push through syncHandler round-trip the log, ids and pay
     await t.step(format, async () => {
       await using server = node("server", dir.file(`server-${format}.db`));
       await using phone = node("phone", dir.file(`phone-${format}.db`));
-      await using http = serve(syncHandler(server.store));
+      await using http = serveStore(server.store);
       const other = remote(http.url, { format });
       await server.write(20, 4);
       await phone.write(30, 7);

@@ -86,4 +86,32 @@ export const browserCases: readonly BrowserCase[] = [
       }
     },
   },
+  {
+    name:
+      "four adapters each appending ten events to one stream at once, without rounds: all land, contiguous, none gives up",
+    fn: async () => {
+      const stores = tabs(4);
+      try {
+        // Each adapter's store serialises its own ten; the four adapters race at every commit.
+        const pushed = (await Promise.all(
+          stores.map((store) =>
+            Promise.all(
+              Array.from({ length: 10 }, () => store.pushEvent(store.event({ type: "tick", stream: "hot" }))),
+            )
+          ),
+        )).flat();
+        const stream = await stores[1].getEventsByStreams(["hot"]);
+        assert.deepEqual(
+          stream.map((record) => record.revision),
+          Array.from({ length: 40 }, (_, i) => i + 1),
+        );
+        assert.deepEqual(
+          new Set(stream.map((record) => record.id)),
+          new Set(pushed.map((record) => record.id)),
+        );
+      } finally {
+        await closeAll(stores);
+      }
+    },
+  },
 ];

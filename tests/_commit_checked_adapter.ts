@@ -25,7 +25,6 @@ import {
   type Checkpoint,
   type CheckpointUpdate,
   DuplicateIdError,
-  type InsertableRecord,
   type Lease,
   type LogPageQuery,
   type ParkedEvent,
@@ -35,6 +34,13 @@ import {
   type StreamPageQuery,
 } from "../contract/mod.ts";
 import { MemoryAdapter, type MemoryTransaction } from "../stores/memory/mod.ts";
+import {
+  stageCheckpoint,
+  type StagedInsert,
+  stageInsert,
+  stagePark,
+  stageUnpark,
+} from "../contract/_staging.ts";
 
 /** Options of {@linkcode CommitCheckedAdapter}. */
 export interface CommitCheckedOptions {
@@ -56,13 +62,6 @@ interface Reads {
   readonly checkpoints: Map<string, string>;
 }
 
-/** An `insert` staged until the commit, with the promise it settles. */
-interface StagedInsert {
-  readonly records: readonly InsertableRecord[];
-  readonly resolve: (stored: EventRecord[]) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 /** What one transaction will write at its commit. */
 interface Writes {
   readonly inserts: StagedInsert[];
@@ -75,8 +74,6 @@ interface Writes {
 }
 
 const PAGE = 1000;
-
-const parkKey = (name: string, id: string): string => JSON.stringify([name, id]);
 
 /** A checkpoint as compared at commit: absent, or its position, time and version. */
 const checkpointMark = (checkpoint: Checkpoint | undefined): string =>
@@ -174,38 +171,21 @@ export class CommitCheckedAdapter implements Adapter<MemoryTransaction> {
         for (const pair of pairs) out.push(await latest(pair.stream, pair.type));
         return out;
       },
-      insert: (records) => {
-        let staged!: StagedInsert;
-        const promise = new Promise<EventRecord[]>((resolve, reject) => {
-          staged = { records: [...records], resolve, reject };
-        });
-        // The commit's error rejects transaction() too; a caller that drops this promise
-        // must not see an unhandled rejection.
-        promise.catch(() => {});
-        writes.inserts.push(staged);
-        return promise;
-      },
+      insert: (records) => stageInsert(writes.inserts, records),
       updateRelations: (changes) => Promise.resolve(void writes.relations.push(...changes)),
       putCheckpoint: async (name, expected, next) => {
         const committed = await this.inner.getCheckpoint(name);
         if (!reads.checkpoints.has(name)) reads.checkpoints.set(name, checkpointMark(committed));
-        const current = writes.checkpoints.has(name)
-          ? writes.checkpoints.get(name)?.position ?? null
-          : committed?.position ?? null;
-        if (current !== expected) return false;
-        writes.checkpoints.set(name, next);
-        return true;
+        return stageCheckpoint(writes.checkpoints, name, expected, next, committed?.position ?? null);
       },
-      parkEvent: (event) =>
-        Promise.resolve(void writes.parked.set(parkKey(event.name, event.id), { ...event })),
-      unparkEvent: async (name, id) => {
-        const key = parkKey(name, id);
-        const was = writes.parked.has(key)
-          ? writes.parked.get(key) !== undefined
-          : (await this.inner.listParked(name)).some((event) => event.id === id);
-        writes.parked.set(key, undefined);
-        return was;
-      },
+      parkEvent: (event) => stagePark(writes.parked, event),
+      unparkEvent: (name, id) =>
+        stageUnpark(
+          writes.parked,
+          name,
+          id,
+          async () => (await this.inner.listParked(name)).some((event) => event.id === id),
+        ),
     };
   }
 

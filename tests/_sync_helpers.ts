@@ -9,7 +9,7 @@ import { z } from "zod";
 import { type Clock, event, EventFactory, EventStore, Projector } from "../mod.ts";
 import { MemoryAdapter } from "../stores/memory/mod.ts";
 import { SqliteAdapter } from "../stores/sqlite/mod.ts";
-import { hlc } from "../sync/mod.ts";
+import { hlc, syncHandler, type SyncHandlerOptions } from "../sync/mod.ts";
 
 /** The events of the sync tests: `Date` and `bigint` payloads, to see them survive. */
 export const events = new EventFactory([
@@ -88,6 +88,29 @@ export interface Served extends AsyncDisposable {
   readonly url: string;
   readonly port: number;
   close(): Promise<void>;
+}
+
+/**
+ * Serves a store's `syncHandler` on 127.0.0.1; closing it ends the long polls under way
+ * first (the handler's `signal`), so the shutdown does not wait for them.
+ *
+ * @param store the store
+ * @param options the handler's options
+ * @param port a port, or 0 for any
+ * @returns the server
+ */
+export function serveStore(
+  store: EventStore<Events>,
+  options: Omit<SyncHandlerOptions, "signal"> = {},
+  port = 0,
+): Served {
+  const stopping = new AbortController();
+  const served = serve(syncHandler(store, { ...options, signal: stopping.signal }), port);
+  const close = () => {
+    stopping.abort();
+    return served.close();
+  };
+  return { url: served.url, port: served.port, close, [Symbol.asyncDispose]: close };
 }
 
 /**

@@ -127,7 +127,9 @@ for (const [kind, count] of [["postgres", 4], ["sqlite", 2]] as const) {
             `${LEASE.leaseInterval} ms); all ${TOTAL} handled ${done} ms after the workers started`,
           () => {},
         );
-        for (const share of shares) assert.ok(share > TOTAL / 10, `shares ${shares}`);
+        // A share worth the name each: the victim's count is what it committed, less than it
+        // had handled when killed (its open transactions were lost), and under load far less.
+        for (const share of shares) assert.ok(share > TOTAL / 20, `shares ${shares}`);
         // PostgreSQL frees a dead worker's leases with its connection; SQLite once its lease
         // rows are a time to live old, and the others take them on their next tries (lease
         // writes wait behind the busy writer of the handlers' transactions).

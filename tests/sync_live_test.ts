@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { tempDir } from "./_sqlite_helpers.ts";
-import { cuttingProxy, ids, type Node, node, serve, until } from "./_sync_helpers.ts";
+import { cuttingProxy, ids, type Node, node, serve, serveStore, until } from "./_sync_helpers.ts";
 import { remote, sync, syncHandler, type SyncProgress } from "../sync/mod.ts";
 
 /** A fetch that aborts some requests a few ms in: a client-side disconnect. */
@@ -54,7 +54,7 @@ Deno.test("three stores with writers on each converge through syncHandler despit
   await using server = node("server", dir.file("server.db"));
   await using c1 = node("c1", dir.file("c1.db"));
   await using c2 = node("c2"); // memory
-  await using http = serve(syncHandler(server.store));
+  await using http = serveStore(server.store);
   await using cut = cuttingProxy(http.port, 0.15);
   const stop = new AbortController();
   const progress = new Map<string, SyncProgress>();
@@ -110,7 +110,7 @@ Deno.test("a server restart mid-sync: the syncs resume from the checkpoints", as
   const serverPath = dir.file("server.db");
   await using c1 = node("c1", dir.file("c1.db"));
   const first = node("server", serverPath);
-  let http = serve(syncHandler(first.store));
+  let http = serveStore(first.store);
   const port = http.port;
   const stop = new AbortController();
   const s = remote(http.url);
@@ -136,7 +136,7 @@ Deno.test("a server restart mid-sync: the syncs resume from the checkpoints", as
   await using second = node("server", serverPath);
   const checkpoint = await second.store.checkpoints.get(`sync:${c1.store.adapter.location}`);
   assert(checkpoint?.position, "the server kept the client's checkpoint");
-  http = serve(syncHandler(second.store), port);
+  http = serveStore(second.store, {}, port);
   await second.write(10, 2);
   try {
     await until(
@@ -189,7 +189,7 @@ Deno.test("syncs stopped with the server and started again begin at their checkp
   ];
   // Phase one, then everything stops: the server, then (after c1 wrote more, offline) the syncs.
   const first = node("server", serverPath);
-  const firstHttp = serve(syncHandler(first.store));
+  const firstHttp = serveStore(first.store);
   const stop1 = new AbortController();
   const pushes1: SyncProgress[] = [];
   const running1 = live(stop1.signal, firstHttp.url, pushes1);

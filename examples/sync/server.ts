@@ -16,14 +16,18 @@ if (path === undefined) {
 }
 await using node = open(path, "server");
 const token = Deno.env.get("SYNC_TOKEN") ?? "demo-token";
+// One signal stops the server and ends the clients' long polls, so the shutdown does not wait for them.
+const stopping = new AbortController();
 const handler = syncHandler(node.store, {
   authorize: (request) => request.headers.get("authorization") === `Bearer ${token}`,
+  signal: stopping.signal,
 });
-const server = Deno.serve({ hostname: "127.0.0.1", port: Number(port), onListen() {} }, handler);
+const server = Deno.serve(
+  { hostname: "127.0.0.1", port: Number(port), signal: stopping.signal, onListen() {} },
+  handler,
+);
 console.log(`listening on http://127.0.0.1:${server.addr.port}/sync`);
-const stop = Promise.withResolvers<void>();
-Deno.addSignalListener("SIGTERM", () => stop.resolve());
-Deno.addSignalListener("SIGINT", () => stop.resolve());
-await stop.promise;
-await server.shutdown();
+Deno.addSignalListener("SIGTERM", () => stopping.abort());
+Deno.addSignalListener("SIGINT", () => stopping.abort());
+await server.finished;
 console.log(`server holds ${(await node.store.getEvents()).length} events`);

@@ -9,11 +9,11 @@
  */
 
 import type { EventRecord } from "../../events/record.ts";
+import type { StagedInsert } from "../../contract/_staging.ts";
 import {
   type CheckpointUpdate,
   DuplicateIdError,
   formatPosition,
-  type InsertableRecord,
   type ParkedEvent,
   type RelationChange,
   RevisionConflictError,
@@ -84,13 +84,6 @@ export interface Reads {
   readonly revisions: Map<string, number>;
   /** Checkpoint seen per name (the first look), as {@linkcode checkpointMark}. */
   readonly checkpoints: Map<string, string>;
-}
-
-/** An `insert` staged until the commit, with the promise it settles. */
-export interface StagedInsert {
-  readonly records: readonly InsertableRecord[];
-  readonly resolve: (stored: EventRecord[]) => void;
-  readonly reject: (error: unknown) => void;
 }
 
 /** What one transaction writes at its commit. */

@@ -7,6 +7,8 @@
  */
 
 import { parkedOrder } from "../../contract/_parked_order.ts";
+import { type CommitGuard, Turns } from "./_turns.ts";
+import { stageCheckpoint, stageInsert, stagePark, stageUnpark } from "../../contract/_staging.ts";
 import { StoreClosedError } from "../../errors.ts";
 import type { EventRecord } from "../../events/record.ts";
 import {
@@ -35,7 +37,6 @@ import {
   type KeyRow,
   type Reads,
   recordOf,
-  type StagedInsert,
   type StoredEvent,
   type StreamRow,
   type Writes,
@@ -67,8 +68,6 @@ export interface IndexedDbTransaction {
   /** Runs `apply` after the commit (in staging order); dropped when the transaction fails. */
   onCommit(apply: () => void): void;
 }
-
-const parkKey = (name: string, id: string): string => JSON.stringify([name, id]);
 
 function checkpointOf(row: CheckpointRow): Checkpoint {
   const checkpoint: { -readonly [K in keyof Checkpoint]: Checkpoint[K] } = {
@@ -117,6 +116,7 @@ export class IndexedDbAdapter implements Adapter<IndexedDbTransaction> {
   #db: Promise<IdbDatabase> | undefined;
   #closed = false;
   readonly #watchers: Watchers;
+  readonly #turns: Turns;
 
   /**
    * Creates it; the database opens (and is created) on first use.
@@ -131,6 +131,7 @@ export class IndexedDbAdapter implements Adapter<IndexedDbTransaction> {
     this.name = name;
     this.location = `indexeddb:${name}`;
     this.#watchers = new Watchers(name);
+    this.#turns = new Turns(name);
   }
 
   /**
@@ -176,6 +177,14 @@ export class IndexedDbAdapter implements Adapter<IndexedDbTransaction> {
    */
   async transaction<T>(work: (tx: AdapterTransaction<IndexedDbTransaction>) => Promise<T>): Promise<T> {
     const db = await this.#open();
+    return await this.#turns.run((guard) => this.#transaction(db, work, guard));
+  }
+
+  async #transaction<T>(
+    db: IdbDatabase,
+    work: (tx: AdapterTransaction<IndexedDbTransaction>) => Promise<T>,
+    guard: CommitGuard,
+  ): Promise<T> {
     const reads: Reads = { revisions: new Map(), checkpoints: new Map() };
     const writes: Writes = {
       inserts: [],
@@ -190,7 +199,9 @@ export class IndexedDbAdapter implements Adapter<IndexedDbTransaction> {
     try {
       result = await work(this.#staging(reads, writes));
       if (this.#closed) throw new StoreClosedError(`IndexedDB adapter "${this.name}"`);
-      const stored = await commit(db, reads, writes);
+      // Commits of events take turns with other tabs' (./_turns.ts); others go at once.
+      const events = writes.inserts.length > 0 || writes.lifecycle.length > 0;
+      const stored = events ? await guard(() => commit(db, reads, writes)) : await commit(db, reads, writes);
       writes.inserts.forEach((insert, i) => insert.resolve(stored[i]));
     } catch (error) {
       for (const insert of writes.inserts) insert.reject(error);
@@ -242,17 +253,7 @@ export class IndexedDbAdapter implements Adapter<IndexedDbTransaction> {
       existing: async (ids) => new Set((await this.getByIds(ids)).map((record) => record.id)),
       latestCreated: async (stream, type) => (await latest([{ stream, type }]))[0],
       latestCreatedMany: latest,
-      insert: (records) => {
-        let staged!: StagedInsert;
-        const promise = new Promise<EventRecord[]>((resolve, reject) => {
-          staged = { records: [...records], resolve, reject };
-        });
-        // The commit's error rejects transaction() too; a caller that drops this promise
-        // must not see an unhandled rejection.
-        promise.catch(() => {});
-        writes.inserts.push(staged);
-        return promise;
-      },
+      insert: (records) => stageInsert(writes.inserts, records),
       updateRelations: (changes) => Promise.resolve(void writes.relations.push(...changes)),
       removeStream: (stream, { revision, tombstone }) =>
         Promise.resolve(void writes.lifecycle.push({ op: "remove", stream, revision, tombstone })),
@@ -289,24 +290,18 @@ export class IndexedDbAdapter implements Adapter<IndexedDbTransaction> {
           | CheckpointRow
           | undefined;
         if (!reads.checkpoints.has(name)) reads.checkpoints.set(name, checkpointMark(row));
-        const current = writes.checkpoints.has(name)
-          ? writes.checkpoints.get(name)?.position ?? null
-          : row?.position ?? null;
-        if (current !== expected) return false;
-        writes.checkpoints.set(name, next);
-        return true;
+        return stageCheckpoint(writes.checkpoints, name, expected, next, row?.position ?? null);
       },
-      parkEvent: (event) =>
-        Promise.resolve(void writes.parked.set(parkKey(event.name, event.id), { ...event })),
-      unparkEvent: async (name, id) => {
-        const key = parkKey(name, id);
-        const was = writes.parked.has(key)
-          ? writes.parked.get(key) !== undefined
-          : await this.#read(PARKED, async (tx) =>
-            await done(tx.objectStore(PARKED).getKey([name, id])) !== undefined);
-        writes.parked.set(key, undefined);
-        return was;
-      },
+      parkEvent: (event) => stagePark(writes.parked, event),
+      unparkEvent: (name, id) =>
+        stageUnpark(
+          writes.parked,
+          name,
+          id,
+          () =>
+            this.#read(PARKED, async (tx) =>
+              await done(tx.objectStore(PARKED).getKey([name, id])) !== undefined),
+        ),
     };
   }
 

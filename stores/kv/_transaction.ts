@@ -10,12 +10,18 @@ import type { EventRecord } from "../../events/record.ts";
 import {
   type AdapterTransaction,
   type CheckpointUpdate,
-  type InsertableRecord,
   type ParkedEvent,
   type RelationChange,
   type StreamMetadata,
   StreamTombstonedError,
 } from "../../contract/mod.ts";
+import {
+  stageCheckpoint,
+  type StagedInsert,
+  stageInsert,
+  stagePark,
+  stageUnpark,
+} from "../../contract/_staging.ts";
 import { checkKey, checkSubject } from "../_key_input.ts";
 import type { KvContext } from "./_context.ts";
 import { EMPTY_HEAD, type Head, type StreamMeta } from "./_layout.ts";
@@ -39,16 +45,6 @@ export interface KvTransaction {
   set(key: Deno.KvKey, value: unknown): void;
   /** Deletes `key` when the transaction commits. */
   delete(key: Deno.KvKey): void;
-}
-
-/** An `insert` staged until the commit, with the promise it settles. */
-export interface StagedInsert {
-  /** The records. */
-  readonly records: readonly InsertableRecord[];
-  /** Settles the promise with the stored records. */
-  readonly resolve: (stored: EventRecord[]) => void;
-  /** Rejects it with the commit's error. */
-  readonly reject: (error: unknown) => void;
 }
 
 /** A stream's meta entry as read. */
@@ -222,16 +218,7 @@ export class Staging {
       existing: (ids) => this.existing(ids),
       latestCreated: async (stream, type) => (await this.latestCreated([{ stream, type }]))[0],
       latestCreatedMany: (pairs) => this.latestCreated(pairs),
-      insert: (records) => {
-        let staged!: StagedInsert;
-        const promise = new Promise<EventRecord[]>((resolve, reject) => {
-          staged = { records: [...records], resolve, reject };
-        });
-        // The commit's error rejects transaction() too; a caller dropping this must not see it unhandled.
-        promise.catch(() => {});
-        this.inserts.push(staged);
-        return promise;
-      },
+      insert: (records) => stageInsert(this.inserts, records),
       updateRelations: (changes) => Promise.resolve(void this.relations.push(...changes)),
       putCheckpoint: async (name, expected, next) => {
         if (!this.checkpointReads.has(name)) {
@@ -239,23 +226,17 @@ export class Staging {
           this.checkpointReads.set(name, read.versionstamp);
           this.checkpointValues.set(name, read.value);
         }
-        const current = this.checkpoints.has(name)
-          ? this.checkpoints.get(name)?.position ?? null
-          : this.checkpointValues.get(name)?.position ?? null;
-        if (current !== expected) return false;
-        this.checkpoints.set(name, next);
-        return true;
+        const committed = this.checkpointValues.get(name)?.position ?? null;
+        return stageCheckpoint(this.checkpoints, name, expected, next, committed);
       },
-      parkEvent: (event) =>
-        Promise.resolve(void this.parked.set(JSON.stringify([event.name, event.id]), { ...event })),
-      unparkEvent: async (name, id) => {
-        const key = JSON.stringify([name, id]);
-        const was = this.parked.has(key)
-          ? this.parked.get(key) !== undefined
-          : (await readDocument(ctx.kv, ctx.layout.parked(name, id))).value !== undefined;
-        this.parked.set(key, undefined);
-        return was;
-      },
+      parkEvent: (event) => stagePark(this.parked, event),
+      unparkEvent: (name, id) =>
+        stageUnpark(
+          this.parked,
+          name,
+          id,
+          async () => (await readDocument(ctx.kv, ctx.layout.parked(name, id))).value !== undefined,
+        ),
       removeStream: async (stream, { revision, tombstone }) => {
         await this.metaOf([stream]);
         this.removals.set(stream, { revision, tombstone });

@@ -86,6 +86,31 @@ export const hookCases: readonly Case[] = [
     },
   },
   {
+    name:
+      "a listener that appends after an await gets its reply, its records reach listeners next, and a push from outside still waits for its own",
+    async run(ctx) {
+      await using store = await ctx.store();
+      const seen: string[] = [];
+      store.onEventsInserted(async (records) => {
+        for (const record of records) {
+          seen.push(`${record.type}@${record.stream}`);
+          if (record.type !== "item:added") continue;
+          // A process manager: it reads before it appends, so the append is past an await.
+          await store.adapter.getByIds([record.id]);
+          await turn();
+          const reply = await store.pushEvent(tick(store, record.stream));
+          assert.equal(reply.revision, record.revision + 1, "the reply comes while the listener runs");
+        }
+      });
+      await store.pushEvent(added(store, "o1", 1));
+      assert.deepEqual(seen, ["item:added@o1", "tick@o1"], "the listener's append reached listeners next");
+      await store.pushEvent(added(store, "o2", 2));
+      const outside = await store.pushEvent(tick(store, "o3"));
+      assert.deepEqual(seen.slice(2), ["item:added@o2", "tick@o2", "tick@o3"]);
+      assert.equal(outside.revision, 1);
+    },
+  },
+  {
     name: "a throwing onEventsInserted listener loses nothing and reaches onError",
     async run(ctx) {
       await using store = await ctx.store();

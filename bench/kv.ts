@@ -17,16 +17,13 @@ import { cborCodec } from "../stores/codec.ts";
 import { EventStore } from "../stores/event_store.ts";
 import { KvAdapter } from "../stores/kv/mod.ts";
 import { type BenchRow, median } from "./_report.ts";
+import { payload, singleAppends } from "./_users.ts";
 
 const events = new EventFactory([
   event.type("user:updated").data(
     z.object({ name: z.string(), email: z.string(), age: z.number(), tags: z.array(z.string()) }),
   ),
 ]);
-
-function payload(i: number) {
-  return { name: `user ${i}`, email: `u${i}@example.com`, age: i % 90, tags: ["a", "b"] };
-}
 
 /** The raw writer: the adapter's writes, without the store or the adapter around them. */
 class Raw {
@@ -123,17 +120,7 @@ export async function bench(options: { quick: boolean }): Promise<BenchRow[]> {
     const single = await alternate(repeats, async () => {
       await using store = new EventStore({ adapter: new KvAdapter(file()), events });
       await store.stats();
-      const revisions = new Map<string, number>();
-      const started = performance.now();
-      for (let n = 0; n < appends; n++) {
-        const stream = streams[n % streams.length];
-        const revision = revisions.get(stream) ?? 0;
-        await store.pushEvent({ type: "user:updated", stream, data: payload(n) }, {
-          expectedRevision: revision,
-        });
-        revisions.set(stream, revision + 1);
-      }
-      return appends / ((performance.now() - started) / 1000);
+      return await singleAppends(store, streams, appends);
     }, async () => {
       const raw = await Raw.open(file());
       const started = performance.now();

@@ -23,6 +23,7 @@ import { EventStore } from "../stores/event_store.ts";
 import { PostgresAdapter } from "../stores/postgres/mod.ts";
 import { type BenchRow, median, percentile } from "./_report.ts";
 import { delay } from "../async.ts";
+import { payload } from "./_users.ts";
 
 const URL = Deno.env.get("EVENTFOLD_PG_URL") ?? "postgres://root@127.0.0.1:5432/test";
 const CLIENTS = 16;
@@ -35,10 +36,6 @@ const events = new EventFactory([
     tags: z.array(z.string()),
   })),
 ]);
-
-function payload(i: number) {
-  return { name: `user ${i}`, email: `u${i}@example.com`, age: i % 90, tags: ["a", "b"] };
-}
 
 const COLUMNS = [
   "id",

@@ -21,6 +21,7 @@ import { EventStore } from "../stores/event_store.ts";
 import { EVENTS_TABLE_SQL } from "../stores/sqlite/schema.ts";
 import { SqliteAdapter } from "../stores/sqlite/mod.ts";
 import { type BenchRow, median } from "./_report.ts";
+import { payload, singleAppends } from "./_users.ts";
 
 const userV1 = z.object({
   name: z.string(),
@@ -36,10 +37,6 @@ const eventsV2 = new EventFactory([
   event.type("user:updated").version(2).data(userV1.extend({ unit: z.string() }))
     .upcast(1, ({ data, meta }) => ({ data: { ...data, unit: "years" }, meta }), { data: userV1 }),
 ]);
-
-function payload(i: number) {
-  return { name: `user ${i}`, email: `u${i}@example.com`, age: i % 90, tags: ["a", "b"] };
-}
 
 const ages = makeReducer<Events, number>((total, record) => total + record.data.age, 0);
 const agesV2 = makeReducer<typeof eventsV2, number>(
@@ -154,17 +151,7 @@ export async function bench(options: { quick: boolean }): Promise<BenchRow[]> {
     const appends = quick ? 1000 : 5000;
     const singleStore = async (): Promise<number> => {
       await using store = new EventStore({ adapter: new SqliteAdapter(file()), events });
-      const revisions = new Map<string, number>();
-      const started = performance.now();
-      for (let n = 0; n < appends; n++) {
-        const stream = streams[n % streams.length];
-        const revision = revisions.get(stream) ?? 0;
-        await store.pushEvent({ type: "user:updated", stream, data: payload(n) }, {
-          expectedRevision: revision,
-        });
-        revisions.set(stream, revision + 1);
-      }
-      return appends / ((performance.now() - started) / 1000);
+      return await singleAppends(store, streams, appends);
     };
     const singleRaw = (): number => {
       const db = rawOpen(file());

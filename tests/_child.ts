@@ -17,6 +17,7 @@ export class Child implements AsyncDisposable {
   stderr = "";
   readonly #reading: Promise<void>[];
   readonly #listeners = new Set<() => void>();
+  readonly #script: string;
   #ended = false;
 
   /**
@@ -26,6 +27,7 @@ export class Child implements AsyncDisposable {
    * @param args its arguments
    */
   constructor(script: string, args: readonly string[]) {
+    this.#script = script;
     this.process = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--config", `${root}deno.json`, `${root}tests/${script}`, ...args],
       cwd: root,
@@ -99,6 +101,17 @@ export class Child implements AsyncDisposable {
     const status = await this.process.status;
     await Promise.all(this.#reading);
     return status;
+  }
+
+  /**
+   * Waits for it to exit and gives its stdout.
+   *
+   * @throws {Error} with its stderr when it exits with another code than 0
+   */
+  async output(): Promise<string> {
+    const status = await this.status();
+    if (status.code !== 0) throw new Error(`${this.#script} exited with ${status.code}: ${this.stderr}`);
+    return this.lines.join("\n");
   }
 
   /** Kills it (if still running) and waits for it. */

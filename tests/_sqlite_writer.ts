@@ -1,42 +1,16 @@
 /**
  * A writer process for tests/sqlite_processes_test.ts: appends to a SQLite file that
- * another process appends to at the same time, and prints (as one JSON line) the ids it
- * stored and how many expected-revision conflicts it was told about.
+ * another process appends to at the same time (tests/_contending_writer.ts).
  *
  * Usage: `deno run -A tests/_sqlite_writer.ts <path> <name> <rounds> <start-at-ms>`
  *
  * @module
  */
 
-import { isConcurrencyError } from "../errors.ts";
-import { event } from "../events/event.ts";
-import { EventFactory } from "../events/factory.ts";
 import { EventStore } from "../stores/event_store.ts";
 import { SqliteAdapter } from "../stores/sqlite/mod.ts";
-import { delay } from "../async.ts";
+import { contend, writerEvents } from "./_contending_writer.ts";
 
 const [path, name, rounds, startAt] = Deno.args;
-const events = new EventFactory([event.type("written"), event.type("claimed")]);
-await using store = new EventStore({ adapter: new SqliteAdapter(path), events });
-
-// Both writers start at the same moment, so their appends overlap.
-while (Date.now() < Number(startAt)) await delay(1);
-
-const ids: string[] = [];
-let conflicts = 0;
-for (let round = 0; round < Number(rounds); round++) {
-  const batch = Array.from({ length: 20 }, () => store.event({ type: "written", stream: "shared" }));
-  await store.pushManyEvents([...batch, store.event({ type: "written", stream: `own-${name}` })]);
-  ids.push(...batch.map((e) => e.id));
-  // Read the revision, then append expecting it: the other writer may get there first.
-  const [last] = await store.getEventsByStreams(["contended"], { direction: "backward", limit: 1 });
-  const claim = store.event({ type: "claimed", stream: "contended" });
-  try {
-    await store.pushEvent(claim, { expectedRevision: last?.revision ?? 0 });
-    ids.push(claim.id);
-  } catch (error) {
-    if (!isConcurrencyError(error)) throw error;
-    conflicts++;
-  }
-}
-console.log(JSON.stringify({ name, ids, conflicts }));
+await using store = new EventStore({ adapter: new SqliteAdapter(path), events: writerEvents });
+await contend(store, name, { startAt: Number(startAt), rounds: Number(rounds) });

@@ -6,23 +6,7 @@
 import assert from "node:assert/strict";
 import { KvAdapter } from "../stores/kv/mod.ts";
 import type { EventRecord } from "../events/record.ts";
-
-const root = new URL("..", import.meta.url).pathname;
-
-function deno(script: string, args: string[]): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--config", `${root}deno.json`, `${root}tests/${script}`, ...args],
-    cwd: root,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
-
-async function finished(child: Deno.ChildProcess): Promise<string> {
-  const { code, stdout, stderr } = await child.output();
-  assert.equal(code, 0, `writer failed: ${new TextDecoder().decode(stderr)}`);
-  return new TextDecoder().decode(stdout);
-}
+import { Child } from "./_child.ts";
 
 async function readStream(adapter: KvAdapter, stream: string): Promise<EventRecord[]> {
   const records: EventRecord[] = [];
@@ -51,8 +35,10 @@ Deno.test("kv: two processes appending to one file at once lose nothing, duplica
     await new KvAdapter(path).close();
     const rounds = 60;
     const startAt = String(Date.now() + 1500);
-    const children = ["a", "b"].map((name) => deno("_kv_writer.ts", [path, name, String(rounds), startAt]));
-    const results = (await Promise.all(children.map(finished))).map((out) =>
+    const children = ["a", "b"].map((name) =>
+      new Child("_kv_writer.ts", [path, name, String(rounds), startAt])
+    );
+    const results = (await Promise.all(children.map((child) => child.output()))).map((out) =>
       JSON.parse(out.trim()) as { name: string; ids: string[]; conflicts: number }
     );
     await using adapter = new KvAdapter(path);

@@ -2,38 +2,8 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { SqliteAdapter } from "../stores/sqlite/mod.ts";
 import { row, tempDir } from "./_sqlite_helpers.ts";
+import { Child } from "./_child.ts";
 import { delay } from "../async.ts";
-
-const root = new URL("..", import.meta.url).pathname;
-
-function deno(script: string, args: string[]): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--config", `${root}deno.json`, `${root}tests/${script}`, ...args],
-    cwd: root,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
-
-async function finished(child: Deno.ChildProcess): Promise<string> {
-  const { code, stdout, stderr } = await child.output();
-  const err = new TextDecoder().decode(stderr);
-  assert.equal(code, 0, `writer failed: ${err}`);
-  return new TextDecoder().decode(stdout);
-}
-
-/** Reads stdout line by line until `line` appears; returns the lines seen. */
-async function waitForLine(reader: ReadableStreamDefaultReader<Uint8Array>, line: string): Promise<string[]> {
-  const decoder = new TextDecoder();
-  let text = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`stdout ended before "${line}"; got ${JSON.stringify(text)}`);
-    text += decoder.decode(value);
-    const lines = text.split("\n");
-    if (lines.includes(line)) return lines;
-  }
-}
 
 function integrity(path: string): string {
   const db = new DatabaseSync(path);
@@ -51,15 +21,10 @@ Deno.test("two processes appending to one file at once lose nothing and duplicat
   const rounds = 150;
   const startAt = String(Date.now() + 1500);
   const children = [
-    deno("_sqlite_writer.ts", [path, "a", String(rounds), startAt]),
-    deno("_sqlite_writer.ts", [
-      path,
-      "b",
-      String(rounds),
-      startAt,
-    ]),
+    new Child("_sqlite_writer.ts", [path, "a", String(rounds), startAt]),
+    new Child("_sqlite_writer.ts", [path, "b", String(rounds), startAt]),
   ];
-  const results = (await Promise.all(children.map(finished))).map((out) =>
+  const results = (await Promise.all(children.map((child) => child.output()))).map((out) =>
     JSON.parse(out.trim()) as { name: string; ids: string[]; conflicts: number }
   );
   assert.equal(integrity(path), "ok");
@@ -110,18 +75,14 @@ for (const park of [false, true]) {
       await adapter.transaction((tx) => tx.insert([row("before", 1), row("before", 2)]));
     }
     const total = 100_000;
-    const child = deno("_sqlite_big_batch.ts", [path, String(total), ...(park ? ["park"] : [])]);
-    const reader = child.stdout.getReader();
-    let lines = await waitForLine(reader, "inserting");
-    if (park) lines = await waitForLine(reader, "inserted");
+    await using child = new Child("_sqlite_big_batch.ts", [path, String(total), ...(park ? ["park"] : [])]);
+    await child.line((line) => line === "inserting");
+    if (park) await child.line((line) => line === "inserted");
     else await delay(100);
-    child.kill("SIGKILL");
-    reader.releaseLock();
-    const status = await child.status;
-    await child.stdout.cancel();
-    await child.stderr.cancel();
+    child.process.kill("SIGKILL");
+    const status = await child.status();
     assert.equal(status.signal, "SIGKILL");
-    assert.ok(!lines.includes("committed"), "the batch committed before the kill; make it larger");
+    assert.ok(!child.lines.includes("committed"), "the batch committed before the kill; make it larger");
 
     assert.equal(integrity(path), "ok");
     await using adapter = new SqliteAdapter(path);

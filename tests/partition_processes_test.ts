@@ -132,8 +132,9 @@ for (const [kind, count] of [["postgres", 4], ["sqlite", 2]] as const) {
         for (const share of shares) assert.ok(share > TOTAL / 20, `shares ${shares}`);
         // PostgreSQL frees a dead worker's leases with its connection; SQLite once its lease
         // rows are a time to live old, and the others take them on their next tries (lease
-        // writes wait behind the busy writer of the handlers' transactions).
-        const bound = kind === "postgres" ? LEASE.leaseTtl : 2 * LEASE.leaseTtl;
+        // writes wait behind the busy writer of the handlers' transactions, which under a
+        // full parallel test run, Chromium included, has taken up to 2.3 s).
+        const bound = kind === "postgres" ? LEASE.leaseTtl : 3 * LEASE.leaseTtl;
         assert.ok(moved < bound, `moved in ${moved} ms, not within ${bound} ms`);
       } finally {
         for (const worker of workers) await worker[Symbol.asyncDispose]();

@@ -103,3 +103,42 @@ export async function stageUnpark(
   parked.set(key, undefined);
   return was;
 }
+
+/** What a commit checks of a transaction's inserts, before it writes them. */
+export interface InsertChecks {
+  /**
+   * The revision each stream must still be at, in stream-name order: the one the
+   * transaction read, or, for a stream inserted into without a read, the one before its
+   * first record.
+   */
+  readonly expected: readonly (readonly [stream: string, revision: number])[];
+  /** The ids inserted, each once. */
+  readonly ids: ReadonlySet<string>;
+  /** Ids inserted twice in the transaction itself. */
+  readonly repeated: Set<string>;
+}
+
+/**
+ * What a commit must check before it writes `inserts`.
+ *
+ * @param revisions the revisions the transaction read, per stream (the first answer)
+ * @param inserts the staged inserts
+ * @returns the revisions to check, the ids, and the ids the transaction repeats
+ */
+export function insertChecks(
+  revisions: ReadonlyMap<string, number>,
+  inserts: readonly StagedInsert[],
+): InsertChecks {
+  const expected = new Map(revisions);
+  const ids = new Set<string>();
+  const repeated = new Set<string>();
+  for (const insert of inserts) {
+    for (const record of insert.records) {
+      if (!expected.has(record.stream)) expected.set(record.stream, record.revision - 1);
+      if (ids.has(record.id)) repeated.add(record.id);
+      ids.add(record.id);
+    }
+  }
+  const ordered = [...expected].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+  return { expected: ordered, ids, repeated };
+}

@@ -35,6 +35,7 @@ import {
 } from "../contract/mod.ts";
 import { MemoryAdapter, type MemoryTransaction } from "../stores/memory/mod.ts";
 import {
+  insertChecks,
   stageCheckpoint,
   type StagedInsert,
   stageInsert,
@@ -217,28 +218,14 @@ export class CommitCheckedAdapter implements Adapter<MemoryTransaction> {
   }
 
   async #check(reads: Reads, writes: Writes): Promise<void> {
-    const expected = new Map(reads.revisions);
-    const ids: string[] = [];
-    for (const insert of writes.inserts) {
-      for (const record of insert.records) {
-        // A stream inserted into without a read must still be where the first record follows.
-        if (!expected.has(record.stream)) expected.set(record.stream, record.revision - 1);
-        ids.push(record.id);
-      }
-    }
-    for (const [stream, revision] of [...expected].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
+    const { expected, ids, repeated } = insertChecks(reads.revisions, writes.inserts);
+    for (const [stream, revision] of expected) {
       if (await this.#revisionOf(stream) !== revision) {
         this.conflicts++;
         throw new RevisionConflictError(stream);
       }
     }
-    const seen = new Set<string>();
-    const repeated = new Set<string>();
-    for (const id of ids) {
-      if (seen.has(id)) repeated.add(id);
-      seen.add(id);
-    }
-    for (const record of await this.inner.getByIds([...new Set(ids)])) repeated.add(record.id);
+    for (const record of await this.inner.getByIds([...ids])) repeated.add(record.id);
     if (repeated.size > 0) {
       this.conflicts++;
       throw new DuplicateIdError([...repeated]);

@@ -9,7 +9,7 @@
  */
 
 import type { EventRecord } from "../../events/record.ts";
-import type { StagedInsert } from "../../contract/_staging.ts";
+import { insertChecks, type StagedInsert } from "../../contract/_staging.ts";
 import {
   type CheckpointUpdate,
   DuplicateIdError,
@@ -136,21 +136,11 @@ export function recordOf(stored: StoredEvent): EventRecord {
   };
 }
 
-const byName = ([a]: [string, unknown], [b]: [string, unknown]): number => a < b ? -1 : a > b ? 1 : 0;
-
 /** Checks what the work read, in the commit's transaction. */
 async function check(tx: IdbTransaction, reads: Reads, writes: Writes): Promise<void> {
-  const expected = new Map(reads.revisions);
-  const ids: string[] = [];
-  for (const insert of writes.inserts) {
-    for (const record of insert.records) {
-      // A stream inserted into without a read must still be where its first record follows.
-      if (!expected.has(record.stream)) expected.set(record.stream, record.revision - 1);
-      ids.push(record.id);
-    }
-  }
+  const { expected, ids, repeated } = insertChecks(reads.revisions, writes.inserts);
   const streams = tx.objectStore(STREAMS);
-  for (const [stream, revision] of [...expected].sort(byName)) {
+  for (const [stream, revision] of expected) {
     const row = await done(streams.get(stream)) as StreamRow | undefined;
     // A tombstone set meanwhile: the retry's read of the revisions reports it.
     if ((row?.revision ?? 0) !== revision || row?.tombstoned === true) {
@@ -162,14 +152,8 @@ async function check(tx: IdbTransaction, reads: Reads, writes: Writes): Promise<
     // Another writer gave the subject a key first: the retry seals with that one.
     if (await done(keys.getKey(subject)) !== undefined) throw new RevisionConflictError(`$key:${subject}`);
   }
-  const repeated = new Set<string>();
-  const seen = new Set<string>();
-  for (const id of ids) {
-    if (seen.has(id)) repeated.add(id);
-    seen.add(id);
-  }
   const byId = tx.objectStore(EVENTS).index("id");
-  for (const id of seen) {
+  for (const id of ids) {
     if (await done(byId.getKey(id)) !== undefined) repeated.add(id);
   }
   if (repeated.size > 0) throw new DuplicateIdError([...repeated]);

@@ -25,6 +25,22 @@ export interface SealedField {
 }
 
 /**
+ * The `$key` of a personal field imported forgotten (a record read after `forget` and
+ * imported elsewhere): no key has it, so the field reads as `null`, `forgotten: true`.
+ */
+export const FORGOTTEN_KEY = "";
+
+/**
+ * A personal field that was forgotten, as stored by an import: no ciphertext, no key.
+ *
+ * @param subject whose field it was
+ * @returns the sealed field
+ */
+export function forgottenField(subject: string): SealedField {
+  return { $sealed: "", $subject: subject, $key: FORGOTTEN_KEY };
+}
+
+/**
  * Checks a `personal()` specification.
  *
  * @param type the event type, for errors

@@ -27,6 +27,24 @@ export interface StreamDeletedData {
 /** The record `store.deleteStream` appends to {@linkcode SYSTEM_STREAM}, in log order. */
 export type StreamDeletedRecord = EventRecord<typeof STREAM_DELETED, StreamDeletedData, null>;
 
+/** The type of the record `forget` appends. */
+export const SUBJECT_FORGOTTEN = "$subject:forgotten";
+
+/** The data of a `"$subject:forgotten"` record. */
+export interface SubjectForgottenData {
+  /** The subject whose key was destroyed. */
+  readonly subject: string;
+  /** Whether the store that made the record held a key of the subject then. */
+  readonly destroyed: boolean;
+}
+
+/**
+ * The record `store.forget` appends to {@linkcode SYSTEM_STREAM}, in log order, so
+ * projectors can erase what their read models hold of the subject and sync can forget it
+ * at every store the subject's events went to.
+ */
+export type SubjectForgottenRecord = EventRecord<typeof SUBJECT_FORGOTTEN, SubjectForgottenData, null>;
+
 /** The types of the records a workflow run writes (see `workflows/`). */
 export const WORKFLOW_TYPES = {
   /** An instance's state, status, timers and compensations after one input: its stream holds its history. */
@@ -50,7 +68,7 @@ export type WorkflowRecord = EventRecord<WorkflowRecordType, unknown, null>;
 const WORKFLOW_TYPE_SET: ReadonlySet<string> = new Set(Object.values(WORKFLOW_TYPES));
 
 /** Every system record. */
-export type SystemRecord = StreamDeletedRecord | WorkflowRecord;
+export type SystemRecord = StreamDeletedRecord | SubjectForgottenRecord | WorkflowRecord;
 
 /** The system record types. */
 export type SystemEventType = SystemRecord["type"];
@@ -61,5 +79,5 @@ export type SystemEventType = SystemRecord["type"];
  * @param type an event type
  */
 export function isSystemType(type: string): type is SystemEventType {
-  return type === STREAM_DELETED || WORKFLOW_TYPE_SET.has(type);
+  return type === STREAM_DELETED || type === SUBJECT_FORGOTTEN || WORKFLOW_TYPE_SET.has(type);
 }

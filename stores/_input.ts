@@ -10,8 +10,17 @@ import type { ExpectedRevision } from "../events/expected_revision.ts";
 import type { AnyEventFactory } from "../events/factory.ts";
 import type { PendingEvent } from "../events/record.ts";
 import { type Clock, isIsoTime, systemClock } from "../events/clock.ts";
+import { forgottenImport } from "./_forgotten.ts";
 
-const STORE_FIELDS = ["revision", "position", "recorded", "outdated", "version", "storedVersion"] as const;
+const STORE_FIELDS = [
+  "revision",
+  "position",
+  "recorded",
+  "outdated",
+  "version",
+  "storedVersion",
+  "forgotten",
+] as const;
 
 function describe(value: unknown): string {
   return value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
@@ -120,7 +129,7 @@ export function checkEvent(
       }
     }
   }
-  return {
+  const pending: PendingEvent = {
     id: e.id as string,
     stream: e.stream as string,
     type: e.type as string,
@@ -131,6 +140,11 @@ export function checkEvent(
       ? importedVersion(e.version, known === undefined ? Infinity : definition.currentVersion, label)
       : definition.currentVersion,
   };
+  if (!imported || e.forgotten === undefined || e.forgotten === false) return pending;
+  if (e.forgotten !== true) {
+    throw new TypeError(`"forgotten" of ${label} must be a boolean, got ${describe(e.forgotten)}`);
+  }
+  return forgottenImport(events, pending);
 }
 
 /**

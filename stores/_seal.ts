@@ -12,7 +12,7 @@
 import { DecodeError, EventValidationError } from "../errors.ts";
 import type { KeyStore } from "../contract/key_storage.ts";
 import type { AnyEventFactory } from "../events/factory.ts";
-import { isSealed, type SealedField } from "../events/personal.ts";
+import { FORGOTTEN_KEY, isSealed, type PersonalFields, type SealedField } from "../events/personal.ts";
 import type { EventRecord, PendingEvent } from "../events/record.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -58,14 +58,15 @@ function additionalData(id: string, path: string): Uint8Array {
 }
 
 /** Copies the objects along `path` so the caller's data is never changed. */
-function setAt(data: unknown, path: readonly string[], value: unknown): unknown {
+export function setAt(data: unknown, path: readonly string[], value: unknown): unknown {
   const [head, ...rest] = path;
   const copy = { ...(data as Record<string, unknown>) };
   copy[head] = rest.length === 0 ? value : setAt(copy[head], rest, value);
   return copy;
 }
 
-function getAt(data: unknown, path: readonly string[]): unknown {
+/** The value at `path` in `data`; `undefined` where a step is missing. */
+export function getAt(data: unknown, path: readonly string[]): unknown {
   let value = data;
   for (const step of path) {
     if (typeof value !== "object" || value === null || !Object.hasOwn(value, step)) return undefined;
@@ -75,7 +76,7 @@ function getAt(data: unknown, path: readonly string[]): unknown {
 }
 
 /** Walks `data` and calls `visit` for every sealed field, with its path. */
-function sealedFields(
+export function sealedFields(
   data: unknown,
   visit: (field: SealedField, path: string[]) => void,
   path: string[] = [],
@@ -84,6 +85,31 @@ function sealedFields(
   if (isSealed(data)) return visit(data, path);
   if (Array.isArray(data)) return data.forEach((item, i) => sealedFields(item, visit, [...path, String(i)]));
   for (const [key, value] of Object.entries(data)) sealedFields(value, visit, [...path, key]);
+}
+
+/**
+ * The subject of an event's personal fields.
+ *
+ * @param type the event type, for errors
+ * @param personal its personal fields
+ * @param data its payload
+ * @returns the subject
+ * @throws {EventValidationError} when the subject function throws or gives no non-empty string
+ */
+export function subjectOf(type: string, personal: PersonalFields, data: unknown): string {
+  let subject: unknown;
+  try {
+    subject = personal.subject(data);
+  } catch (cause) {
+    throw new EventValidationError(type, [{ path: "data", message: `the subject function threw: ${cause}` }]);
+  }
+  if (typeof subject !== "string" || subject === "") {
+    throw new EventValidationError(type, [{
+      path: "data",
+      message: `the subject of personal fields must be a non-empty string, got ${JSON.stringify(subject)}`,
+    }]);
+  }
+  return subject;
 }
 
 /** A subject's key, ready for WebCrypto (to encrypt or to decrypt), with the id sealed values name it by. */
@@ -172,23 +198,7 @@ export class Sealer {
             `(${definition!.currentVersion}), or sealed already; this one is at version ${event.version}`,
         }]);
       }
-      let subject: unknown;
-      try {
-        subject = personal.subject(event.data);
-      } catch (cause) {
-        throw new EventValidationError(event.type, [{
-          path: "data",
-          message: `the subject function threw: ${cause}`,
-        }]);
-      }
-      if (typeof subject !== "string" || subject === "") {
-        throw new EventValidationError(event.type, [{
-          path: "data",
-          message: `the subject of personal fields must be a non-empty string, got ${
-            JSON.stringify(subject)
-          }`,
-        }]);
-      }
+      const subject = subjectOf(event.type, personal, event.data);
       const paths = personal.paths.filter((path) => {
         const value = getAt(event.data, path);
         if (value === undefined || isSealed(value)) return false;
@@ -255,7 +265,11 @@ export class Sealer {
       sealedFields(record.data, (field, path) => void found.push({ record, field, path }));
     }
     if (found.length === 0) return records;
-    const keys = await this.#keysFor(new Set(found.map((item) => item.field.$subject)), "read");
+    // A field imported forgotten names no key: nothing to look up for it.
+    const subjects = new Set(
+      found.filter((item) => item.field.$key !== FORGOTTEN_KEY).map((item) => item.field.$subject),
+    );
+    const keys = subjects.size === 0 ? new Map<string, SubjectKey>() : await this.#keysFor(subjects, "read");
     // Every value of the page is decrypted at once; each is set in place once all are.
     const opened = await Promise.all(found.map(async ({ record, field, path }) => {
       const key = keys.get(field.$subject);

@@ -18,7 +18,7 @@ import {
 import type { AggregateClass, AggregateRoot } from "../aggregates/aggregate_root.ts";
 import { StoreClosedError } from "../errors.ts";
 import { type Clock, systemClock } from "../events/clock.ts";
-import type { StreamDeletedRecord } from "../events/system.ts";
+import { type StreamDeletedRecord, SUBJECT_FORGOTTEN } from "../events/system.ts";
 import {
   deleteStream,
   type DeleteStreamOptions,
@@ -45,6 +45,7 @@ import { RecordReader } from "./_evolve.ts";
 import { register } from "./_hook_queue.ts";
 import type { ErrorListener, InsertedListener, ListenerRegistration } from "./hooks.ts";
 import { checkEvent } from "./_input.ts";
+import { checkForgetRecord, forgetRecord, importWithForgets, isForgetRecord } from "./_forget.ts";
 import { eventStatus } from "./_event_status.ts";
 import { checkTelemetry, systemAttributes, tracedReads } from "./_telemetry.ts";
 import { METRIC_NAMES, noTelemetry, type Telemetry } from "../contract/telemetry.ts";
@@ -431,9 +432,27 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
   ): Promise<ImportResult<EventRecordOf<TEvents>>> {
     this.#open();
     if (!Array.isArray(records)) throw new TypeError("import needs an array of records");
-    const pending = records.map((record, i) => checkEvent(this.events, record, i, true, this.#clock));
-    const { inserted, skipped } = await this.#writer.write(pending, options, true);
-    return { imported: inserted, skipped };
+    const pending = records.map((record, i) =>
+      isForgetRecord(record)
+        ? checkForgetRecord(record, i, this.#clock)
+        : checkEvent(this.events, record, i, true, this.#clock)
+    );
+    if (pending.every((event) => event.type !== SUBJECT_FORGOTTEN)) {
+      const { inserted, skipped } = await this.#writer.write(pending, options, true);
+      return { imported: inserted, skipped };
+    }
+    const keys = this.#keyStore;
+    return await importWithForgets(pending, {
+      write: (part) => this.#writer.write(part, options, true),
+      check: (part) => this.#writer.check(part),
+      exists: (ids) => this.#holds(ids),
+      forget: keys === undefined ? undefined : (subject) => keys.deleteKey(subject),
+    });
+  }
+
+  /** Which of `ids` the store holds. */
+  async #holds(ids: readonly string[]): Promise<Set<string>> {
+    return new Set((await this.#opened().getByIds(ids)).map((record) => record.id));
   }
 
   /**
@@ -567,7 +586,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
       },
       validate: async (event) => void await validateEvent(this.events, event.type, event.data, event.meta),
       write: async (pending, options) => (await this.#writer.write(pending, options, false)).inserted,
-      exists: async (ids) => new Set((await this.#opened().getByIds(ids)).map((record) => record.id)),
+      exists: (ids) => this.#holds(ids),
       readStream: (stream, options) => this.readStream(stream, options),
       subscribe: (name, projector, options) => this.subscribe(name, projector, options) as never,
       tracker: this.#subscriptions,
@@ -635,6 +654,13 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * `forgotten: true` on the record; everything else of the records stays readable.
    * Idempotent; events with personal fields of the subject written later get a new key.
    *
+   * Then a `"$subject:forgotten"` record (data `{ subject, destroyed }`) is appended to the
+   * `"$streams"` stream, on every call, so projectors (`projector.on("$subject:forgotten",
+   * ...)`) can erase the subject from their read models, and sync forgets the subject at
+   * every store its events went to (an `import()` of the record destroys the importing
+   * store's key of the subject). Should that append fail, the key is gone all the same: call
+   * `forget` again to record it.
+   *
    * @param subject the subject, as the definitions' `personal({ subject })` gives it
    * @returns true when a key was destroyed, false when the subject had none
    * @throws {TypeError} for a subject that is not a non-empty string, or a store without a key store
@@ -665,7 +691,9 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
         `forget needs a key store: the ${this.adapter.kind} adapter holds no keys and no keyStore option was given`,
       );
     }
-    return await this.#keyStore.deleteKey(subject);
+    const destroyed = await this.#keyStore.deleteKey(subject);
+    await this.#writer.write([forgetRecord(subject, destroyed, this.#clock.now())], {}, false);
+    return destroyed;
   }
 
   /**

@@ -26,7 +26,17 @@ export class BadBatchError extends Error {
   }
 }
 
-const FIELDS = new Set(["id", "stream", "type", "version", "created", "position", "data", "meta"]);
+const FIELDS = new Set([
+  "id",
+  "stream",
+  "type",
+  "version",
+  "created",
+  "position",
+  "data",
+  "meta",
+  "forgotten",
+]);
 const END = new Set(["$end", "cursor", "count"]);
 
 function text(fields: Record<string, unknown>, key: string, where: string): string {
@@ -53,7 +63,10 @@ function record(
   if (typeof version !== "number" || !Number.isSafeInteger(version) || version < 1) {
     throw new BadBatchError(`${where}: "version" must be a whole number from 1`);
   }
+  const forgotten = fields.forgotten ?? false;
+  if (typeof forgotten !== "boolean") throw new BadBatchError(`${where}: "forgotten" must be true or false`);
   return {
+    ...(forgotten ? { forgotten } : {}),
     id: text(fields, "id", where),
     stream: text(fields, "stream", where),
     type: text(fields, "type", where),
@@ -100,6 +113,7 @@ export function toNdjson(batch: SyncBatch): string {
       position: r.position,
       data: encode(r.data),
       meta: encode(r.meta),
+      ...(r.forgotten === true ? { forgotten: true } : {}),
     }) + "\n";
   }
   return out + JSON.stringify({ $end: true, cursor: batch.cursor, count: batch.records.length }) + "\n";
@@ -161,6 +175,7 @@ export function toCbor(batch: SyncBatch): Uint8Array {
       position: r.position,
       data: r.data,
       meta: r.meta,
+      ...(r.forgotten === true ? { forgotten: true } : {}),
     })),
     cursor: batch.cursor,
     count: batch.records.length,

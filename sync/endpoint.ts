@@ -10,6 +10,8 @@ import type { AnyEventFactory } from "../events/factory.ts";
 import type { Adapter } from "../contract/adapter.ts";
 import type { Watchable } from "../contract/event_log.ts";
 import type { PendingEvent } from "../events/record.ts";
+import { SUBJECT_FORGOTTEN } from "../events/system.ts";
+import { forgottenData } from "../stores/_forgotten.ts";
 import { echoes } from "./_echo.ts";
 import { pause } from "./_pause.ts";
 
@@ -31,6 +33,11 @@ export interface SyncRecord {
   readonly data: unknown;
   /** The metadata. */
   readonly meta: unknown;
+  /**
+   * `true` for a record whose personal fields were forgotten at the source: it carries them
+   * without ciphertext or key, at its stored version, and stays forgotten at the target.
+   */
+  readonly forgotten?: boolean;
 }
 
 /** One page of a source's log. */
@@ -228,10 +235,12 @@ export const LONG_POLL_CHECK_MS = 1_000;
 
 /**
  * One page of a store's log for `peer`: system events (`$`-types, such as stream
- * deletions) and the records that came in from `peer` are left out; the cursor still
- * moves past them. With `wait`, a read that finds nothing after `after` waits for the
- * log to grow (woken by appends and the adapter's `watch`, reading again every second
- * too) until `wait` ms have passed or `signal` aborts, and then answers with what it has.
+ * deletions) other than forgets (`"$subject:forgotten"`) and the records that came in from
+ * `peer` are left out; the cursor still moves past them. Forgotten records go at their
+ * stored version, each personal field without its ciphertext. With `wait`, a read that
+ * finds nothing after `after` waits for the log to grow (woken by appends and the
+ * adapter's `watch`, reading again every second too) until `wait` ms have passed or
+ * `signal` aborts, and then answers with what it has.
  *
  * @param store the store
  * @param query `after`, `limit`, `peer`, `wait`, `signal`
@@ -276,11 +285,13 @@ async function readPage(store: EventStore<AnyEventFactory>, query: PullQuery): P
   const echo = echoes(store, query.peer);
   const records: SyncRecord[] = [];
   let cursor = query.after;
+  let forgotten: string[] | undefined;
   for await (
     const r of store.readAll({ ...(query.after === null ? {} : { after: query.after }), limit: query.limit })
   ) {
     cursor = r.position;
-    if (r.type.startsWith("$") || echo.has(r.id)) continue;
+    if ((r.type.startsWith("$") && r.type !== SUBJECT_FORGOTTEN) || echo.has(r.id)) continue;
+    if (r.forgotten === true) (forgotten ??= []).push(r.id);
     records.push({
       id: r.id,
       stream: r.stream,
@@ -294,7 +305,35 @@ async function readPage(store: EventStore<AnyEventFactory>, query: PullQuery): P
   }
   // Only now: a cursor the read refused forgets nothing.
   echo.passed(query.after);
-  return { records, cursor };
+  return { records: forgotten === undefined ? records : await asStored(store, records, forgotten), cursor };
+}
+
+/**
+ * The forgotten records of a page as their store holds them (at the version stored, each
+ * sealed field without its ciphertext), so the target keeps them forgotten whatever their
+ * version: a forgotten record read at the current version may not be upcast from its own.
+ */
+async function asStored(
+  store: EventStore<AnyEventFactory>,
+  records: SyncRecord[],
+  ids: readonly string[],
+): Promise<SyncRecord[]> {
+  const forgotten = new Set(ids);
+  const stored = new Map((await store.adapter.getByIds(ids)).map((r) => [r.id, r]));
+  return records.map((r) => {
+    if (!forgotten.has(r.id)) return r;
+    const raw = stored.get(r.id);
+    // Removed since the read: its personal fields go as read, null.
+    if (raw === undefined) return { ...r, forgotten: true };
+    return {
+      ...r,
+      type: raw.type,
+      version: raw.version ?? 1,
+      data: forgottenData(raw.data),
+      meta: raw.meta,
+      forgotten: true,
+    };
+  });
 }
 
 /**
@@ -317,7 +356,7 @@ export async function pushInto(
     const ids = batch.records.map((r) => r.id);
     echo.expect(ids);
     try {
-      const pending: PendingEvent[] = batch.records.map((r) => ({
+      const pending: (PendingEvent & { readonly forgotten?: boolean })[] = batch.records.map((r) => ({
         id: r.id,
         stream: r.stream,
         type: r.type,
@@ -325,6 +364,7 @@ export async function pushInto(
         created: r.created,
         data: r.data,
         meta: r.meta,
+        ...(r.forgotten === true ? { forgotten: true } : {}),
       }));
       const { imported, skipped } = await store.import(pending);
       echo.settle(imported, skipped);

@@ -94,9 +94,10 @@ function accepted(request: Request): typeof NDJSON | typeof CBOR {
  *   ms (at most `maxWait`) have passed (a long poll). As NDJSON (one
  *   record per line, payloads in tagged JSON, then `{"$end":true,"cursor":...,"count":n}`)
  *   or CBOR (`Accept: application/cbor`, one map `{ records, cursor, count }`). Records that
- *   came from `peer` and system events are left out; `cursor` moves past them.
+ *   came from `peer` and system events other than forgets are left out; `cursor` moves past them.
  * - `POST ?from=<id>` with such a batch (`Content-Type` NDJSON or CBOR): imports it (ids
- *   kept, hydrated, `outdated` decided here) in one transaction, then moves the checkpoint
+ *   kept, hydrated, `outdated` decided here) in one transaction (a page with forgets in parts,
+ *   each forget after the events before it), then moves the checkpoint
  *   `sync:<from>` to the batch's cursor; replies `{ imported, skipped }`.
  * - `GET ?checkpoint=<id>`: `{ position }` of the checkpoint `sync:<id>`.
  *

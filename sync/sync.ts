@@ -15,7 +15,7 @@ export type SyncSide = SyncEndpoint | EventStore<any, any>;
 
 /** Where a sync is. */
 export interface SyncProgress {
-  /** Records read from the source so far (echoes and system events left out). */
+  /** Records read from the source so far (echoes and system events other than forgets left out). */
   readonly pulled: number;
   /** Records the target stored. */
   readonly imported: number;
@@ -107,7 +107,12 @@ function whole(
  * passed them), and a pull names its target (`peer`) so the source leaves those ids out;
  * a `syncHandler` does the same for its clients. After a process restart that memory is
  * empty: records imported but not yet passed go back once, and the other side skips them
- * by id. System events (`$`-types: stream deletions) are not replicated.
+ * by id.
+ *
+ * Erasure travels: a record whose personal fields were forgotten at the source stays
+ * forgotten at the target, and a source's `forget(subject)` (its `"$subject:forgotten"`
+ * record) destroys the target's key of the subject too, after the events before it in the
+ * log. Other system events (stream deletions, workflow records) are not replicated.
  *
  * Failed transports (a dropped connection, a reply cut short, a 5xx) are tried again with
  * backoff; a refused request (`SyncRequestError`, a 4xx) or a record the target's

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { event, EventFactory, EventStore } from "../mod.ts";
+import { event, EventFactory, type EventRecord, EventStore, SUBJECT_FORGOTTEN } from "../mod.ts";
 import { SqliteAdapter } from "../stores/sqlite/mod.ts";
 import { assertOneLineFailure, cli, tempDir } from "../cli/_test_helpers.ts";
 
@@ -44,6 +44,11 @@ Deno.test("cli: forget destroys a subject's key; exports hold no cleartext befor
   await using store = new EventStore({ adapter: new SqliteAdapter(path), events: people });
   const [a, b] = await store.getEvents();
   assert.deepEqual([a.data, a.forgotten], [{ personId: "p-a", email: null }, true]);
+  const log = await store.getEvents() as EventRecord[];
+  assert.deepEqual(log.filter((r) => r.type === SUBJECT_FORGOTTEN).map((r) => r.data), [
+    { subject: "p-a", destroyed: true },
+    { subject: "p-a", destroyed: false },
+  ], "each call is in the log, for projectors and sync");
   assert.deepEqual(b.data, { personId: "p-b", email: "bob@example.com" });
   const verified = await cli(["verify", "--store", `sqlite:${path}`]);
   assert.equal(verified.code, 0, verified.stdout + verified.stderr);

@@ -1,13 +1,16 @@
 /**
  * What is on disk and in the tables when events hold personal fields: no byte of their
  * cleartext, before a subject is forgotten or after. SQLite: the database file and its
- * WAL, searched byte for byte (the search is shown to find a field that is not personal).
+ * WAL, searched byte for byte (the search is shown to find a field that is not personal),
+ * also of a sync target, for what its source forgot before and after the sync.
  * PostgreSQL: the events table's payload column, searched in the server.
  */
 import assert from "node:assert/strict";
 import { z } from "zod";
 import { event, EventFactory, EventStore } from "../mod.ts";
+import { MemoryAdapter } from "../stores/memory/mod.ts";
 import { SqliteAdapter } from "../stores/sqlite/mod.ts";
+import { sync } from "../sync/mod.ts";
 import { PostgresAdapter } from "../stores/postgres/mod.ts";
 import { test } from "../stores/postgres/_test_helpers.ts";
 import { dropSchema, freshSchema, PG_URL } from "./_postgres_env.ts";
@@ -86,6 +89,49 @@ Deno.test("SQLite: the file and its WAL never hold a personal field's cleartext,
       assert.ok(!contains(bytes, EMAIL) && !contains(bytes, NAME), "no cleartext after forget");
     }
     assert.ok(after.some((bytes) => contains(bytes, CITY)), "the rest of the records stays");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SQLite: a sync target's file never holds the cleartext of what its source forgot, before or after the sync", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "eventfold-personal-" });
+  try {
+    const path = `${dir}/target.db`;
+    await using source = new EventStore({ adapter: new MemoryAdapter(), events: people });
+    await write(source);
+    const ada = "ada.lovelace.personal@example.com";
+    await source.pushEvent(source.event({
+      type: "person:registered",
+      stream: "ada",
+      data: { personId: "p-ada", email: ada, name: "Ada Lovelace", city: CITY },
+    }));
+    await source.forget("p-ada"); // before the first sync: Ada arrives forgotten
+    {
+      await using target = new EventStore({ adapter: new SqliteAdapter(path), events: people });
+      await sync({ from: source, to: target });
+      assert.equal((await target.getEvents())[0].data.email, EMAIL, "Grace readable, under the target's key");
+    }
+    for (const bytes of await fileBytes(path)) {
+      assert.ok(!contains(bytes, ada), "Ada never reached the target");
+    }
+    await source.forget("p-grace"); // after it: the forget travels
+    {
+      await using target = new EventStore({ adapter: new SqliteAdapter(path), events: people });
+      await sync({ from: source, to: target });
+      const registered = (await target.getEvents()).filter((record) => record.type === "person:registered");
+      assert.deepEqual(registered.map((record) => [record.data.email, record.forgotten]), [
+        [null, true],
+        [null, true],
+        [null, true],
+        [null, true],
+      ]);
+    }
+    const after = await fileBytes(path);
+    for (const bytes of after) {
+      assert.ok(!contains(bytes, EMAIL) && !contains(bytes, NAME) && !contains(bytes, ada), "no cleartext");
+    }
+    assert.ok(after.some((bytes) => contains(bytes, CITY)), "the search finds a field that is not personal");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

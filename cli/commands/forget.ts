@@ -1,7 +1,8 @@
 /**
  * `eventfold forget`: destroys a subject's data key (crypto-shredding). Afterwards the
  * subject's personal fields read as `null`, with `forgotten: true`, in every read of the
- * store, and no export, copy or backup can recover them.
+ * store, and no export, copy or backup can recover them. Like `store.forget`, it appends a
+ * `"$subject:forgotten"` record, which sync takes to the other stores.
  *
  * @module
  */
@@ -26,11 +27,11 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
     throw new UsageError("give the subject to forget: eventfold forget --store URL SUBJECT");
   }
   const url = storeUrl(args);
-  const destroyed = await withStore(url, { create: false }, async ({ adapter }) => {
+  const destroyed = await withStore(url, { create: false }, async ({ adapter, store }) => {
     if (typeof adapter.deleteKey !== "function") {
       throw new CliFailure(`${url.label} holds no keys (the ${adapter.kind} adapter has no key storage)`);
     }
-    return await adapter.deleteKey(subject);
+    return await store.forget(subject);
   });
   await summary(
     io,
@@ -55,7 +56,9 @@ export const forget: Command = {
     "Destroys the data key of SUBJECT, the key the personal fields of its events (definitions with\n" +
     ".personal({ subject, fields })) were encrypted with. Every later read returns those fields as\n" +
     "null with forgotten: true; the rest of each record stays readable and verify still passes.\n" +
-    "Idempotent: forgetting a subject twice, or one without a key, changes nothing (exit code 0).",
+    "Idempotent: forgetting a subject twice, or one without a key, destroys nothing (exit code 0).\n" +
+    "Each call appends a $subject:forgotten record to the $streams stream, for projectors, and for\n" +
+    "sync, which forgets the subject in every store the subject's events went to.",
   flags: { ...STORE_FLAG, ...JSON_FLAG },
   examples: [["Erase a person's personal data", "eventfold forget --store sqlite:./events.db user-42"]],
   run,

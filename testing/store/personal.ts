@@ -14,7 +14,9 @@ import { event } from "../../events/event.ts";
 import { EventFactory } from "../../events/factory.ts";
 import { Projector } from "../../projectors/projector.ts";
 import { makeReducer } from "../../reducers/make_reducer.ts";
+import type { EventRecord } from "../../events/record.ts";
 import { EventStore } from "../../stores/event_store.ts";
+import { SUBJECT_FORGOTTEN, SYSTEM_STREAM } from "../../events/system.ts";
 import { type Case, type CaseContext, collect, rejects } from "../_fixture.ts";
 import { QUICK } from "./_subscription_helpers.ts";
 
@@ -63,6 +65,11 @@ async function written(ctx: CaseContext) {
     }),
   ]);
   return { adapter, store };
+}
+
+/** The whole log, system records included, untyped. */
+async function logOf(store: EventStore<typeof people>): Promise<EventRecord[]> {
+  return await store.getEvents() as EventRecord[];
 }
 
 /** What the adapter holds, as text, to look for cleartext in. */
@@ -141,9 +148,13 @@ export const personalCases: readonly Case[] = [
       const rebuilt: unknown[] = [];
       const projector = new Projector<typeof people>();
       projector.on("person:registered", (record) => void rebuilt.push([record.data.email, record.forgotten]));
+      projector.on(
+        SUBJECT_FORGOTTEN,
+        (record) => void rebuilt.push([record.data.subject, record.data.destroyed]),
+      );
       await using subscription = store.subscribe("rebuild", projector, QUICK);
-      await subscription.waitFor(moved.position);
-      assert.deepEqual(rebuilt, [[null, true], [ALAN.email, undefined]]);
+      await subscription.waitFor((await store.getEvents()).at(-1)!.position);
+      assert.deepEqual(rebuilt, [[null, true], [ALAN.email, undefined], ["p-ada", true], ["p-ada", false]]);
       // Events of the subject written later get a new key and read back.
       const again = await store.pushEvent(store.event({
         type: "person:moved",
@@ -151,7 +162,138 @@ export const personalCases: readonly Case[] = [
         data: { personId: "p-ada", street: "1 New Road" },
       }));
       assert.deepEqual(again.data, { personId: "p-ada", street: "1 New Road" });
-      assert.equal((await store.getEvents()).at(-2)?.forgotten, true, "the old records stay forgotten");
+      const log = await logOf(store);
+      assert.equal(log.find((r) => r.id === moved.id)?.forgotten, true, "the old records stay forgotten");
+      // Each forget is in the log, after the records it forgot, for projectors and sync.
+      const forgets = log.filter((r) => r.type === SUBJECT_FORGOTTEN);
+      assert.deepEqual(forgets.map((r) => [r.stream, r.data]), [
+        [SYSTEM_STREAM, { subject: "p-ada", destroyed: true }],
+        [SYSTEM_STREAM, { subject: "p-ada", destroyed: false }],
+      ]);
+      assert.ok(forgets[0].position > moved.position && again.position > forgets[1].position);
+    },
+  },
+  {
+    name:
+      "erasure crosses stores: forgotten records import forgotten, and an imported forget forgets the subject after the events before it",
+    async run(ctx) {
+      const { store: source } = await written(ctx);
+      await using _source = source;
+      const readable = await source.getEvents();
+      await using early = new EventStore({ adapter: await ctx.adapter(), events: people });
+      await early.import(readable);
+      assert.deepEqual((await logOf(early))[0].data, ADA, "its own key");
+      assert.equal(await source.forget("p-ada"), true);
+      const after = await logOf(source);
+      const forget = after.find((r) => r.type === SUBJECT_FORGOTTEN)!;
+
+      // A store that gets the records only now gets them forgotten, and no cleartext.
+      await using late = new EventStore({ adapter: await ctx.adapter(), events: people });
+      const { imported } = await late.import(after.filter((r) => r.type !== SUBJECT_FORGOTTEN));
+      assert.deepEqual(imported.map((r) => r.forgotten ?? false), [true, false, false, true]);
+      const [ada, alan, , moved] = await late.getEvents();
+      assert.deepEqual([ada.data, ada.forgotten], [after[0].data, true]);
+      assert.deepEqual([alan.data, moved.data], [ALAN, { personId: "p-ada", street: null }]);
+      const held = await stored(late);
+      for (const text of CLEARTEXT.filter((t) => t !== ALAN.email)) assert.ok(!held.includes(text), text);
+
+      // The forget record, imported where the subject was readable, forgets it there.
+      const again = await early.import(after);
+      assert.deepEqual(again.imported.map((r) => [r.id, r.type]), [[forget.id, SUBJECT_FORGOTTEN]]);
+      assert.deepEqual((await early.getEvents()).map((r) => r.forgotten ?? false), [
+        true,
+        false,
+        false,
+        true,
+        false,
+      ]);
+      // Held already, it changes nothing: the subject's later events keep their new key.
+      const later = await early.pushEvent(early.event({
+        type: "person:moved",
+        stream: "ada",
+        data: { personId: "p-ada", street: "1 New Road" },
+      }));
+      assert.deepEqual((await early.import([forget])).skipped, [forget.id]);
+      assert.deepEqual((await early.getEvents()).at(-1)?.data, later.data);
+
+      // In one call: the events before the forget are forgotten with it.
+      await using fresh = new EventStore({ adapter: await ctx.adapter(), events: people });
+      await fresh.import([...readable, forget]);
+      assert.deepEqual((await fresh.getEvents()).map((r) => r.forgotten ?? false), [
+        true,
+        false,
+        false,
+        true,
+        false,
+      ]);
+    },
+  },
+  {
+    name: "bad imports of forgotten records and forgets are typed errors and store nothing",
+    async run(ctx) {
+      const { store: source } = await written(ctx);
+      await using _source = source;
+      await source.forget("p-ada");
+      const [ada, , upgraded] = await logOf(source);
+      const forget = (await logOf(source)).find((r) => r.type === SUBJECT_FORGOTTEN)!;
+      await using store = new EventStore({ adapter: await ctx.adapter(), events: people });
+      await rejects(
+        () => store.import([{ ...ada, forgotten: "yes" as never }]),
+        TypeError,
+        (error) =>
+          assert.match(error.message, /"forgotten" of event #0 \("person:registered"\) must be a boolean/),
+      );
+      await rejects(
+        () =>
+          store.import([{ ...ada, data: { ...ADA, name: null, address: { ...ADA.address, street: null } } }]),
+        EventValidationError,
+        (error) => assert.equal(error.issues[0].path, "data.email"),
+      );
+      await rejects(
+        () => store.import([{ ...upgraded, forgotten: true }]),
+        EventValidationError,
+        (error) => assert.match(error.message, /has no personal fields/),
+      );
+      await rejects(
+        () => store.import([{ ...ada, data: { personId: "p-ada", plan: "pro" } }]),
+        EventValidationError,
+        (error) => assert.match(error.message, /holds none of its personal fields/),
+      );
+      for (
+        const bad of [
+          { ...forget, data: { subject: "", destroyed: true } },
+          { ...forget, data: { subject: "p-ada" } },
+          { ...forget, data: { subject: "p-ada", destroyed: true, extra: 1 } },
+          { ...forget, stream: "ada" },
+          { ...forget, meta: { by: "me" } },
+        ]
+      ) {
+        await rejects(() => store.import([ada, bad as never]), TypeError);
+      }
+      await rejects(
+        () =>
+          store.pushEvent(
+            {
+              ...store.event({ type: "person:upgraded", stream: "x", data: { plan: "a" } }),
+              forgotten: true,
+            } as never,
+          ),
+        TypeError,
+        (error) => assert.match(error.message, /carries "forgotten"/),
+      );
+      assert.deepEqual((await store.stats()).events, 0, "nothing stored");
+      // A call with a forget and an event the schemas refuse: no part of it is written.
+      const [, alan] = await logOf(source);
+      await store.import([alan]);
+      await rejects(
+        () =>
+          store.import([
+            { ...forget, id: crypto.randomUUID(), data: { subject: ALAN.personId, destroyed: true } },
+            { ...upgraded, id: crypto.randomUUID(), data: { plan: 7 } },
+          ]),
+        EventValidationError,
+      );
+      assert.deepEqual((await logOf(store)).map((r) => r.data), [ALAN], "the key and the log untouched");
     },
   },
   {

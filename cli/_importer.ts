@@ -1,8 +1,10 @@
 /**
- * Importing a long sequence of events in chunks: each chunk is one atomic
- * `EventStore.import` call, so memory stays bounded and ids, `created` and the
- * `outdated` decision follow the core's rules. Ids already stored are skipped, which
- * makes a second run import nothing and lets an interrupted run be resumed.
+ * Importing a long sequence of events in chunks: each chunk is one
+ * `EventStore.import` call (atomic, unless it holds `"$subject:forgotten"` records,
+ * which forget their subjects in the target too, each after the events before it), so
+ * memory stays bounded and ids, `created` and the `outdated` decision follow the core's
+ * rules. Ids already stored are skipped, which makes a second run import nothing and lets
+ * an interrupted run be resumed.
  *
  * @module
  */

@@ -85,6 +85,8 @@ export interface ForgetImport<TRecord extends EventRecord> {
   write(pending: PendingEvent[]): Promise<{ inserted: TRecord[]; skipped: string[] }>;
   /** Checks events as a write would, writing nothing. */
   check(pending: PendingEvent[]): Promise<void>;
+  /** Takes the subject's erasure lock; returns its release. */
+  erasing(subject: string): Promise<() => void>;
   /** Which of these ids the store holds. */
   exists(ids: readonly string[]): Promise<Set<string>>;
   /** Destroys a subject's key; `undefined` when the store keeps no keys. */
@@ -125,12 +127,18 @@ export async function importWithForgets<TRecord extends EventRecord>(
     }
     await flush(part);
     part = [];
-    if ((await store.exists([event.id])).has(event.id)) {
-      skipped.push(event.id);
-      continue;
+    const subject = (event.data as { subject: string }).subject;
+    const release = await store.erasing(subject);
+    try {
+      if ((await store.exists([event.id])).has(event.id)) {
+        skipped.push(event.id);
+        continue;
+      }
+      await store.forget?.(subject);
+      await flush([event]);
+    } finally {
+      release();
     }
-    await store.forget?.((event.data as { subject: string }).subject);
-    await flush([event]);
   }
   await flush(part);
   return { imported, skipped };

@@ -14,6 +14,8 @@ import type { KeyStore } from "../contract/key_storage.ts";
 import type { AnyEventFactory } from "../events/factory.ts";
 import { FORGOTTEN_KEY, isSealed, type PersonalFields, type SealedField } from "../events/personal.ts";
 import type { EventRecord, PendingEvent } from "../events/record.ts";
+import { getAt, sealedFields, setAt } from "./_data_paths.ts";
+import { isForgottenImport } from "./_forgotten.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -55,36 +57,6 @@ function jsonOnly(value: unknown, depth = 0): boolean {
 
 function additionalData(id: string, path: string): Uint8Array {
   return encoder.encode(`${id}\u0000${path}`);
-}
-
-/** Copies the objects along `path` so the caller's data is never changed. */
-export function setAt(data: unknown, path: readonly string[], value: unknown): unknown {
-  const [head, ...rest] = path;
-  const copy = { ...(data as Record<string, unknown>) };
-  copy[head] = rest.length === 0 ? value : setAt(copy[head], rest, value);
-  return copy;
-}
-
-/** The value at `path` in `data`; `undefined` where a step is missing. */
-export function getAt(data: unknown, path: readonly string[]): unknown {
-  let value = data;
-  for (const step of path) {
-    if (typeof value !== "object" || value === null || !Object.hasOwn(value, step)) return undefined;
-    value = (value as Record<string, unknown>)[step];
-  }
-  return value;
-}
-
-/** Walks `data` and calls `visit` for every sealed field, with its path. */
-export function sealedFields(
-  data: unknown,
-  visit: (field: SealedField, path: string[]) => void,
-  path: string[] = [],
-) {
-  if (typeof data !== "object" || data === null) return;
-  if (isSealed(data)) return visit(data, path);
-  if (Array.isArray(data)) return data.forEach((item, i) => sealedFields(item, visit, [...path, String(i)]));
-  for (const [key, value] of Object.entries(data)) sealedFields(value, visit, [...path, key]);
 }
 
 /**
@@ -187,6 +159,7 @@ export class Sealer {
       const definition = this.#events.resolve(event.type);
       const personal = definition?.personalFields;
       if (personal === undefined || event.data === null || typeof event.data !== "object") continue;
+      if (isForgottenImport(event)) continue; // nothing left to seal
       if (event.version !== undefined && event.version < definition!.currentVersion) {
         // The paths name the current shape; an older one may hold the data elsewhere.
         let sealed = false;

@@ -17,7 +17,7 @@ import { causedMeta, checkCause } from "../events/correlation.ts";
 import { uuidv7 } from "../events/id.ts";
 import { isSystemType, STREAM_DELETED, SYSTEM_STREAM } from "../events/system.ts";
 import type { RecordReader } from "./_evolve.ts";
-import { isForgottenImport } from "./_forgotten.ts";
+import { checkForgotten, isForgottenImport } from "./_forgotten.ts";
 import { HookQueue } from "./_hook_queue.ts";
 import { expectations } from "./_input.ts";
 import { streamName } from "./_pages.ts";
@@ -173,7 +173,11 @@ export class Writer<TRecord extends EventRecord, THandle> {
           continue;
         }
         if (isForgottenImport(event)) {
-          out[i] = event; // its personal fields are gone: no schema can check it
+          // Stored as given, once it reads valid but for its personal fields (gone).
+          out[i] = event;
+          (waiting ??= []).push(
+            checkForgotten(this.#events, (read, index) => this.#records.checkImport(read, index), event, i),
+          );
           continue;
         }
         if (

@@ -44,7 +44,8 @@ import { Writer } from "./_writer.ts";
 import { RecordReader } from "./_evolve.ts";
 import { register } from "./_hook_queue.ts";
 import type { ErrorListener, InsertedListener, ListenerRegistration } from "./hooks.ts";
-import { checkEvent } from "./_input.ts";
+import { checkEvent, checkName } from "./_input.ts";
+import { StreamLocks } from "./_stream_locks.ts";
 import { checkForgetRecord, forgetRecord, importWithForgets, isForgetRecord } from "./_forget.ts";
 import { eventStatus } from "./_event_status.ts";
 import { checkTelemetry, systemAttributes, tracedReads } from "./_telemetry.ts";
@@ -152,6 +153,8 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
   };
   readonly #clock: Clock;
   readonly #keyStore: KeyStore | undefined;
+  /** Per subject: its forgets and imported forgets, one at a time. */
+  readonly #erasures = new StreamLocks();
   readonly #pageSize: number;
   readonly #records: RecordReader;
   readonly #writer: Writer<EventRecordOf<TEvents>, TransactionHandleOf<TAdapter>>;
@@ -407,12 +410,22 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
    * their ids and `created`. Ids already stored are skipped. Each imported record is
    * appended at the end of its stream, flagged hydrated for listeners, and marked
    * `outdated` when the stream already holds a newer event (by `created`) of its type;
-   * that flag is stored and reported the same way to every later reader. Atomic.
+   * that flag is stored and reported the same way to every later reader. Atomic, but for
+   * forgets (below).
+   *
+   * Erasure comes along: a record read with `forgotten: true` is stored forgotten (its
+   * personal fields as sealed fields without ciphertext or key; checked against the schemas
+   * as it reads, the personal fields aside), and a `"$subject:forgotten"` record destroys
+   * this store's key of its subject, unless the store holds that record already. A call
+   * holding such records is written in parts, each forget after the events before it; the
+   * whole call is checked before the first part is written.
    *
    * @param records records or events with `id`, `stream`, `type`, `data`, `meta`, `created`
    * @param options `emit` and `batch` as for pushes
    * @returns the records stored and the ids skipped
    * @throws {EventValidationError} when a payload fails its schema; nothing is imported
+   * @throws {TypeError} for a record that is not one, or a `"$subject:forgotten"` record not in
+   *   the form `forget` appends
    * @example
    * ```ts
    * import assert from "node:assert/strict";
@@ -446,6 +459,7 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
       write: (part) => this.#writer.write(part, options, true),
       check: (part) => this.#writer.check(part),
       exists: (ids) => this.#holds(ids),
+      erasing: (subject) => this.#erasures.acquire([subject]),
       forget: keys === undefined ? undefined : (subject) => keys.deleteKey(subject),
     });
   }
@@ -686,14 +700,23 @@ export class EventStore<TEvents extends AnyEventFactory, TAdapter extends Adapte
     if (typeof subject !== "string" || subject === "") {
       throw new TypeError(`forget needs a subject (a non-empty string), got ${JSON.stringify(subject)}`);
     }
+    // Kept in the log as a name is: a subject no store could record is refused here.
+    checkName(subject, "the subject to forget");
     if (this.#keyStore === undefined) {
       throw new TypeError(
         `forget needs a key store: the ${this.adapter.kind} adapter holds no keys and no keyStore option was given`,
       );
     }
-    const destroyed = await this.#keyStore.deleteKey(subject);
-    await this.#writer.write([forgetRecord(subject, destroyed, this.#clock.now())], {}, false);
-    return destroyed;
+    const keys = this.#keyStore;
+    // One erasure of a subject at a time here: an import's forget cannot slip between.
+    const release = await this.#erasures.acquire([subject]);
+    try {
+      const destroyed = await keys.deleteKey(subject);
+      await this.#writer.write([forgetRecord(subject, destroyed, this.#clock.now())], {}, false);
+      return destroyed;
+    } finally {
+      release();
+    }
   }
 
   /**

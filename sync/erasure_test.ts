@@ -9,7 +9,7 @@ import { z } from "zod";
 import { event, EventFactory, type EventRecord, EventStore, SUBJECT_FORGOTTEN } from "../mod.ts";
 import { MemoryAdapter } from "../stores/memory/mod.ts";
 import { serve } from "../tests/_sync_helpers.ts";
-import { local, remote, sync, syncHandler } from "./mod.ts";
+import { local, remote, sync, syncHandler, type SyncHandlerOptions, SyncRequestError } from "./mod.ts";
 import { delay } from "../async.ts";
 
 const people = new EventFactory([
@@ -243,4 +243,55 @@ Deno.test("a push of bad forgotten records or forgets is a 4xx with a reason, an
     });
   }
   stopping.abort();
+});
+
+Deno.test("a server takes pushed forgets only as acceptForgets allows; a refused push is a 403 and stores nothing", async (t) => {
+  await using source = await forgottenSource();
+  const [forgetAda] = (await logOf(source)).filter((r) => r.type === SUBJECT_FORGOTTEN);
+  const policies: [string, SyncHandlerOptions["acceptForgets"], boolean][] = [
+    ["false", false, false],
+    ["a function that takes another subject", (subject) => subject === "p-alan", false],
+    ["a function that throws", () => {
+      throw new Error("no policy store");
+    }, false],
+    [
+      "an async function that takes this one",
+      async (subject, request) =>
+        await Promise.resolve(["p-ada", "m1"].includes(subject) && request.headers.get("x-user") === "p-ada"),
+      true,
+    ],
+  ];
+  for (const [name, acceptForgets, taken] of policies) {
+    await t.step(name, async () => {
+      await using target = store();
+      const readable = await target.pushEvent(
+        target.event({
+          type: "person:registered",
+          stream: "ada",
+          data: { id: "p-ada", email: "ada@example.com" },
+        }),
+      );
+      const stopping = new AbortController();
+      await using http = serve(syncHandler(target, { signal: stopping.signal, acceptForgets }));
+      const pushed = sync({
+        from: local(source, { id: "source" }),
+        to: remote(http.url, { headers: { "x-user": "p-ada" } }),
+      });
+      if (taken) await pushed;
+      else {
+        await assert.rejects(
+          pushed,
+          (error: Error) =>
+            error instanceof SyncRequestError && error.status === 403 &&
+            /forgetting "p-ada" is not accepted here/.test(error.message),
+        );
+      }
+      const log = await logOf(target);
+      assert.equal(log.find((r) => r.id === readable.id)?.forgotten, taken ? true : undefined);
+      assert.equal(log.some((r) => r.id === forgetAda.id), taken);
+      if (!taken) assert.deepEqual(log.map((r) => r.id), [readable.id], "nothing of the page stored");
+      stopping.abort();
+    });
+  }
+  assert.throws(() => syncHandler(store(), { acceptForgets: "yes" as never }), TypeError);
 });

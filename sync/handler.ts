@@ -8,6 +8,7 @@ import type { EventStore } from "../stores/event_store.ts";
 import type { AnyEventFactory } from "../events/factory.ts";
 import type { Adapter } from "../contract/adapter.ts";
 import { isEventStoreError } from "../errors.ts";
+import { SUBJECT_FORGOTTEN } from "../events/system.ts";
 import { CHECKPOINT_PREFIX, pullFrom, pushInto, type SyncBatch } from "./endpoint.ts";
 import { BadBatchError, CBOR, isNdjson, mediaType, NDJSON, parseBatch, toCbor, toNdjson } from "./_wire.ts";
 
@@ -32,7 +33,17 @@ export interface SyncHandlerOptions {
    * server is shut down with: `server.shutdown()` waits for the requests under way.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Whether a push may forget subjects here: a pushed `"$subject:forgotten"` record
+   * destroys this store's key of its subject, which cannot be undone. `true` (the
+   * default) takes every forget, `false` none; a function decides per subject and request.
+   * A push holding a forget not taken is refused with 403, storing nothing.
+   */
+  readonly acceptForgets?: boolean | ((subject: string, request: Request) => boolean | Promise<boolean>);
 }
+
+/** Who may forget which subjects through pushes. */
+type ForgetPolicy = Exclude<SyncHandlerOptions["acceptForgets"], undefined>;
 
 /** A `Deno.serve` handler. */
 export type SyncHandler = (request: Request) => Promise<Response>;
@@ -103,14 +114,16 @@ function accepted(request: Request): typeof NDJSON | typeof CBOR {
  *
  * A bad request gets a 4xx with `{ error }` naming the reason and changes nothing: a
  * malformed body or query (400), a record the store's definitions refuse (422), an
- * unknown media type (406, 415), a body over `maxBody` (413), another method (405).
+ * unknown media type (406, 415), a body over `maxBody` (413), another method (405), a
+ * forget that `acceptForgets` does not take (403).
  *
  * @param store the store served
- * @param options `authorize`, `maxLimit`, `maxBody`, `maxWait`, `signal`
+ * @param options `authorize`, `maxLimit`, `maxBody`, `maxWait`, `signal`, `acceptForgets`
  * @returns the handler
  * @throws {TypeError} for a limit that is not a number
  * @throws {RangeError} for a limit that is not a whole number in range
- * @throws {TypeError} for an `authorize` that is not a function or a `signal` that is not an AbortSignal
+ * @throws {TypeError} for an `authorize` that is not a function, a `signal` that is not an
+ *   AbortSignal, or an `acceptForgets` that is neither a boolean nor a function
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -143,6 +156,10 @@ export function syncHandler<TEvents extends AnyEventFactory, TAdapter extends Ad
   if (authorize !== undefined && typeof authorize !== "function") {
     throw new TypeError("syncHandler() authorize must be a function");
   }
+  const forgets: ForgetPolicy = options.acceptForgets ?? true;
+  if (typeof forgets !== "boolean" && typeof forgets !== "function") {
+    throw new TypeError("syncHandler() acceptForgets must be a boolean or a function");
+  }
   return async (request: Request): Promise<Response> => {
     try {
       if (authorize !== undefined) {
@@ -163,7 +180,7 @@ export function syncHandler<TEvents extends AnyEventFactory, TAdapter extends Ad
         }
         return await pull(served, request, params, { maxLimit, maxWait, stopping });
       }
-      if (request.method === "POST") return await push(served, request, params, maxBody);
+      if (request.method === "POST") return await push(served, request, params, maxBody, forgets);
       await request.body?.cancel();
       return new Response(JSON.stringify({ error: `method ${request.method} not allowed` }), {
         status: 405,
@@ -258,6 +275,7 @@ async function push(
   request: Request,
   params: URLSearchParams,
   maxBody: number,
+  forgets: ForgetPolicy,
 ): Promise<Response> {
   const from = identity(params, "from");
   const type = mediaType(request.headers.get("content-type") ?? "");
@@ -268,6 +286,15 @@ async function push(
   if (length > maxBody) throw new BadRequest(413, `the body is over the ${maxBody}-byte limit`);
   const body = await bounded(request, maxBody);
   const batch = parseBatch(type, body);
+  if (forgets !== true) {
+    for (const record of batch.records) {
+      if (record.type !== SUBJECT_FORGOTTEN) continue;
+      const subject = (record.data as { subject?: unknown } | null)?.subject;
+      const taken = forgets !== false && typeof subject === "string" &&
+        await (async () => await forgets(subject, request))().then((yes) => yes === true, () => false);
+      if (!taken) throw new BadRequest(403, `forgetting ${JSON.stringify(subject)} is not accepted here`);
+    }
+  }
   return reply(200, await pushInto(store, batch, from));
 }
 

@@ -61,6 +61,7 @@ export const copy: Command = {
     "(default 5000; the next chunk is read while one is written), keeping ids, created times, types, data and meta. Ids already in the target are\n" +
     "skipped, so a copy can be repeated or resumed, and only new events are added. The target is\n" +
     "created when missing. Snapshots and checkpoints are not copied (they belong to the source).\n" +
+    "A $subject:forgotten record (left by forget) destroys the target's key of its subject too.\n" +
     "Ctrl-C stops after the chunk being written and says how far it got (exit 130); run it again to resume.",
   flags: {
     from: { type: "string", value: "URL", description: "the store to read" },

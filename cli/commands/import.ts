@@ -219,6 +219,7 @@ export const importCommand: Command = {
     "keeping their ids and created times; ids already in the store are skipped, so running the same\n" +
     "import twice imports nothing the second time, and an interrupted import resumes where it stopped.\n" +
     "With --definitions, every event must also pass its schema. The store is created when missing.\n" +
+    "A $subject:forgotten record (left by forget) destroys the store's key of its subject too.\n" +
     "Each line costs bounded work: a line over 16 MiB (--max-line-mib), a value nested deeper than\n" +
     `${MAX_DEPTH} levels or a $bigint of more than ${
       count(MAX_BIGINT_DIGITS)

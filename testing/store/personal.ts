@@ -216,6 +216,11 @@ export const personalCases: readonly Case[] = [
       assert.deepEqual((await early.import([forget])).skipped, [forget.id]);
       assert.deepEqual((await early.getEvents()).at(-1)?.data, later.data);
 
+      // A type without personal fields here: stored as it reads, checked like any other.
+      const upgraded = after.find((r) => r.type === "person:upgraded")!;
+      const plain = await late.import([{ ...upgraded, id: crypto.randomUUID(), forgotten: true }]);
+      assert.deepEqual([plain.imported[0].data, plain.imported[0].forgotten], [upgraded.data, undefined]);
+
       // In one call: the events before the forget are forgotten with it.
       await using fresh = new EventStore({ adapter: await ctx.adapter(), events: people });
       await fresh.import([...readable, forget]);
@@ -250,9 +255,28 @@ export const personalCases: readonly Case[] = [
         (error) => assert.equal(error.issues[0].path, "data.email"),
       );
       await rejects(
-        () => store.import([{ ...upgraded, forgotten: true }]),
+        () =>
+          store.import([{
+            ...ada,
+            data: { ...(ada.data as object), plan: { $sealed: "", $subject: "p-ada", $key: "" } },
+          }]),
         EventValidationError,
-        (error) => assert.match(error.message, /has no personal fields/),
+        (error) =>
+          assert.match(
+            error.message,
+            /data\.plan: a sealed field where the definition has no personal field/,
+          ),
+      );
+      await rejects(
+        () =>
+          store.import([{ ...ada, data: { ...(ada.data as object), plan: 7, address: { street: null } } }]),
+        EventValidationError,
+        (error) =>
+          assert.deepEqual(
+            error.issues.map((issue) => issue.path),
+            ["data.address.city", "data.plan"],
+            "forgotten, it is checked all the same but for its personal fields",
+          ),
       );
       await rejects(
         () => store.import([{ ...ada, data: { personId: "p-ada", plan: "pro" } }]),
@@ -326,6 +350,11 @@ export const personalCases: readonly Case[] = [
       assert.deepEqual(await store.stats(), before);
       await rejects(() => store.forget(""), TypeError);
       await rejects(() => store.forget(7 as unknown as string), TypeError);
+      await rejects(
+        () => store.forget("p-ada\u0000"),
+        TypeError,
+        (error) => assert.match(error.message, /U\+0000/),
+      );
       assert.throws(() => event.type("t").personal({ subject: "id" as never, fields: ["a"] }), TypeError);
       assert.throws(() => event.type("t").personal({ subject: () => "s", fields: [] }), TypeError);
       assert.throws(() => event.type("t").personal({ subject: () => "s", fields: ["a..b"] }), TypeError);

@@ -56,3 +56,16 @@ export function sealedFields(
   if (Array.isArray(data)) return data.forEach((item, i) => sealedFields(item, visit, [...path, String(i)]));
   for (const [key, value] of Object.entries(data)) sealedFields(value, visit, [...path, key]);
 }
+
+/**
+ * The payload with every sealed field replaced.
+ *
+ * @param data the payload
+ * @param by the value for a sealed field
+ * @returns a copy with the replacements (`data` itself when it holds none)
+ */
+export function replaceSealed(data: unknown, by: (field: SealedField) => unknown): unknown {
+  let out = data;
+  sealedFields(data, (field, path) => out = setAt(out, path, by(field)));
+  return out;
+}

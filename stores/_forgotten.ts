@@ -14,7 +14,7 @@ import type { AnyEventFactory } from "../events/factory.ts";
 import { forgottenField, isSealed, type PersonalFields } from "../events/personal.ts";
 import { validateEvent } from "../events/validate.ts";
 import type { PendingEvent } from "../events/record.ts";
-import { getAt, sealedFields, setAt } from "./_data_paths.ts";
+import { getAt, replaceSealed, sealedFields, setAt } from "./_data_paths.ts";
 
 /** The pending events made by {@linkcode forgottenImport}. */
 const forgotten = new WeakSet<PendingEvent>();
@@ -37,9 +37,7 @@ export function isForgottenImport(event: PendingEvent): boolean {
  * @returns the payload with each sealed field forgotten
  */
 export function forgottenData(data: unknown): unknown {
-  let out = data;
-  sealedFields(data, (field, path) => out = setAt(out, path, forgottenField(field.$subject)));
-  return out;
+  return replaceSealed(data, (field) => forgottenField(field.$subject));
 }
 
 /**
@@ -49,9 +47,7 @@ export function forgottenData(data: unknown): unknown {
  * @returns the payload with each sealed field `null`
  */
 export function cleared(data: unknown): unknown {
-  let out = data;
-  sealedFields(data, (_, path) => out = setAt(out, path, null));
-  return out;
+  return replaceSealed(data, () => null);
 }
 
 /** The subject a definition gives a forgotten payload, or `""` when it needs a forgotten field. */
@@ -86,14 +82,10 @@ export function forgottenImport(events: AnyEventFactory, event: PendingEvent): P
     throw new EventValidationError(event.type, [{ path: at, message }]);
   };
   let data = event.data;
-  let marked = 0;
   if (event.version !== undefined && event.version !== definition.currentVersion) {
     // The paths name the current shape: an older one is known by its sealed fields only.
-    sealedFields(event.data, (field, path) => {
-      data = setAt(data, path, forgottenField(field.$subject));
-      marked++;
-    });
-    if (marked === 0) {
+    data = forgottenData(event.data);
+    if (data === event.data) {
       refuse(
         "data",
         `a forgotten record at version ${event.version} (the current one is ${definition.currentVersion}) ` +
@@ -107,17 +99,17 @@ export function forgottenImport(events: AnyEventFactory, event: PendingEvent): P
         refuse(path, "a sealed field where the definition has no personal field");
       }
     });
+    let subject: string | undefined;
     for (const path of personal.paths) {
       const value = getAt(event.data, path);
       if (value === undefined) continue;
       if (value !== null && !isSealed(value)) {
         refuse(path, "the record is forgotten, so its personal fields are null");
       }
-      const subject = isSealed(value) ? value.$subject : subjectOrNone(personal, event.data);
-      data = setAt(data, path, forgottenField(subject));
-      marked++;
+      const whose = isSealed(value) ? value.$subject : (subject ??= subjectOrNone(personal, event.data));
+      data = setAt(data, path, forgottenField(whose));
     }
-    if (marked === 0) refuse("data", "the record is forgotten, but holds none of its personal fields");
+    if (data === event.data) refuse("data", "the record is forgotten, but holds none of its personal fields");
   }
   const out = { ...event, data };
   forgotten.add(out);

@@ -68,7 +68,7 @@ function additionalData(id: string, path: string): Uint8Array {
  * @returns the subject
  * @throws {EventValidationError} when the subject function throws or gives no non-empty string
  */
-export function subjectOf(type: string, personal: PersonalFields, data: unknown): string {
+function subjectOf(type: string, personal: PersonalFields, data: unknown): string {
   let subject: unknown;
   try {
     subject = personal.subject(data);

@@ -121,6 +121,12 @@ function apiCode(error: unknown): number | undefined {
   return typeof code === "number" ? code : undefined;
 }
 
+/** The HTTP-like status of a JetStream API error (400, 404, 500, 503), or 0. */
+function apiStatus(error: unknown): number {
+  const status = (error as { status?: unknown })?.status;
+  return typeof status === "number" ? status : 0;
+}
+
 /** Whether a JetStream error says the stream does not exist. */
 export function isStreamNotFound(error: unknown): boolean {
   return apiCode(error) === 10059;
@@ -136,7 +142,8 @@ export function isConsumerNotFound(error: unknown): boolean {
  * existing one takes the filter's subjects.
  *
  * @returns whether it was created
- * @throws {RelayError} (fatal) when the existing stream takes other subjects
+ * @throws {RelayError} (fatal) when the existing stream takes other subjects, or the server
+ *   refuses the stream's configuration; (not fatal) when the server fails to create it
  */
 export async function ensureStream(
   relay: string,
@@ -155,10 +162,16 @@ export async function ensureStream(
     } catch (adding) {
       // Another relay (or an operator) made it in between: check it as found.
       if (apiCode(adding) !== 10058) {
-        throw new RelayError(relay, `cannot create JetStream stream "${stream}": ${errorText(adding)}`, {
-          fatal: true,
-          cause: adding,
-        });
+        // A failure of the server's own (a 5xx: its storage, its cluster) may pass; a
+        // refused configuration (a 4xx) is the operator's to change.
+        const serverSide = apiStatus(adding) >= 500;
+        throw new RelayError(
+          relay,
+          `cannot create JetStream stream "${stream}": ${errorText(adding)}${
+            serverSide ? " (a failure at the server; its log has the cause)" : ""
+          }`,
+          { fatal: !serverSide, cause: adding },
+        );
       }
       subjects = (await jsm.streams.info(stream)).config.subjects ?? [];
     }

@@ -386,10 +386,11 @@ export class Relay implements AsyncDisposable {
  *   when it finds another's message there).
  * - **The stream.** Created when missing, taking `subject` with each field as `*`; an
  *   existing one must take those subjects (it is never changed).
- * - **Failures.** NATS down, an ack that does not come, the store not answering, a lost
- *   lease: reported to `onError` (`action: "retry"`) and tried again after a backoff with
- *   jitter, for as long as it takes; nothing is lost. A setup mistake (see above, or an
- *   event larger than the server's `max_payload`) stops it (`action: "stop"`, `done`
+ * - **Failures.** NATS down, an ack that does not come, the server failing to create the
+ *   stream (a 5xx), the store not answering, a lost lease: reported to `onError`
+ *   (`action: "retry"`) and tried again after a backoff with jitter, for as long as it
+ *   takes; nothing is lost. A setup mistake (see above, a configuration the server refuses,
+ *   or an event larger than the server's `max_payload`) stops it (`action: "stop"`, `done`
  *   rejects).
  * - **One relay per name** across processes, by a lease in the store.
  * - **Telemetry.** Each window of publishes runs in an `eventfold.relay.publish` span of

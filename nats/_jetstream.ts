@@ -143,7 +143,8 @@ export function isConsumerNotFound(error: unknown): boolean {
  *
  * @returns whether it was created
  * @throws {RelayError} (fatal) when the existing stream takes other subjects, or the server
- *   refuses the stream's configuration; (not fatal) when the server fails to create it
+ *   refuses the stream's configuration; (not fatal) when the server fails to create it, or
+ *   does not answer
  */
 export async function ensureStream(
   relay: string,
@@ -162,15 +163,16 @@ export async function ensureStream(
     } catch (adding) {
       // Another relay (or an operator) made it in between: check it as found.
       if (apiCode(adding) !== 10058) {
-        // A failure of the server's own (a 5xx: its storage, its cluster) may pass; a
-        // refused configuration (a 4xx) is the operator's to change.
-        const serverSide = apiStatus(adding) >= 500;
+        // A refused configuration (a 4xx) is the operator's to change. A failure at the
+        // server (a 5xx: its storage, its cluster) or on the way (no answer) may pass.
+        const status = apiStatus(adding);
+        const refused = status >= 400 && status < 500;
         throw new RelayError(
           relay,
           `cannot create JetStream stream "${stream}": ${errorText(adding)}${
-            serverSide ? " (a failure at the server; its log has the cause)" : ""
+            status >= 500 ? " (a failure at the server; its log has the cause)" : ""
           }`,
-          { fatal: !serverSide, cause: adding },
+          { fatal: refused, cause: adding },
         );
       }
       subjects = (await jsm.streams.info(stream)).config.subjects ?? [];
